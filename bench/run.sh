@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/run.sh CASE [ARGS...] — runs one benchmark case of vnetd and prints its result lines.
+#
+# Each case is a script bench/cases/CASE.sh; it is sourced with these set:
+#   ROOT         the repository root
+#   JAVA_HOME    a JDK 25 (found like ./vnetd finds it)
+#   BENCH_JAR    bench/target/benchmarks.jar (JMH uber-jar, rebuilt when sources are newer)
+#   RESULTS      bench/results/ (raw outputs, not committed)
+#   run_jmh      helper: run_jmh ARGS... runs JMH from BENCH_JAR
+# Cases: ls bench/cases/
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../scripts/find-jdk.sh
+source "$ROOT/scripts/find-jdk.sh"
+vnetd_find_jdk
+
+usage() {
+    echo "usage: bench/run.sh CASE [ARGS...]   cases: $(ls "$ROOT/bench/cases" | sed 's/\.sh$//' | tr '\n' ' ')" >&2
+    exit 2
+}
+[ $# -ge 1 ] || usage
+CASE=$1; shift
+[ -f "$ROOT/bench/cases/$CASE.sh" ] || usage
+
+BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
+RESULTS="$ROOT/bench/results"
+mkdir -p "$RESULTS"
+
+if [ ! -f "$BENCH_JAR" ] || [ -n "$(find "$ROOT" -path '*/src/main/*' -newer "$BENCH_JAR" -print -quit)" ] \
+        || [ "$ROOT/pom.xml" -nt "$BENCH_JAR" ]; then
+    echo "bench: building $BENCH_JAR" >&2
+    (cd "$ROOT" && mvn -q -B -DskipTests install -pl bench -am) >&2
+fi
+
+run_jmh() {
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$BENCH_JAR" "$@"
+}
+
+# shellcheck disable=SC1090
+source "$ROOT/bench/cases/$CASE.sh"

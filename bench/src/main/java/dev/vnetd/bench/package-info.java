@@ -1,0 +1,2 @@
+/** vnetd bench. */
+package dev.vnetd.bench;

@@ -1,0 +1,2 @@
+/** vnetd control. */
+package dev.vnetd.control;

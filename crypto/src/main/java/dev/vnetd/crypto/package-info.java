@@ -1,0 +1,2 @@
+/** vnetd crypto. */
+package dev.vnetd.crypto;

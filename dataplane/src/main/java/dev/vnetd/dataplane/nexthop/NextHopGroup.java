@@ -1,0 +1,96 @@
+package dev.vnetd.dataplane.nexthop;
+
+/**
+ * The next hops of one route: up to {@link #MAX_ENTRIES} entries of (tunnel, priority, weight).
+ *
+ * <p>Selection follows Cloudflare WAN traffic steering: the lowest effective priority wins, where effective priority
+ * is the configured one plus the tunnel's health penalty; entries that tie are weighted ECMP. The ECMP choice is
+ * weighted rendezvous hashing (Highest Random Weight, Thaler and Ravishankar 1998; the logarithmic weighting of
+ * Schindelhauer and Schomaker 2005): each entry scores {@code -weight / ln(u)} where {@code u} in (0,1) is a hash of
+ * (flow, tunnel), and the highest score wins. A flow only moves when the entry it scored highest leaves; when an
+ * entry joins, only the flows it now wins move to it.
+ */
+public final class NextHopGroup {
+    /** Entries a group may hold. */
+    public static final int MAX_ENTRIES = 64;
+    /** Weights run 1..256. */
+    public static final int MAX_WEIGHT = 256;
+
+    private final int[] tunnels;
+    private final int[] priorities;
+    private final int[] weights;
+
+    /** A group of the given entries, which must be non-empty, of equal length and at most {@link #MAX_ENTRIES}. */
+    public NextHopGroup(int[] tunnels, int[] priorities, int[] weights) {
+        if (tunnels.length == 0 || tunnels.length > MAX_ENTRIES) {
+            throw new IllegalArgumentException("a next-hop group holds 1.." + MAX_ENTRIES + " entries");
+        }
+        if (priorities.length != tunnels.length || weights.length != tunnels.length) {
+            throw new IllegalArgumentException("tunnels, priorities and weights differ in length");
+        }
+        for (int weight : weights) {
+            if (weight < 1 || weight > MAX_WEIGHT) {
+                throw new IllegalArgumentException("weight out of range 1.." + MAX_WEIGHT + ": " + weight);
+            }
+        }
+        this.tunnels = tunnels.clone();
+        this.priorities = priorities.clone();
+        this.weights = weights.clone();
+    }
+
+    /** Number of entries. */
+    public int size() {
+        return tunnels.length;
+    }
+
+    /** Tunnel id of entry {@code i}. */
+    public int tunnel(int i) {
+        return tunnels[i];
+    }
+
+    /** Configured priority of entry {@code i}. */
+    public int priority(int i) {
+        return priorities[i];
+    }
+
+    /** Weight of entry {@code i}. */
+    public int weight(int i) {
+        return weights[i];
+    }
+
+    /** Index of the entry chosen for a flow with this hash under the given health. */
+    public int selectEntry(int flowHash, TunnelHealth health) {
+        int n = tunnels.length;
+        if (n == 1) {
+            return 0;
+        }
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            best = Math.min(best, (long) priorities[i] + health.penalty(tunnels[i]));
+        }
+        int chosen = -1;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            if ((long) priorities[i] + health.penalty(tunnels[i]) != best) {
+                continue;
+            }
+            double score = -weights[i] / Math.log(unitInterval(flowHash, tunnels[i]));
+            if (score > bestScore) {
+                bestScore = score;
+                chosen = i;
+            }
+        }
+        return chosen;
+    }
+
+    /** Tunnel id chosen for a flow with this hash under the given health. */
+    public int select(int flowHash, TunnelHealth health) {
+        return tunnels[selectEntry(flowHash, health)];
+    }
+
+    /** A hash of (flow, tunnel) mapped into the open interval (0, 1). */
+    private static double unitInterval(int flowHash, int tunnel) {
+        long h = FlowHash.fmix64(((long) flowHash << 32) ^ (tunnel * 0x9E37_79B9L));
+        return ((h >>> 11) + 0.5) * 0x1.0p-53;
+    }
+}

@@ -1,0 +1,2 @@
+/** vnetd dataplane. */
+package dev.vnetd.dataplane;

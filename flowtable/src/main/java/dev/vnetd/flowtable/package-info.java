@@ -1,0 +1,2 @@
+/** vnetd flowtable. */
+package dev.vnetd.flowtable;
