@@ -29,7 +29,7 @@ mkdir -p "$RESULTS"
 if [ ! -f "$BENCH_JAR" ] || [ -n "$(find "$ROOT" -path '*/src/main/*' -newer "$BENCH_JAR" -print -quit)" ] \
         || [ "$ROOT/pom.xml" -nt "$BENCH_JAR" ]; then
     echo "bench: building $BENCH_JAR" >&2
-    (cd "$ROOT" && mvn -q -B -DskipTests install -pl bench -am) >&2
+    (cd "$ROOT" && mvn -q -B -DskipTests package -pl bench -am) >&2
 fi
 
 run_jmh() {
