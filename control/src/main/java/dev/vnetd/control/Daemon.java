@@ -1,0 +1,131 @@
+package dev.vnetd.control;
+
+import dev.vnetd.control.admin.AdminServer;
+import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.metrics.DataplaneMetrics;
+import dev.vnetd.control.snapshot.ForwardingStateBuilder;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.transport.Dataplane;
+import dev.vnetd.dataplane.transport.TransportKind;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * A running vnetd: the dataplane workers on the chosen transport, the metrics registry and the admin endpoint,
+ * all built from one validated configuration.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+
+    private final VnetdConfig config;
+    private final ForwardingStateHolder holder;
+    private final Dataplane dataplane;
+    private final PrometheusMeterRegistry registry;
+    private final AdminServer admin;
+
+    private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
+                   PrometheusMeterRegistry registry, AdminServer admin) {
+        this.config = config;
+        this.holder = holder;
+        this.dataplane = dataplane;
+        this.registry = registry;
+        this.admin = admin;
+    }
+
+    /** Starts vnetd on {@code config}. */
+    public static Daemon start(VnetdConfig config) throws IOException, InterruptedException {
+        ForwardingState state = ForwardingStateBuilder.build(config);
+        ForwardingStateHolder holder = new ForwardingStateHolder(state);
+        TransportKind transport = TransportSelector.choose(config.node().transport());
+        int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
+                : config.node().workers();
+        Dataplane dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AdminServer admin;
+        try {
+            DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
+            admin = AdminServer.start(config.admin().listen(), new AdminServer.Endpoints(registry::scrape,
+                    () -> dataplane.workersAlive() ? null : "dataplane workers stopped",
+                    () -> readiness(dataplane, state)));
+        } catch (IOException | RuntimeException e) {
+            dataplane.close();
+            registry.close();
+            throw e;
+        }
+        LOG.info("event=started node={} version={} transport={} workers={} listeners={} tunnels={} "
+                        + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
+                transport.configName(), workers, state.listeners().length, state.tunnels().length,
+                state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
+        return new Daemon(config, holder, dataplane, registry, admin);
+    }
+
+    private static String readiness(Dataplane dataplane, ForwardingState state) {
+        String[] errors = dataplane.listenerErrors();
+        List<String> problems = new ArrayList<>();
+        for (Listener l : state.listeners()) {
+            if (errors[l.id()] != null) {
+                problems.add("listener " + l.name() + ": " + errors[l.id()]);
+            }
+        }
+        return problems.isEmpty() ? null : String.join("\n", problems);
+    }
+
+    /** vnetd's version, from the build. */
+    public static String version() {
+        try (InputStream in = Daemon.class.getResourceAsStream("build.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** The configuration running. */
+    public VnetdConfig config() {
+        return config;
+    }
+
+    /** The forwarding state holder. */
+    public ForwardingStateHolder stateHolder() {
+        return holder;
+    }
+
+    /** The dataplane. */
+    public Dataplane dataplane() {
+        return dataplane;
+    }
+
+    /** The admin endpoint's bound address. */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    /** Prometheus text of every metric, as /metrics serves it. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Stops accepting packets, lets in-flight batches finish and releases every socket. */
+    @Override
+    public void close() {
+        admin.close();
+        dataplane.close();
+        registry.close();
+        LOG.info("event=stopped node={}", config.node().name());
+    }
+}

@@ -1,0 +1,32 @@
+package dev.vnetd.control;
+
+import dev.vnetd.control.cli.DemoCommand;
+import dev.vnetd.control.cli.LookupCommand;
+import dev.vnetd.control.cli.RunCommand;
+import dev.vnetd.control.cli.ValidateCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vnetd} command line. */
+@Command(name = "vnetd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Userspace virtual-network routing dataplane for Linux edge hosts.",
+        subcommands = {RunCommand.class, ValidateCommand.class, LookupCommand.class, DemoCommand.class})
+public final class Main {
+    /** Runs the command line and exits with its status. */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line, for tests that run commands in-process. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    /** Prints the build's version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"vnetd " + Daemon.version() + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.vnetd.control.cli;
+
+import dev.vnetd.control.Daemon;
+import dev.vnetd.control.config.ConfigError;
+import dev.vnetd.control.config.ConfigException;
+import dev.vnetd.control.config.ConfigLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code vnetd run [--config PATH]}: the daemon, until SIGTERM or SIGINT. */
+@Command(name = "run", description = "Run the daemon (config/vnetd.yaml in a checkout, else /etc/vnetd/vnetd.yaml).")
+public final class RunCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "PATH", description = "the configuration file")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path path = ConfigOption.resolve(config);
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(ConfigLoader.load(path));
+        } catch (ConfigException e) {
+            for (ConfigError error : e.errors()) {
+                spec.commandLine().getErr().println(error);
+            }
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            stopped.countDown();
+        }, "vnetd-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,2 @@
+/** The subcommands of {@code vnetd}: run, validate, lookup and demo. */
+package dev.vnetd.control.cli;

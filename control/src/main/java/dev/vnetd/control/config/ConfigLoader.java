@@ -1,0 +1,412 @@
+package dev.vnetd.control.config;
+
+import dev.vnetd.control.config.VnetdConfig.Admin;
+import dev.vnetd.control.config.VnetdConfig.FlowTable;
+import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
+import dev.vnetd.control.config.VnetdConfig.RouteConfig;
+import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
+import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
+import dev.vnetd.dataplane.state.ListenerType;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Loads a vnetd configuration: the main YAML file and the files its {@code include} globs name, read into
+ * {@link VnetdConfig} and validated ({@link ConfigValidator}). Every error is collected and reported at once as
+ * {@code file:line:column: message}; nothing is half-loaded.
+ */
+public final class ConfigLoader {
+    /** Name under which the configuration embedded in the jar is reported. */
+    public static final String EMBEDDED_NAME = "embedded:vnetd.yaml";
+    /** Classpath resource of the embedded default configuration (a copy of config/vnetd.yaml). */
+    public static final String EMBEDDED_RESOURCE = "/vnetd.yaml";
+
+    /** GRE-in-UDP's port (RFC 8086 section 3.2). */
+    public static final int GRE_UDP_PORT = 4754;
+    /** Default admin endpoint: loopback only, so metrics and control are not exposed by accident. */
+    public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9400";
+    /**
+     * Default flow table capacity: 1 Mi flows, about 128 MiB at 128 bytes a flow; enough for a branch-office edge,
+     * and a power of two so the table can mask instead of divide.
+     */
+    public static final int DEFAULT_FLOW_CAPACITY = 1 << 20;
+    /** Smallest IPv4 MTU every link must carry (RFC 791). */
+    public static final int MIN_MTU_IPV4 = 576;
+    /** Largest tunnel MTU: a jumbo frame; the receive buffers are sized for it. */
+    public static final int MAX_MTU = 9000;
+    /** Lowest priority penalty (degraded); configured priorities stay below it so health always dominates. */
+    public static final int MAX_PRIORITY = 499_999;
+
+    private static final Set<String> TOP_KEYS = Set.of("node", "admin", "flow_table", "include", "listeners",
+            "virtual_networks", "tunnels", "routes");
+    private static final Set<String> INCLUDED_KEYS = Set.of("listeners", "virtual_networks", "tunnels", "routes");
+    private static final Set<String> NODE_KEYS = Set.of("name", "workers", "transport");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen");
+    private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen");
+    private static final Set<String> VN_KEYS = Set.of("name", "fallback");
+    private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
+            "virtual_network", "mtu", "arr", "interface_address");
+    private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
+    private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
+
+    private final List<ConfigError> errors = new ArrayList<>();
+    private VnetdConfig.Node node = new VnetdConfig.Node("vnetd", 0, "auto");
+    private Admin admin;
+    private FlowTable flowTable = new FlowTable(DEFAULT_FLOW_CAPACITY);
+    private final List<ListenerConfig> listeners = new ArrayList<>();
+    private final List<VirtualNetworkConfig> virtualNetworks = new ArrayList<>();
+    private final List<TunnelConfig> tunnels = new ArrayList<>();
+    private final List<RouteConfig> routes = new ArrayList<>();
+
+    private ConfigLoader() {
+        admin = new Admin(new InetSocketAddress(Addresses.parseLiteral("127.0.0.1"), 9400));
+    }
+
+    /** Loads and validates the configuration at {@code path}. */
+    public static VnetdConfig load(Path path) throws ConfigException {
+        ConfigLoader loader = new ConfigLoader();
+        String name = path.toString();
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(new ConfigError(name, 1, 1, "no such file")));
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigError(name, 1, 1, "cannot read: " + e.getMessage())));
+        }
+        Path dir = path.toAbsolutePath().getParent();
+        return loader.loadMain(name, text, dir);
+    }
+
+    /** Loads and validates the default configuration embedded in the jar. */
+    public static VnetdConfig loadEmbedded() throws ConfigException {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(EMBEDDED_RESOURCE)) {
+            if (in == null) {
+                throw new ConfigException(List.of(new ConfigError(EMBEDDED_NAME, 1, 1, "not found in the jar")));
+            }
+            return new ConfigLoader().loadMain(EMBEDDED_NAME, new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    null);
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigError(EMBEDDED_NAME, 1, 1, e.toString())));
+        }
+    }
+
+    /** Loads and validates configuration text; relative includes resolve against {@code dir}. */
+    public static VnetdConfig parse(String name, String text, Path dir) throws ConfigException {
+        return new ConfigLoader().loadMain(name, text, dir);
+    }
+
+    private VnetdConfig loadMain(String name, String text, Path dir) throws ConfigException {
+        Node root = compose(name, text);
+        if (root == null && errors.isEmpty()) {
+            errors.add(new ConfigError(name, 1, 1, "the configuration is empty"));
+        }
+        if (root != null) {
+            YamlSection top = YamlSection.of(name, root, "the configuration", TOP_KEYS, errors);
+            readTop(name, top);
+            readIncludes(top, dir);
+        }
+        if (errors.isEmpty()) {
+            ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, errors);
+        }
+        if (!errors.isEmpty()) {
+            Collections.sort(errors);
+            throw new ConfigException(errors);
+        }
+        return new VnetdConfig(name, node, admin, flowTable, List.copyOf(listeners), List.copyOf(virtualNetworks),
+                List.copyOf(tunnels), List.copyOf(routes));
+    }
+
+    private Node compose(String name, String text) {
+        LoadSettings settings = LoadSettings.builder().setLabel(name).setUseMarks(true)
+                .setAllowDuplicateKeys(true).build();
+        try {
+            Composer composer = new Composer(settings, new ParserImpl(settings, new StreamReader(settings, text)));
+            return composer.getSingleNode().orElse(null);
+        } catch (MarkedYamlEngineException e) {
+            var mark = e.getProblemMark().or(e::getContextMark);
+            int line = mark.map(m -> m.getLine() + 1).orElse(1);
+            int column = mark.map(m -> m.getColumn() + 1).orElse(1);
+            errors.add(new ConfigError(name, line, column, "YAML syntax: " + e.getProblem()));
+        } catch (YamlEngineException e) {
+            errors.add(new ConfigError(name, 1, 1, "YAML: " + e.getMessage()));
+        }
+        return null;
+    }
+
+    private void readTop(String file, YamlSection top) {
+        if (top.has("node")) {
+            YamlSection s = YamlSection.of(file, top.node("node"), "node", NODE_KEYS, errors);
+            String name = s.string("name", false);
+            Long workers = s.integer("workers", 0, 0, 1024);
+            String transport = s.string("transport", false);
+            if (transport != null && !TRANSPORTS.contains(transport)) {
+                s.error("transport", "'transport' must be one of auto, io_uring, epoll, nio, not '" + transport + "'");
+                transport = null;
+            }
+            node = new VnetdConfig.Node(name == null ? "vnetd" : name, workers == null ? 0 : workers.intValue(),
+                    transport == null ? "auto" : transport);
+        }
+        if (top.has("admin")) {
+            YamlSection s = YamlSection.of(file, top.node("admin"), "admin", ADMIN_KEYS, errors);
+            String listen = s.string("listen", false);
+            if (listen != null) {
+                InetSocketAddress address = socketAddress(s, "listen", listen, -1, true);
+                if (address != null) {
+                    admin = new Admin(address);
+                }
+            }
+        }
+        if (top.has("flow_table")) {
+            YamlSection s = YamlSection.of(file, top.node("flow_table"), "flow_table", FLOW_TABLE_KEYS, errors);
+            Long capacity = s.integer("capacity", DEFAULT_FLOW_CAPACITY, 1024, 1 << 28);
+            if (capacity != null) {
+                flowTable = new FlowTable(capacity.intValue());
+            }
+        }
+        readLists(file, top);
+    }
+
+    private void readLists(String file, YamlSection section) {
+        for (Node item : section.list("listeners")) {
+            readListener(file, YamlSection.of(file, item, "a listener", LISTENER_KEYS, errors));
+        }
+        for (Node item : section.list("virtual_networks")) {
+            YamlSection s = YamlSection.of(file, item, "a virtual network", VN_KEYS, errors);
+            String name = s.string("name", true);
+            String fallback = s.string("fallback", false);
+            if (name != null) {
+                virtualNetworks.add(new VirtualNetworkConfig(s.where(), name, fallback));
+            }
+        }
+        for (Node item : section.list("tunnels")) {
+            readTunnel(file, YamlSection.of(file, item, "a tunnel", TUNNEL_KEYS, errors));
+        }
+        for (Node item : section.list("routes")) {
+            readRoute(YamlSection.of(file, item, "a route", ROUTE_KEYS, errors));
+        }
+    }
+
+    private void readListener(String file, YamlSection s) {
+        String name = s.string("name", true);
+        ListenerType type = listenerType(s);
+        String listen = s.string("listen", true);
+        if (name == null || type == null || listen == null) {
+            return;
+        }
+        InetSocketAddress address = type == ListenerType.GRE
+                ? socketAddress(s, "listen", listen, 0, false)
+                : socketAddress(s, "listen", listen, GRE_UDP_PORT, true);
+        if (address != null) {
+            listeners.add(new ListenerConfig(s.where(), name, type, address));
+        }
+    }
+
+    private ListenerType listenerType(YamlSection s) {
+        String type = s.string("type", true);
+        if (type == null) {
+            return null;
+        }
+        ListenerType parsed = ListenerType.fromConfigName(type);
+        if (parsed == null) {
+            s.error("type", "'type' must be gre-udp or gre, not '" + type + "'");
+        }
+        return parsed;
+    }
+
+    private void readTunnel(String file, YamlSection s) {
+        String name = s.string("name", true);
+        ListenerType type = listenerType(s);
+        String listener = s.string("listener", true);
+        String remoteText = s.string("remote", true);
+        Long key = s.integer("key", -1, 0, 0xFFFF_FFFFL);
+        String vn = s.string("virtual_network", true);
+        Boolean arr = s.bool("arr", false);
+        List<IpPrefix> interfaceAddresses = new ArrayList<>();
+        for (ScalarNode item : s.scalars("interface_address")) {
+            IpPrefix prefix = IpPrefix.parse(item.getValue());
+            Where where = YamlSection.where(file, item);
+            if (prefix == null) {
+                errors.add(where.error("'interface_address' must be ADDRESS/LENGTH, like 169.254.10.0/31, not '"
+                        + item.getValue() + "'"));
+            } else if (interfaceAddresses.stream().anyMatch(p -> p.ipv6() == prefix.ipv6())) {
+                errors.add(where.error("at most one IPv4 and one IPv6 'interface_address' per tunnel"));
+            } else {
+                interfaceAddresses.add(prefix);
+            }
+        }
+        if (name == null || type == null || listener == null || remoteText == null || vn == null || key == null
+                || arr == null) {
+            return;
+        }
+        InetSocketAddress remote = type == ListenerType.GRE
+                ? socketAddress(s, "remote", remoteText, 0, false)
+                : socketAddress(s, "remote", remoteText, GRE_UDP_PORT, true);
+        if (remote == null) {
+            return;
+        }
+        if (remote.getAddress() instanceof java.net.Inet6Address && isIpv4Compatible(remote.getAddress())) {
+            s.error("remote", "'remote' " + remoteText + " is an IPv4-compatible IPv6 address (::/96, deprecated); "
+                    + "write the IPv4 address");
+            return;
+        }
+        int defaultMtu = defaultMtu(type, remote.getAddress(), key >= 0);
+        Long mtu = s.integer("mtu", defaultMtu, MIN_MTU_IPV4, MAX_MTU);
+        if (mtu == null) {
+            return;
+        }
+        tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
+                List.copyOf(interfaceAddresses)));
+    }
+
+    /**
+     * The MTU a tunnel gets when none is configured: a 1500-byte outer link less the outer IP header (20 or 40),
+     * the UDP header for GRE-in-UDP (8) and the GRE header (4, or 8 with a key). Plain GRE over IPv4 without a key
+     * gives 1476, the figure Cloudflare and most routers use.
+     */
+    public static int defaultMtu(ListenerType type, InetAddress remote, boolean key) {
+        int outer = remote instanceof Inet4Address ? 20 : 40;
+        int udp = type == ListenerType.GRE_UDP ? 8 : 0;
+        return 1500 - outer - udp - (key ? 8 : 4);
+    }
+
+    private static boolean isIpv4Compatible(InetAddress address) {
+        byte[] b = address.getAddress();
+        for (int i = 0; i < 12; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void readRoute(YamlSection s) {
+        String prefixText = s.string("prefix", true);
+        String vn = s.string("virtual_network", true);
+        String via = s.string("via", true);
+        Long priority = s.integer("priority", 100, 0, MAX_PRIORITY);
+        Long weight = s.integer("weight", 1, 1, 256);
+        IpPrefix prefix = null;
+        if (prefixText != null) {
+            prefix = IpPrefix.parse(prefixText);
+            if (prefix == null) {
+                s.error("prefix", "'prefix' must be ADDRESS/LENGTH, like 10.0.0.0/8 or fd00::/8, not '"
+                        + prefixText + "'");
+            } else if (prefix.hasHostBits()) {
+                s.error("prefix", "'prefix' " + prefixText + " has host bits set (did you mean " + prefix.network()
+                        + "?)");
+                prefix = null;
+            }
+        }
+        if (prefix != null && vn != null && via != null && priority != null && weight != null) {
+            routes.add(new RouteConfig(s.where(), prefix, vn, via, priority.intValue(), weight.intValue()));
+        }
+    }
+
+    private InetSocketAddress socketAddress(YamlSection s, String key, String text, int defaultPort,
+                                            boolean portAllowed) {
+        Addresses.HostPort hostPort = Addresses.parseHostPort(text);
+        if (hostPort == null) {
+            s.error(key, "'" + key + "' must be a literal IP address" + (portAllowed ? " with an optional :PORT" : "")
+                    + ", not '" + text + "'");
+            return null;
+        }
+        if (!hostPort.portValid()) {
+            s.error(key, "'" + key + "' has a port that is not a number in 0..65535: '" + text + "'");
+            return null;
+        }
+        if (hostPort.hasPort() && !portAllowed) {
+            s.error(key, "'" + key + "' of a plain GRE (IP protocol 47) listener or tunnel takes no port: '" + text
+                    + "'");
+            return null;
+        }
+        if (!hostPort.hasPort() && defaultPort < 0) {
+            s.error(key, "'" + key + "' needs a port, like 127.0.0.1:9400");
+            return null;
+        }
+        return new InetSocketAddress(hostPort.address(), hostPort.hasPort() ? hostPort.port() : defaultPort);
+    }
+
+    private void readIncludes(YamlSection top, Path dir) {
+        for (ScalarNode item : top.scalars("include")) {
+            String pattern = item.getValue();
+            Where where = YamlSection.where(top.where().file(), item);
+            if (dir == null) {
+                errors.add(where.error("'include' cannot be used in the embedded configuration"));
+                continue;
+            }
+            for (Path file : expand(dir, pattern, where)) {
+                loadIncluded(file);
+            }
+        }
+    }
+
+    private List<Path> expand(Path dir, String pattern, Where where) {
+        Path full = dir.resolve(pattern).normalize();
+        String last = full.getFileName() == null ? "" : full.getFileName().toString();
+        boolean glob = last.contains("*") || last.contains("?") || last.contains("[") || last.contains("{");
+        if (!glob) {
+            if (!Files.isRegularFile(full)) {
+                errors.add(where.error("included file " + full + " does not exist"));
+                return List.of();
+            }
+            return List.of(full);
+        }
+        Path parent = full.getParent();
+        List<Path> matches = new ArrayList<>();
+        if (parent == null || !Files.isDirectory(parent)) {
+            return matches;
+        }
+        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + last);
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent)) {
+            for (Path p : stream) {
+                if (Files.isRegularFile(p) && matcher.matches(p.getFileName())) {
+                    matches.add(p);
+                }
+            }
+        } catch (IOException e) {
+            errors.add(where.error("cannot list " + parent + ": " + e.getMessage()));
+        }
+        Collections.sort(matches);
+        return matches;
+    }
+
+    private void loadIncluded(Path file) {
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            errors.add(new ConfigError(name, 1, 1, "cannot read: " + e.getMessage()));
+            return;
+        }
+        Node root = compose(name, text);
+        if (root != null) {
+            readLists(name, YamlSection.of(name, root, "an included file", INCLUDED_KEYS, errors));
+        }
+    }
+}

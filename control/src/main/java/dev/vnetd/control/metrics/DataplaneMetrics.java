@@ -1,0 +1,122 @@
+package dev.vnetd.control.metrics;
+
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
+import dev.vnetd.dataplane.path.DropReason;
+import dev.vnetd.dataplane.path.WorkerCounters;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.state.VirtualNetwork;
+import dev.vnetd.dataplane.transport.Dataplane;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+
+import java.util.function.ToLongFunction;
+
+/**
+ * Registers vnetd's metrics:
+ * <ul>
+ *   <li>{@code vnetd_rx_packets_total{listener,tunnel}}, {@code vnetd_rx_bytes_total}, {@code vnetd_tx_packets_total},
+ *       {@code vnetd_tx_bytes_total}: tunnel traffic, outer datagram payload bytes</li>
+ *   <li>{@code vnetd_drops_total{reason}}: every drop, by {@link DropReason}</li>
+ *   <li>{@code vnetd_icmp_errors_total{result="sent|rate_limited"}}</li>
+ *   <li>{@code vnetd_tunnel_state{tunnel}}: 1 healthy, 0.5 degraded, 0 down</li>
+ *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
+ *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
+ *   <li>JVM metrics (memory, GC, threads, class loading, CPU, uptime)</li>
+ * </ul>
+ */
+public final class DataplaneMetrics {
+    private DataplaneMetrics() {
+    }
+
+    /** Registers every metric of a running dataplane in {@code registry}. */
+    public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
+                                String nodeName, String version) {
+        WorkerCounters[] workers = dataplane.counters();
+        ForwardingState state = holder.get();
+        for (Tunnel t : state.tunnels()) {
+            int id = t.id();
+            String listener = t.listener().name();
+            counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", workers,
+                    w -> w.rxPackets(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.rx.bytes", "bytes", "bytes received from the tunnel (outer payload)", workers,
+                    w -> w.rxBytes(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.tx.packets", null, "packets sent into the tunnel", workers,
+                    w -> w.txPackets(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", workers,
+                    w -> w.txBytes(id), "listener", listener, "tunnel", t.name());
+            Gauge.builder("vnetd.tunnel.state", holder, h -> stateValue(h.get().health(), id))
+                    .description("tunnel health: 1 healthy, 0.5 degraded, 0 down")
+                    .tags("tunnel", t.name())
+                    .register(registry);
+        }
+        for (DropReason reason : DropReason.values()) {
+            counter(registry, "vnetd.drops", null, reason.description(), workers, w -> w.drops(reason),
+                    "reason", reason.metricName());
+        }
+        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", workers,
+                WorkerCounters::icmpErrorsSent, "result", "sent");
+        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", workers,
+                WorkerCounters::icmpErrorsRateLimited, "result", "rate_limited");
+        String[] listenerErrors = dataplane.listenerErrors();
+        for (Listener l : state.listeners()) {
+            boolean up = listenerErrors[l.id()] == null;
+            Gauge.builder("vnetd.listener.up", () -> up ? 1 : 0)
+                    .description("1 when the listener's socket is open on every worker")
+                    .tags("listener", l.name(), "type", l.type().configName())
+                    .register(registry);
+        }
+        for (VirtualNetwork vn : state.virtualNetworks()) {
+            Gauge.builder("vnetd.routes", vn, v -> v.ipv4().size())
+                    .description("prefixes in the virtual network's routing table")
+                    .tags("virtual_network", vn.name(), "family", "ipv4")
+                    .register(registry);
+            Gauge.builder("vnetd.routes", vn, v -> v.ipv6().size())
+                    .description("prefixes in the virtual network's routing table")
+                    .tags("virtual_network", vn.name(), "family", "ipv6")
+                    .register(registry);
+        }
+        Gauge.builder("vnetd.workers", dataplane, Dataplane::workers)
+                .description("dataplane worker threads")
+                .register(registry);
+        Gauge.builder("vnetd.build.info", () -> 1)
+                .description("build and runtime information")
+                .tags("version", version, "node", nodeName, "transport", dataplane.transport().configName(),
+                        "java", Runtime.version().toString())
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    private static double stateValue(TunnelHealth health, int tunnel) {
+        return switch (health.state(tunnel)) {
+            case TunnelHealth.DEGRADED -> 0.5;
+            case TunnelHealth.DOWN -> 0.0;
+            default -> 1.0;
+        };
+    }
+
+    private static void counter(MeterRegistry registry, String name, String baseUnit, String description,
+                                WorkerCounters[] workers, ToLongFunction<WorkerCounters> read, String... tags) {
+        FunctionCounter.builder(name, workers, ws -> {
+            long sum = 0;
+            for (WorkerCounters w : ws) {
+                sum += read.applyAsLong(w);
+            }
+            return sum;
+        }).baseUnit(baseUnit).description(description).tags(tags).register(registry);
+    }
+}

@@ -1,2 +1,0 @@
-/** vnetd control. */
-package dev.vnetd.control;

@@ -1,0 +1,127 @@
+package dev.vnetd.control.snapshot;
+
+import dev.vnetd.control.config.Addresses;
+import dev.vnetd.control.config.IpPrefix;
+import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
+import dev.vnetd.control.config.VnetdConfig.RouteConfig;
+import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
+import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
+import dev.vnetd.dataplane.fib.Ipv4Lpm;
+import dev.vnetd.dataplane.fib.Ipv6Lpm;
+import dev.vnetd.dataplane.nexthop.NextHopGroup;
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.state.Route;
+import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.state.TunnelIndex;
+import dev.vnetd.dataplane.state.VirtualNetwork;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the workers' forwarding state from a validated configuration. */
+public final class ForwardingStateBuilder {
+    /**
+     * ICMPv4 error source of a tunnel without an IPv4 interface address: 192.0.0.8, the IPv4 dummy address that
+     * RFC 7600 reserves for exactly this, a router sending ICMP without an address of its own on the path.
+     */
+    public static final InetAddress DEFAULT_ICMP_SOURCE_V4 = Addresses.parseLiteral("192.0.0.8");
+    /**
+     * ICMPv6 error source of a tunnel without an IPv6 interface address: fe80::1. IPv6 has no dummy address; hosts
+     * accept errors from a link-local source (traceroute shows it), but only an interface address is routable.
+     */
+    public static final InetAddress DEFAULT_ICMP_SOURCE_V6 = Addresses.parseLiteral("fe80::1");
+
+    private ForwardingStateBuilder() {
+    }
+
+    /** The forwarding state of {@code config}, all tunnels healthy. */
+    public static ForwardingState build(VnetdConfig config) {
+        Map<String, Listener> listeners = new LinkedHashMap<>();
+        for (ListenerConfig l : config.listeners()) {
+            listeners.put(l.name(), new Listener(listeners.size(), l.name(), l.type(), l.address()));
+        }
+        Map<String, Integer> vnIds = new HashMap<>();
+        for (VirtualNetworkConfig vn : config.virtualNetworks()) {
+            vnIds.put(vn.name(), vnIds.size());
+        }
+        Map<String, Tunnel> tunnels = new LinkedHashMap<>();
+        for (TunnelConfig t : config.tunnels()) {
+            InetAddress v4 = t.interfaceAddress(false);
+            InetAddress v6 = t.interfaceAddress(true);
+            InetAddress icmpV4 = v4 != null ? v4 : DEFAULT_ICMP_SOURCE_V4;
+            InetAddress icmpV6 = v6 != null ? v6 : DEFAULT_ICMP_SOURCE_V6;
+            tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listeners.get(t.listener()), t.remote(),
+                    t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
+                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6)));
+        }
+        VirtualNetwork[] vns = new VirtualNetwork[vnIds.size()];
+        for (VirtualNetworkConfig vn : config.virtualNetworks()) {
+            int id = vnIds.get(vn.name());
+            vns[id] = buildVirtualNetwork(id, vn, vnIds, config.routes(), tunnels);
+        }
+        Tunnel[] tunnelArray = tunnels.values().toArray(Tunnel[]::new);
+        return new ForwardingState(listeners.values().toArray(Listener[]::new), tunnelArray, vns,
+                new TunnelIndex(tunnelArray), new TunnelHealth(tunnelArray.length));
+    }
+
+    private static VirtualNetwork buildVirtualNetwork(int id, VirtualNetworkConfig vn, Map<String, Integer> vnIds,
+                                                      List<RouteConfig> allRoutes, Map<String, Tunnel> tunnels) {
+        Map<IpPrefix, List<RouteConfig>> groups = new LinkedHashMap<>();
+        for (RouteConfig r : allRoutes) {
+            if (r.virtualNetwork().equals(vn.name())) {
+                groups.computeIfAbsent(r.prefix(), p -> new ArrayList<>()).add(r);
+            }
+        }
+        List<Route> routes = new ArrayList<>();
+        List<Integer> v4Prefixes = new ArrayList<>();
+        List<Integer> v4Lengths = new ArrayList<>();
+        List<Integer> v4Values = new ArrayList<>();
+        List<IpPrefix> v6Prefixes = new ArrayList<>();
+        List<Integer> v6Values = new ArrayList<>();
+        for (Map.Entry<IpPrefix, List<RouteConfig>> group : groups.entrySet()) {
+            List<RouteConfig> entries = group.getValue();
+            int[] ids = new int[entries.size()];
+            int[] priorities = new int[entries.size()];
+            int[] weights = new int[entries.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = tunnels.get(entries.get(i).via()).id();
+                priorities[i] = entries.get(i).priority();
+                weights[i] = entries.get(i).weight();
+            }
+            IpPrefix prefix = group.getKey();
+            int index = routes.size();
+            routes.add(new Route(prefix.toString(), prefix.ipv6(), new NextHopGroup(ids, priorities, weights)));
+            if (prefix.ipv6()) {
+                v6Prefixes.add(prefix);
+                v6Values.add(index);
+            } else {
+                v4Prefixes.add(Tunnel.ipv4ToInt(prefix.address()));
+                v4Lengths.add(prefix.length());
+                v4Values.add(index);
+            }
+        }
+        Ipv4Lpm v4 = Ipv4Lpm.build(toArray(v4Prefixes), toArray(v4Lengths), toArray(v4Values), v4Prefixes.size());
+        long[] highs = new long[v6Prefixes.size()];
+        long[] lows = new long[v6Prefixes.size()];
+        int[] lengths = new int[v6Prefixes.size()];
+        for (int i = 0; i < highs.length; i++) {
+            highs[i] = Tunnel.ipv6High(v6Prefixes.get(i).address());
+            lows[i] = Tunnel.ipv6Low(v6Prefixes.get(i).address());
+            lengths[i] = v6Prefixes.get(i).length();
+        }
+        Ipv6Lpm v6 = Ipv6Lpm.build(highs, lows, lengths, toArray(v6Values), highs.length);
+        int fallback = vn.fallback() == null ? VirtualNetwork.NO_FALLBACK : vnIds.get(vn.fallback());
+        return new VirtualNetwork(id, vn.name(), fallback, v4, v6, routes.toArray(Route[]::new));
+    }
+
+    private static int[] toArray(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

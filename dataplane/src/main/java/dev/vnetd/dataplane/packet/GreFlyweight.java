@@ -1,0 +1,127 @@
+package dev.vnetd.dataplane.packet;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * GRE header (RFC 2784, with the Key and Sequence Number extensions of RFC 2890). The same header is carried
+ * directly in IP (protocol 47) or in UDP to port 4754 (GRE-in-UDP, RFC 8086).
+ *
+ * <pre>
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |C| |K|S| Reserved0       | Ver |         Protocol Type         |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |      Checksum (optional)      |       Reserved1 (Optional)    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                         Key (optional)                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                 Sequence Number (Optional)                    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * </pre>
+ *
+ * Optional fields appear in that order, each only when its flag is set.
+ */
+public final class GreFlyweight {
+    /** Flags, reserved bits and version. */
+    public static final int FLAGS_VERSION_OFFSET = 0;
+    /** EtherType of the payload. */
+    public static final int PROTOCOL_TYPE_OFFSET = 2;
+    /** Length of the header without optional fields. */
+    public static final int BASE_LENGTH = 4;
+
+    /** Checksum Present. */
+    public static final int FLAG_CHECKSUM = 0x8000;
+    /** Routing Present (RFC 1701; RFC 2784 receivers discard packets that set it). */
+    public static final int FLAG_ROUTING = 0x4000;
+    /** Key Present (RFC 2890). */
+    public static final int FLAG_KEY = 0x2000;
+    /** Sequence Number Present (RFC 2890). */
+    public static final int FLAG_SEQUENCE = 0x1000;
+    /**
+     * Bits 1-5 that RFC 2784 section 2.3 makes a receiver discard on, less K and S that RFC 2890 gives meaning:
+     * Routing Present, Strict Source Route and the top bit of RFC 1701's Recursion Control. Bits 6-12 are ignored
+     * on receipt, as the RFC says.
+     */
+    public static final int RESERVED0_MUST_BE_ZERO = 0x4000 | 0x0800 | 0x0400;
+    /** Version field mask; GRE is version 0. */
+    public static final int VERSION_MASK = 0x0007;
+
+    /** EtherType of IPv4. */
+    public static final int ETHERTYPE_IPV4 = 0x0800;
+    /** EtherType of IPv6. */
+    public static final int ETHERTYPE_IPV6 = 0x86DD;
+
+    private ByteBuf buf;
+    private int offset;
+
+    /** Points this flyweight at a header starting at {@code offset}. */
+    public GreFlyweight wrap(ByteBuf buf, int offset) {
+        this.buf = buf;
+        this.offset = offset;
+        return this;
+    }
+
+    /** Length of a header with the given flags word. */
+    public static int headerLength(int flags) {
+        int length = BASE_LENGTH;
+        if ((flags & FLAG_CHECKSUM) != 0) {
+            length += 4;
+        }
+        if ((flags & FLAG_KEY) != 0) {
+            length += 4;
+        }
+        if ((flags & FLAG_SEQUENCE) != 0) {
+            length += 4;
+        }
+        return length;
+    }
+
+    /** The flags, reserved and version word. */
+    public int flags() {
+        return buf.getUnsignedShort(offset + FLAGS_VERSION_OFFSET);
+    }
+
+    /** Sets the flags, reserved and version word. */
+    public GreFlyweight flags(int flags) {
+        buf.setShort(offset + FLAGS_VERSION_OFFSET, flags);
+        return this;
+    }
+
+    /** Protocol type (an EtherType). */
+    public int protocolType() {
+        return buf.getUnsignedShort(offset + PROTOCOL_TYPE_OFFSET);
+    }
+
+    /** Sets the protocol type. */
+    public GreFlyweight protocolType(int etherType) {
+        buf.setShort(offset + PROTOCOL_TYPE_OFFSET, etherType);
+        return this;
+    }
+
+    /** Checksum field; valid only when {@link #FLAG_CHECKSUM} is set. */
+    public int checksum() {
+        return buf.getUnsignedShort(offset + BASE_LENGTH);
+    }
+
+    /** Key; valid only when {@link #FLAG_KEY} is set. */
+    public int key() {
+        return buf.getInt(offset + keyOffset(flags()));
+    }
+
+    /** Sets the key; {@link #FLAG_KEY} must be set in the flags already written. */
+    public GreFlyweight key(int key) {
+        buf.setInt(offset + keyOffset(flags()), key);
+        return this;
+    }
+
+    /** Sequence number; valid only when {@link #FLAG_SEQUENCE} is set. */
+    public long sequence() {
+        int flags = flags();
+        return buf.getUnsignedInt(offset + keyOffset(flags) + ((flags & FLAG_KEY) != 0 ? 4 : 0));
+    }
+
+    private static int keyOffset(int flags) {
+        return BASE_LENGTH + ((flags & FLAG_CHECKSUM) != 0 ? 4 : 0);
+    }
+}

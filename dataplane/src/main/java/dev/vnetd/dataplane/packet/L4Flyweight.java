@@ -1,0 +1,67 @@
+package dev.vnetd.dataplane.packet;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The first bytes of the transport headers a router looks at: UDP (RFC 768) and TCP (RFC 9293) ports, and the
+ * ICMP / ICMPv6 type, code and echo identifier (RFC 792, RFC 4443).
+ *
+ * <pre>
+ * UDP, TCP:                             ICMP, ICMPv6:
+ * +-------------+-------------+         +------+------+-------------+
+ * | Source Port | Dest. Port  |         | Type | Code |  Checksum   |
+ * +-------------+-------------+         +------+------+-------------+
+ * |   ...                     |         | Identifier  | Sequence    |  (echo request / reply)
+ * </pre>
+ */
+public final class L4Flyweight {
+    /** Source port of UDP and TCP. */
+    public static final int SOURCE_PORT_OFFSET = 0;
+    /** Destination port of UDP and TCP. */
+    public static final int DESTINATION_PORT_OFFSET = 2;
+    /** ICMP type. */
+    public static final int ICMP_TYPE_OFFSET = 0;
+    /** ICMP code. */
+    public static final int ICMP_CODE_OFFSET = 1;
+    /** ICMP checksum. */
+    public static final int ICMP_CHECKSUM_OFFSET = 2;
+    /** Identifier of an ICMP echo. */
+    public static final int ICMP_IDENTIFIER_OFFSET = 4;
+    /** Bytes a port pair or an ICMP echo identifier needs. */
+    public static final int MIN_LENGTH = 8;
+
+    private ByteBuf buf;
+    private int offset;
+
+    /** Points this flyweight at a transport header starting at {@code offset}. */
+    public L4Flyweight wrap(ByteBuf buf, int offset) {
+        this.buf = buf;
+        this.offset = offset;
+        return this;
+    }
+
+    /** UDP/TCP source port. */
+    public int sourcePort() {
+        return buf.getUnsignedShort(offset + SOURCE_PORT_OFFSET);
+    }
+
+    /** UDP/TCP destination port. */
+    public int destinationPort() {
+        return buf.getUnsignedShort(offset + DESTINATION_PORT_OFFSET);
+    }
+
+    /** ICMP type. */
+    public int icmpType() {
+        return buf.getUnsignedByte(offset + ICMP_TYPE_OFFSET);
+    }
+
+    /** ICMP code. */
+    public int icmpCode() {
+        return buf.getUnsignedByte(offset + ICMP_CODE_OFFSET);
+    }
+
+    /** ICMP echo identifier. */
+    public int icmpIdentifier() {
+        return buf.getUnsignedShort(offset + ICMP_IDENTIFIER_OFFSET);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.vnetd.dataplane.path;
+
+import dev.vnetd.dataplane.packet.GreFlyweight;
+import dev.vnetd.dataplane.state.Tunnel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/**
+ * Step 7 of the path: puts an inner packet behind the egress tunnel's GRE header. In place when the buffer has the
+ * headroom (the old outer headers are always at least as long unless the egress tunnel adds a key the ingress one
+ * did not have); otherwise into a fresh pooled buffer.
+ */
+public final class GreEncap {
+    private final GreFlyweight gre = new GreFlyweight();
+
+    /** Length of the GRE header a tunnel sends. */
+    public static int headerLength(Tunnel tunnel) {
+        return tunnel.hasKey() ? GreFlyweight.BASE_LENGTH + 4 : GreFlyweight.BASE_LENGTH;
+    }
+
+    /**
+     * Encapsulates the inner packet at [{@code innerOffset}, {@code innerOffset + innerLength}) of {@code buf} for
+     * {@code tunnel}. Returns the buffer whose readable bytes are the GRE packet: {@code buf} itself, or a new one
+     * (then {@code buf} has been released).
+     */
+    public ByteBuf encap(ByteBuf buf, int innerOffset, int innerLength, boolean ipv6, Tunnel tunnel,
+                         ByteBufAllocator alloc) {
+        int headerLength = headerLength(tunnel);
+        ByteBuf out = buf;
+        int start = innerOffset - headerLength;
+        if (start < 0) {
+            out = alloc.directBuffer(headerLength + innerLength);
+            out.setBytes(headerLength, buf, innerOffset, innerLength);
+            buf.release();
+            start = 0;
+        }
+        gre.wrap(out, start)
+                .flags(tunnel.hasKey() ? GreFlyweight.FLAG_KEY : 0)
+                .protocolType(ipv6 ? GreFlyweight.ETHERTYPE_IPV6 : GreFlyweight.ETHERTYPE_IPV4);
+        if (tunnel.hasKey()) {
+            gre.key((int) tunnel.key());
+        }
+        out.setIndex(start, start + headerLength + innerLength);
+        return out;
+    }
+}

@@ -1,0 +1,247 @@
+package dev.vnetd.dataplane.path;
+
+import dev.vnetd.dataplane.nexthop.FlowHash;
+import dev.vnetd.dataplane.packet.Ipv4Flyweight;
+import dev.vnetd.dataplane.packet.Ipv6Flyweight;
+import dev.vnetd.dataplane.packet.L4Flyweight;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Step 4 of the path: validates the inner IPv4 (RFC 791, RFC 1812 section 5.2.2) or IPv6 (RFC 8200) header and
+ * reads what forwarding needs: addresses, TTL, length, and the flow's ports (or ICMP echo identifier). One instance
+ * per worker, refilled for every packet.
+ */
+public final class InnerPacket {
+    /** ICMP echo request and reply, ICMPv6 echo request and reply. */
+    private static final int ICMP_ECHO_REPLY = 0;
+    private static final int ICMP_ECHO_REQUEST = 8;
+    private static final int ICMPV6_ECHO_REQUEST = 128;
+    private static final int ICMPV6_ECHO_REPLY = 129;
+
+    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
+    private final L4Flyweight l4 = new L4Flyweight();
+
+    private boolean isIpv6;
+    private int offset;
+    private int length;
+    private int ttl;
+    private int protocol;
+    private int sourcePort;
+    private int destinationPort;
+    private int icmpType;
+    private boolean dontFragment;
+    private boolean nonFirstFragment;
+    private int source4;
+    private int destination4;
+    private long sourceHigh;
+    private long sourceLow;
+    private long destinationHigh;
+    private long destinationLow;
+    private DropReason dropReason;
+
+    /**
+     * Parses the inner packet at {@code offset}, {@code end} being the end of the datagram. Returns false with
+     * {@link #dropReason()} set when the header is malformed.
+     */
+    public boolean parse(ByteBuf buf, int offset, int end, boolean expectIpv6) {
+        this.offset = offset;
+        this.isIpv6 = expectIpv6;
+        sourcePort = 0;
+        destinationPort = 0;
+        icmpType = -1;
+        return expectIpv6 ? parseIpv6(buf, end) : parseIpv4(buf, end);
+    }
+
+    private boolean parseIpv4(ByteBuf buf, int end) {
+        int available = end - offset;
+        if (available < Ipv4Flyweight.MIN_HEADER_LENGTH) {
+            return drop(DropReason.INNER_TRUNCATED);
+        }
+        ipv4.wrap(buf, offset);
+        if (ipv4.version() != 4) {
+            return drop(DropReason.INNER_BAD_VERSION);
+        }
+        int headerLength = ipv4.headerLength();
+        int totalLength = ipv4.totalLength();
+        if (headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || totalLength < headerLength || totalLength > available) {
+            return drop(DropReason.INNER_BAD_LENGTH);
+        }
+        if (!ipv4.checksumValid()) {
+            return drop(DropReason.INNER_BAD_CHECKSUM);
+        }
+        length = totalLength;
+        ttl = ipv4.ttl();
+        protocol = ipv4.protocol();
+        source4 = ipv4.source();
+        destination4 = ipv4.destination();
+        int fragment = ipv4.flagsAndFragmentOffset();
+        dontFragment = (fragment & Ipv4Flyweight.FLAG_DF) != 0;
+        nonFirstFragment = (fragment & Ipv4Flyweight.FRAGMENT_OFFSET_MASK) != 0;
+        int first = destination4 >>> 24;
+        if (first == 0 || first == 127 || first >= 224) {
+            return drop(DropReason.INNER_BAD_DESTINATION);
+        }
+        if (!nonFirstFragment) {
+            readTransport(buf, offset + headerLength, totalLength - headerLength, Ipv4Flyweight.PROTO_ICMP);
+        }
+        return true;
+    }
+
+    private boolean parseIpv6(ByteBuf buf, int end) {
+        int available = end - offset;
+        if (available < Ipv6Flyweight.HEADER_LENGTH) {
+            return drop(DropReason.INNER_TRUNCATED);
+        }
+        ipv6.wrap(buf, offset);
+        if (ipv6.version() != 6) {
+            return drop(DropReason.INNER_BAD_VERSION);
+        }
+        int payloadLength = ipv6.payloadLength();
+        if (Ipv6Flyweight.HEADER_LENGTH + payloadLength > available) {
+            return drop(DropReason.INNER_BAD_LENGTH);
+        }
+        length = Ipv6Flyweight.HEADER_LENGTH + payloadLength;
+        ttl = ipv6.hopLimit();
+        protocol = ipv6.nextHeader();
+        sourceHigh = ipv6.sourceHigh();
+        sourceLow = ipv6.sourceLow();
+        destinationHigh = ipv6.destinationHigh();
+        destinationLow = ipv6.destinationLow();
+        dontFragment = true;
+        nonFirstFragment = false;
+        boolean multicast = (destinationHigh >>> 56) == 0xFF;
+        boolean unspecifiedOrLoopback = destinationHigh == 0 && (destinationLow == 0 || destinationLow == 1);
+        if (multicast || unspecifiedOrLoopback) {
+            return drop(DropReason.INNER_BAD_DESTINATION);
+        }
+        readTransport(buf, offset + Ipv6Flyweight.HEADER_LENGTH, payloadLength, Ipv4Flyweight.PROTO_ICMPV6);
+        return true;
+    }
+
+    private void readTransport(ByteBuf buf, int at, int available, int icmpProtocol) {
+        if (available < L4Flyweight.MIN_LENGTH) {
+            return;
+        }
+        l4.wrap(buf, at);
+        if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
+            sourcePort = l4.sourcePort();
+            destinationPort = l4.destinationPort();
+        } else if (protocol == icmpProtocol) {
+            icmpType = l4.icmpType();
+            if (icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
+                    || icmpType == ICMPV6_ECHO_REQUEST || icmpType == ICMPV6_ECHO_REPLY) {
+                sourcePort = l4.icmpIdentifier();
+            }
+        }
+    }
+
+    private boolean drop(DropReason reason) {
+        dropReason = reason;
+        return false;
+    }
+
+    /** Hash of the 5-tuple, for ECMP. */
+    public int flowHash() {
+        return isIpv6
+                ? FlowHash.ipv6(sourceHigh, sourceLow, destinationHigh, destinationLow, protocol, sourcePort,
+                        destinationPort)
+                : FlowHash.ipv4(source4, destination4, protocol, sourcePort, destinationPort);
+    }
+
+    /**
+     * Whether an ICMP error may be sent about this packet (RFC 1812 section 4.3.2.7, RFC 4443 section 2.4 (e)):
+     * never about an ICMP error, a non-first fragment, or a packet from an unspecified, multicast or broadcast
+     * source.
+     */
+    public boolean mayTriggerIcmpError() {
+        if (nonFirstFragment) {
+            return false;
+        }
+        if (isIpv6) {
+            boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMPV6 && icmpType >= 0 && icmpType < 128;
+            boolean badSource = (sourceHigh >>> 56) == 0xFF || sourceHigh == 0 && sourceLow == 0;
+            return !errorMessage && !badSource;
+        }
+        boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMP
+                && (icmpType == 3 || icmpType == 4 || icmpType == 5 || icmpType == 11 || icmpType == 12);
+        int first = source4 >>> 24;
+        boolean badSource = first == 0 || first >= 224;
+        return !errorMessage && !badSource;
+    }
+
+    /** Why the last packet was refused. */
+    public DropReason dropReason() {
+        return dropReason;
+    }
+
+    /** Whether the packet is IPv6. */
+    public boolean ipv6() {
+        return isIpv6;
+    }
+
+    /** Offset of the inner IP header. */
+    public int offset() {
+        return offset;
+    }
+
+    /** Length of the inner packet by its header (trailing bytes beyond it are not part of it). */
+    public int length() {
+        return length;
+    }
+
+    /** TTL or hop limit as received. */
+    public int ttl() {
+        return ttl;
+    }
+
+    /** Transport protocol (IPv6: the first next header). */
+    public int protocol() {
+        return protocol;
+    }
+
+    /** TCP/UDP source port, or ICMP echo identifier, or 0. */
+    public int sourcePort() {
+        return sourcePort;
+    }
+
+    /** TCP/UDP destination port, or 0. */
+    public int destinationPort() {
+        return destinationPort;
+    }
+
+    /** Whether Don't Fragment is set (always true for IPv6, which routers never fragment). */
+    public boolean dontFragment() {
+        return dontFragment;
+    }
+
+    /** IPv4 source address. */
+    public int source4() {
+        return source4;
+    }
+
+    /** IPv4 destination address. */
+    public int destination4() {
+        return destination4;
+    }
+
+    /** IPv6 source address, high 64 bits. */
+    public long sourceHigh() {
+        return sourceHigh;
+    }
+
+    /** IPv6 source address, low 64 bits. */
+    public long sourceLow() {
+        return sourceLow;
+    }
+
+    /** IPv6 destination address, high 64 bits. */
+    public long destinationHigh() {
+        return destinationHigh;
+    }
+
+    /** IPv6 destination address, low 64 bits. */
+    public long destinationLow() {
+        return destinationLow;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.vnetd.dataplane.path;
+
+import dev.vnetd.dataplane.fib.Ipv4Lpm;
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.Route;
+import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.state.VirtualNetwork;
+
+/**
+ * Step 5 of the path: longest-prefix match in the packet's virtual network, then in its fallback virtual network
+ * when it has none, then the next hop of the matched route's group (priority, health penalty, weighted ECMP on the
+ * flow hash). The same code answers {@code vnetd lookup}, so the CLI shows exactly what the daemon does.
+ */
+public final class RouteLookup {
+    private Route route;
+    private VirtualNetwork matchedIn;
+    private int entry;
+
+    /**
+     * Finds the route for an IPv4 destination; returns the egress tunnel, or null when there is no route. The
+     * route, the virtual network it was found in and the chosen group entry are then available.
+     */
+    public Tunnel ipv4(ForwardingState state, VirtualNetwork vn, int destination, int flowHash) {
+        VirtualNetwork in = vn;
+        int index = in.ipv4().lookup(destination);
+        if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
+            in = state.virtualNetworks()[in.fallback()];
+            index = in.ipv4().lookup(destination);
+        }
+        return select(state, in, index, flowHash);
+    }
+
+    /** Finds the route for an IPv6 destination, as {@link #ipv4}. */
+    public Tunnel ipv6(ForwardingState state, VirtualNetwork vn, long high, long low, int flowHash) {
+        VirtualNetwork in = vn;
+        int index = in.ipv6().lookup(high, low);
+        if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
+            in = state.virtualNetworks()[in.fallback()];
+            index = in.ipv6().lookup(high, low);
+        }
+        return select(state, in, index, flowHash);
+    }
+
+    private Tunnel select(ForwardingState state, VirtualNetwork in, int index, int flowHash) {
+        if (index == Ipv4Lpm.NO_ROUTE) {
+            route = null;
+            matchedIn = null;
+            return null;
+        }
+        TunnelHealth health = state.health();
+        route = in.routes()[index];
+        matchedIn = in;
+        entry = route.group().selectEntry(flowHash, health);
+        return state.tunnels()[route.group().tunnel(entry)];
+    }
+
+    /** The route matched by the last lookup, or null. */
+    public Route route() {
+        return route;
+    }
+
+    /** The virtual network the last route was found in (the packet's own or its fallback). */
+    public VirtualNetwork matchedIn() {
+        return matchedIn;
+    }
+
+    /** Index of the chosen entry in the route's next-hop group. */
+    public int entry() {
+        return entry;
+    }
+}

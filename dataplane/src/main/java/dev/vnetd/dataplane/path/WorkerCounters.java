@@ -1,0 +1,107 @@
+package dev.vnetd.dataplane.path;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The counters of one worker: written only by that worker with opaque stores (plain moves on x86, but never
+ * elided or torn), read by the metrics scraper from any thread. Summing over workers gives the totals, so the fast
+ * path shares no cache line with another worker.
+ */
+public final class WorkerCounters {
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final DropReason[] REASONS = DropReason.values();
+
+    private final long[] drops = new long[REASONS.length];
+    private final long[] rxPackets;
+    private final long[] rxBytes;
+    private final long[] txPackets;
+    private final long[] txBytes;
+    private final long[] icmp = new long[2];
+
+    private static final int ICMP_SENT = 0;
+    private static final int ICMP_RATE_LIMITED = 1;
+
+    /** Counters for {@code tunnels} tunnels. */
+    public WorkerCounters(int tunnels) {
+        rxPackets = new long[tunnels];
+        rxBytes = new long[tunnels];
+        txPackets = new long[tunnels];
+        txBytes = new long[tunnels];
+    }
+
+    private static void add(long[] array, int index, long delta) {
+        LONGS.setOpaque(array, index, (long) LONGS.getOpaque(array, index) + delta);
+    }
+
+    private static long get(long[] array, int index) {
+        return (long) LONGS.getOpaque(array, index);
+    }
+
+    /** Counts a drop. */
+    public void drop(DropReason reason) {
+        add(drops, reason.ordinal(), 1);
+    }
+
+    /** Counts a packet received from a tunnel. */
+    public void rx(int tunnel, int bytes) {
+        add(rxPackets, tunnel, 1);
+        add(rxBytes, tunnel, bytes);
+    }
+
+    /** Counts a packet sent into a tunnel. */
+    public void tx(int tunnel, int bytes) {
+        add(txPackets, tunnel, 1);
+        add(txBytes, tunnel, bytes);
+    }
+
+    /** Counts an ICMP error sent. */
+    public void icmpSent() {
+        add(icmp, ICMP_SENT, 1);
+    }
+
+    /** Counts an ICMP error not sent because of the rate limit. */
+    public void icmpRateLimited() {
+        add(icmp, ICMP_RATE_LIMITED, 1);
+    }
+
+    /** Drops of one reason so far. */
+    public long drops(DropReason reason) {
+        return get(drops, reason.ordinal());
+    }
+
+    /** Packets received from a tunnel. */
+    public long rxPackets(int tunnel) {
+        return get(rxPackets, tunnel);
+    }
+
+    /** Bytes received from a tunnel (outer datagram payload). */
+    public long rxBytes(int tunnel) {
+        return get(rxBytes, tunnel);
+    }
+
+    /** Packets sent into a tunnel. */
+    public long txPackets(int tunnel) {
+        return get(txPackets, tunnel);
+    }
+
+    /** Bytes sent into a tunnel (outer datagram payload). */
+    public long txBytes(int tunnel) {
+        return get(txBytes, tunnel);
+    }
+
+    /** ICMP errors sent. */
+    public long icmpErrorsSent() {
+        return get(icmp, ICMP_SENT);
+    }
+
+    /** ICMP errors suppressed by the rate limit. */
+    public long icmpErrorsRateLimited() {
+        return get(icmp, ICMP_RATE_LIMITED);
+    }
+
+    /** Number of tunnels these counters cover. */
+    public int tunnels() {
+        return rxPackets.length;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.vnetd.dataplane.state;
+
+import dev.vnetd.dataplane.nexthop.FlowHash;
+
+import java.util.Arrays;
+
+/**
+ * Finds the tunnel a received packet belongs to from (listener, remote address, GRE key if any), without
+ * allocating.
+ *
+ * <pre>
+ *  slots (power of two, at most half full, linear probing)
+ *  +--------+--------+--------+-------+--------+
+ *  | listen | addrHi | addrLo |  key  | tunnel |   key = NO_KEY (-1) for tunnels without a GRE key
+ *  +--------+--------+--------+-------+--------+   tunnel = -1 marks an empty slot
+ * </pre>
+ *
+ * IPv4 remotes are stored as (0, address) and IPv6 remotes as their two longs, so the deprecated IPv4-compatible
+ * IPv6 addresses ({@code ::/96}, RFC 4291 section 2.5.5.1) cannot be told from IPv4 and are refused as remotes by
+ * configuration validation. Built once per forwarding state, read only afterwards.
+ */
+public final class TunnelIndex {
+    /** Returned when no tunnel matches. */
+    public static final int NO_TUNNEL = -1;
+
+    private final int mask;
+    private final int[] listeners;
+    private final long[] highs;
+    private final long[] lows;
+    private final long[] keys;
+    private final int[] tunnels;
+
+    /** Indexes the given tunnels; two tunnels with the same identity are rejected. */
+    public TunnelIndex(Tunnel[] all) {
+        int capacity = Integer.highestOneBit(Math.max(4, all.length * 2) - 1) << 1;
+        mask = capacity - 1;
+        listeners = new int[capacity];
+        highs = new long[capacity];
+        lows = new long[capacity];
+        keys = new long[capacity];
+        tunnels = new int[capacity];
+        Arrays.fill(tunnels, NO_TUNNEL);
+        for (Tunnel t : all) {
+            long high = t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
+            long low = t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress()) : t.remoteV4() & 0xFFFF_FFFFL;
+            int listener = t.listener().id();
+            if (find(listener, high, low, t.key()) != NO_TUNNEL) {
+                throw new IllegalArgumentException("two tunnels share listener, remote and key: " + t.name());
+            }
+            int slot = hash(listener, high, low, t.key()) & mask;
+            while (tunnels[slot] != NO_TUNNEL) {
+                slot = (slot + 1) & mask;
+            }
+            listeners[slot] = listener;
+            highs[slot] = high;
+            lows[slot] = low;
+            keys[slot] = t.key();
+            tunnels[slot] = t.id();
+        }
+    }
+
+    /** Tunnel id for a packet from an IPv4 remote, or {@link #NO_TUNNEL}; {@code key} is -1 without a GRE key. */
+    public int findIpv4(int listener, int remote, long key) {
+        return find(listener, 0L, remote & 0xFFFF_FFFFL, key);
+    }
+
+    /** Tunnel id for a packet from an IPv6 remote, or {@link #NO_TUNNEL}. */
+    public int findIpv6(int listener, long remoteHigh, long remoteLow, long key) {
+        return find(listener, remoteHigh, remoteLow, key);
+    }
+
+    private int find(int listener, long high, long low, long key) {
+        int slot = hash(listener, high, low, key) & mask;
+        while (true) {
+            int tunnel = tunnels[slot];
+            if (tunnel == NO_TUNNEL) {
+                return NO_TUNNEL;
+            }
+            if (listeners[slot] == listener && highs[slot] == high && lows[slot] == low && keys[slot] == key) {
+                return tunnel;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    private static int hash(int listener, long high, long low, long key) {
+        long h = high * 0x9E37_79B9_7F4A_7C15L ^ low;
+        h = h * 0xC2B2_AE3D_27D4_EB4FL ^ key ^ ((long) listener << 40);
+        return (int) FlowHash.fmix64(h);
+    }
+}

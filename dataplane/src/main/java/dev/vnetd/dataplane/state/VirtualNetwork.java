@@ -1,0 +1,20 @@
+package dev.vnetd.dataplane.state;
+
+import dev.vnetd.dataplane.fib.Ipv4Lpm;
+import dev.vnetd.dataplane.fib.Ipv6Lpm;
+
+/**
+ * A virtual network: an isolated routing table per address family. The value of a table entry is an index into
+ * {@link #routes()}.
+ *
+ * @param id       index in {@link ForwardingState#virtualNetworks()}
+ * @param name     the configured name
+ * @param fallback index of the virtual network consulted when this one has no route, or -1
+ * @param ipv4     IPv4 table
+ * @param ipv6     IPv6 table
+ * @param routes   routes by index
+ */
+public record VirtualNetwork(int id, String name, int fallback, Ipv4Lpm ipv4, Ipv6Lpm ipv6, Route[] routes) {
+    /** Value of {@link #fallback()} when there is none. */
+    public static final int NO_FALLBACK = -1;
+}

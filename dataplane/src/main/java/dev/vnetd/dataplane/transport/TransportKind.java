@@ -1,0 +1,105 @@
+package dev.vnetd.dataplane.transport;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.UnixChannelOption;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+
+import java.net.StandardSocketOptions;
+
+/** The Netty transports vnetd runs on, best first. */
+public enum TransportKind {
+    /** Linux io_uring: batched submission and completion, fewest system calls. */
+    IO_URING("io_uring"),
+    /** Linux epoll: when io_uring is unavailable (old kernel, seccomp, io_uring_disabled sysctl). */
+    EPOLL("epoll"),
+    /** Java NIO: portable last resort; no raw sockets, so no plain GRE listener. */
+    NIO("nio");
+
+    private final String configName;
+
+    TransportKind(String configName) {
+        this.configName = configName;
+    }
+
+    /** The name used in configuration ({@code node.transport}). */
+    public String configName() {
+        return configName;
+    }
+
+    /** The kind with this configuration name, or null ({@code auto} is resolved by {@link #choose}). */
+    public static TransportKind fromConfigName(String name) {
+        for (TransportKind kind : values()) {
+            if (kind.configName.equals(name)) {
+                return kind;
+            }
+        }
+        return null;
+    }
+
+    /** Whether this transport works on this host. */
+    public boolean isAvailable() {
+        return switch (this) {
+            case IO_URING -> IoUring.isAvailable();
+            case EPOLL -> Epoll.isAvailable();
+            case NIO -> true;
+        };
+    }
+
+    /** Why this transport does not work here, or null. */
+    public Throwable unavailabilityCause() {
+        return switch (this) {
+            case IO_URING -> IoUring.unavailabilityCause();
+            case EPOLL -> Epoll.unavailabilityCause();
+            case NIO -> null;
+        };
+    }
+
+    /** The event loop's I/O handler. */
+    public IoHandlerFactory ioHandlerFactory() {
+        return switch (this) {
+            case IO_URING -> IoUringIoHandler.newFactory();
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
+    }
+
+    /** A new unbound datagram channel of the given family. */
+    public DatagramChannel newDatagramChannel(SocketProtocolFamily family) {
+        return switch (this) {
+            case IO_URING -> new IoUringDatagramChannel(family);
+            case EPOLL -> new EpollDatagramChannel(family);
+            case NIO -> new NioDatagramChannel(family);
+        };
+    }
+
+    /** The option that sets SO_REUSEPORT on this transport's sockets. */
+    public ChannelOption<Boolean> reusePortOption() {
+        return this == NIO ? NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT) : UnixChannelOption.SO_REUSEPORT;
+    }
+
+    /** Whether a raw socket opened elsewhere can be wrapped as a channel of this transport. */
+    public boolean supportsRawSockets() {
+        return this != NIO;
+    }
+
+    /** Wraps an open, bound datagram-like file descriptor (a raw IP socket) as a channel. */
+    public Channel wrapFileDescriptor(int fd) {
+        return switch (this) {
+            case IO_URING -> new IoUringDatagramChannel(fd);
+            case EPOLL -> new EpollDatagramChannel(fd);
+            case NIO -> throw new UnsupportedOperationException("the NIO transport cannot use raw sockets");
+        };
+    }
+}

@@ -1,0 +1,215 @@
+package dev.vnetd.dataplane.path;
+
+import dev.vnetd.dataplane.packet.GreFlyweight;
+import dev.vnetd.dataplane.packet.InternetChecksum;
+import dev.vnetd.dataplane.packet.Ipv4Flyweight;
+import dev.vnetd.dataplane.packet.Ipv6Flyweight;
+import dev.vnetd.dataplane.packet.PacketBuilder;
+import dev.vnetd.dataplane.state.Tunnel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+
+import static dev.vnetd.dataplane.path.TestNetwork.DC_PROD;
+import static dev.vnetd.dataplane.path.TestNetwork.DC_STAGING;
+import static dev.vnetd.dataplane.path.TestNetwork.INTERNET;
+import static dev.vnetd.dataplane.path.TestNetwork.SITE_A;
+import static dev.vnetd.dataplane.path.TestNetwork.SITE_B;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PacketPathTest {
+    private static final byte[] PAYLOAD = "hello".getBytes();
+    private final TestNetwork net = new TestNetwork();
+
+    @AfterEach
+    void releaseSent() {
+        for (TestNetwork.CapturingTxPort port : net.ports) {
+            port.releaseAll();
+        }
+    }
+
+    private ByteBuf gre(long key, String src, String dst, int ttl) {
+        return new PacketBuilder().gre(key).ip(src, dst, ttl).udp(40000, 53, PAYLOAD)
+                .build(UnpooledByteBufAllocator.DEFAULT);
+    }
+
+    private TestNetwork.CapturingTxPort.Sent onlySent() {
+        assertEquals(1, net.ports[0].sent.size(), "packets sent on the GRE-in-UDP listener");
+        return net.ports[0].sent.getFirst();
+    }
+
+    @Test
+    void shouldForwardIpv4ToTheTunnelOfTheMatchingRouteWithTtlDecremented() {
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 64));
+
+        TestNetwork.CapturingTxPort.Sent sent = onlySent();
+        assertEquals(net.tunnels[DC_PROD].remote(), sent.remote());
+        ByteBuf out = sent.packet();
+        int gre = out.readerIndex();
+        assertEquals(0, out.getUnsignedShort(gre), "GRE flags: dc-prod has no key");
+        assertEquals(GreFlyweight.ETHERTYPE_IPV4, out.getUnsignedShort(gre + 2), "GRE protocol type");
+        Ipv4Flyweight ip = new Ipv4Flyweight().wrap(out, gre + 4);
+        assertEquals(63, ip.ttl(), "TTL decremented");
+        assertTrue(ip.checksumValid(), "IPv4 header checksum updated");
+        assertEquals(out.readableBytes() - 4, ip.totalLength(), "inner packet carried whole");
+        assertEquals(1, net.counters.rxPackets(SITE_A));
+        assertEquals(1, net.counters.txPackets(DC_PROD));
+        assertEquals(1, net.ports[0].flushes, "one flush per batch");
+    }
+
+    @Test
+    void shouldKeepOverlappingPrefixesOfVirtualNetworksApart() {
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 64));
+        net.receive(SITE_B, gre(200, "192.168.10.5", "10.1.2.3", 64));
+
+        assertEquals(2, net.ports[0].sent.size());
+        assertEquals(net.tunnels[DC_PROD].remote(), net.ports[0].sent.get(0).remote());
+        assertEquals(net.tunnels[DC_STAGING].remote(), net.ports[0].sent.get(1).remote());
+    }
+
+    @Test
+    void shouldAddTheEgressTunnelsKey() {
+        net.receive(DC_PROD, gre(-1, "10.1.2.3", "192.168.10.5", 64));
+
+        ByteBuf out = onlySent().packet();
+        GreFlyweight header = new GreFlyweight().wrap(out, out.readerIndex());
+        assertEquals(GreFlyweight.FLAG_KEY, header.flags());
+        assertEquals(100, header.key(), "site-a's key");
+        assertEquals(63, new Ipv4Flyweight().wrap(out, out.readerIndex() + 8).ttl());
+    }
+
+    @Test
+    void shouldFallBackToTheDefaultVirtualNetwork() {
+        net.receive(SITE_A, gre(100, "192.168.10.5", "198.51.100.7", 64));
+
+        assertEquals(net.tunnels[INTERNET].remote(), onlySent().remote());
+    }
+
+    @Test
+    void shouldForwardIpv6WithHopLimitDecremented() {
+        net.receive(SITE_A, gre(100, "fd00:a::5", "fd00:10::5", 64));
+
+        ByteBuf out = onlySent().packet();
+        assertEquals(GreFlyweight.ETHERTYPE_IPV6, out.getUnsignedShort(out.readerIndex() + 2));
+        assertEquals(63, new Ipv6Flyweight().wrap(out, out.readerIndex() + 4).hopLimit());
+    }
+
+    @Test
+    void shouldAnswerTtlOneWithTimeExceededThroughTheIngressTunnel() {
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+
+        TestNetwork.CapturingTxPort.Sent sent = onlySent();
+        assertEquals(net.tunnels[SITE_A].remote(), sent.remote());
+        ByteBuf out = sent.packet();
+        int ip = out.readerIndex() + 8;
+        Ipv4Flyweight header = new Ipv4Flyweight().wrap(out, ip);
+        assertEquals(Ipv4Flyweight.PROTO_ICMP, header.protocol());
+        assertEquals(net.tunnels[SITE_A].icmpSourceV4(), header.source(), "from the tunnel's interface address");
+        assertEquals(Tunnel.ipv4ToInt(InetAddress.ofLiteral("192.168.10.5")), header.destination());
+        assertTrue(header.checksumValid());
+        int icmp = ip + 20;
+        assertEquals(11, out.getUnsignedByte(icmp), "ICMP type: time exceeded");
+        assertEquals(0, InternetChecksum.compute(out, icmp, header.totalLength() - 20), "ICMP checksum");
+        assertEquals(1, net.counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(1, net.counters.icmpErrorsSent());
+    }
+
+    @Test
+    void shouldAnswerNoRouteWithDestinationUnreachable() {
+        net.receive(SITE_B, gre(200, "192.168.10.5", "198.51.100.7", 64));
+
+        ByteBuf out = onlySent().packet();
+        assertEquals(3, out.getUnsignedByte(out.readerIndex() + 8 + 20), "ICMP type: destination unreachable");
+        assertEquals(0, out.getUnsignedByte(out.readerIndex() + 8 + 21), "code: net unreachable");
+        assertEquals(1, net.counters.drops(DropReason.NO_ROUTE));
+    }
+
+    @Test
+    void shouldAnswerIpv6HopLimitOneWithTimeExceeded() {
+        net.receive(SITE_A, gre(100, "fd00:a::5", "fd00:10::5", 1));
+
+        ByteBuf out = onlySent().packet();
+        int ip = out.readerIndex() + 8;
+        Ipv6Flyweight header = new Ipv6Flyweight().wrap(out, ip);
+        assertEquals(Ipv4Flyweight.PROTO_ICMPV6, header.nextHeader());
+        assertEquals(3, out.getUnsignedByte(ip + 40), "ICMPv6 type: time exceeded");
+        long sum = header.pseudoHeaderSum(header.payloadLength(), 58)
+                + InternetChecksum.sum(out, ip + 40, header.payloadLength());
+        assertEquals(0, InternetChecksum.finish(sum), "ICMPv6 checksum");
+    }
+
+    @Test
+    void shouldSendFragmentationNeededWithTheTunnelMtuWhenDontFragmentIsSet() {
+        byte[] big = new byte[1400];
+        net.receive(SITE_A, new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).dontFragment(true)
+                .udp(1, 2, big).build(UnpooledByteBufAllocator.DEFAULT));
+
+        ByteBuf out = onlySent().packet();
+        int icmp = out.readerIndex() + 8 + 20;
+        assertEquals(3, out.getUnsignedByte(icmp));
+        assertEquals(4, out.getUnsignedByte(icmp + 1), "code: fragmentation needed");
+        assertEquals(1400, out.getUnsignedShort(icmp + 6), "next-hop MTU");
+        assertEquals(1, net.counters.drops(DropReason.TOO_BIG));
+    }
+
+    @Test
+    void shouldForwardOversizedPacketsWithoutDontFragmentForTheKernelToFragment() {
+        net.receive(SITE_A, new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
+                .udp(1, 2, new byte[1400]).build(UnpooledByteBufAllocator.DEFAULT));
+
+        assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote());
+    }
+
+    @Test
+    void shouldRateLimitIcmpErrors() {
+        for (int i = 0; i < IcmpErrors.BURST + 10; i++) {
+            net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+        }
+        assertEquals(IcmpErrors.BURST, net.counters.icmpErrorsSent());
+        assertEquals(10, net.counters.icmpErrorsRateLimited());
+        net.nanos += 1_000_000_000L;
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+        assertEquals(IcmpErrors.BURST + 1, net.counters.icmpErrorsSent(), "tokens refill with time");
+    }
+
+    @Test
+    void shouldNeverAnswerAnIcmpErrorWithAnIcmpError() {
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+        ByteBuf error = onlySent().packet();
+        ByteBuf copy = UnpooledByteBufAllocator.DEFAULT.buffer().writeBytes(error, error.readerIndex() + 8,
+                error.readableBytes() - 8);
+        net.ports[0].releaseAll();
+        ByteBuf withGre = UnpooledByteBufAllocator.DEFAULT.buffer();
+        withGre.writeShort(GreFlyweight.FLAG_KEY).writeShort(GreFlyweight.ETHERTYPE_IPV4).writeInt(100)
+                .writeBytes(copy);
+        copy.release();
+        new Ipv4Flyweight().wrap(withGre, 8).ttl(1).updateChecksum();
+
+        net.receive(SITE_A, withGre);
+
+        assertEquals(0, net.ports[0].sent.size());
+        assertEquals(2, net.counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(1, net.counters.icmpErrorsSent());
+    }
+
+    @Test
+    void shouldDropPacketsOfUnknownTunnels() {
+        net.receive(SITE_A, gre(999, "192.168.10.5", "10.1.2.3", 64));
+
+        assertEquals(0, net.ports[0].sent.size());
+        assertEquals(1, net.counters.drops(DropReason.UNKNOWN_TUNNEL));
+    }
+
+    @Test
+    void shouldCountRefusedSendsAsTxFailed() {
+        net.ports[0].refuse = true;
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 64));
+
+        assertEquals(1, net.counters.drops(DropReason.TX_FAILED));
+        assertEquals(0, net.counters.txPackets(DC_PROD));
+    }
+}
