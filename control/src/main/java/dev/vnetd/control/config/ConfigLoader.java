@@ -269,11 +269,6 @@ public final class ConfigLoader {
         if (remote == null) {
             return;
         }
-        if (remote.getAddress() instanceof java.net.Inet6Address && isIpv4Compatible(remote.getAddress())) {
-            s.error("remote", "'remote' " + remoteText + " is an IPv4-compatible IPv6 address (::/96, deprecated); "
-                    + "write the IPv4 address");
-            return;
-        }
         int defaultMtu = defaultMtu(type, remote.getAddress(), key >= 0);
         Long mtu = s.integer("mtu", defaultMtu, MIN_MTU_IPV4, MAX_MTU);
         if (mtu == null) {
@@ -292,16 +287,6 @@ public final class ConfigLoader {
         int outer = remote instanceof Inet4Address ? 20 : 40;
         int udp = type == ListenerType.GRE_UDP ? 8 : 0;
         return 1500 - outer - udp - (key ? 8 : 4);
-    }
-
-    private static boolean isIpv4Compatible(InetAddress address) {
-        byte[] b = address.getAddress();
-        for (int i = 0; i < 12; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void readRoute(YamlSection s) {

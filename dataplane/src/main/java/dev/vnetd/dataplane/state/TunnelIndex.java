@@ -15,9 +15,9 @@ import java.util.Arrays;
  *  +--------+--------+--------+-------+--------+   tunnel = -1 marks an empty slot
  * </pre>
  *
- * IPv4 remotes are stored as (0, address) and IPv6 remotes as their two longs, so the deprecated IPv4-compatible
- * IPv6 addresses ({@code ::/96}, RFC 4291 section 2.5.5.1) cannot be told from IPv4 and are refused as remotes by
- * configuration validation. Built once per forwarding state, read only afterwards.
+ * IPv4 remotes are stored as (0, address) and IPv6 remotes as their two longs. They cannot collide: a listener has
+ * one address family and configuration validation keeps every tunnel's remote in its listener's family. Built once
+ * per forwarding state, read only afterwards.
  */
 public final class TunnelIndex {
     /** Returned when no tunnel matches. */

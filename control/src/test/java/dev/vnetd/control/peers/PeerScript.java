@@ -1,0 +1,61 @@
+package dev.vnetd.control.peers;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a peer script from src/test/resources/peers and reads its key=value report lines. */
+public final class PeerScript {
+    private PeerScript() {
+    }
+
+    /** Copies the script to {@code dir} and returns its path. */
+    public static Path extract(String name, Path dir) throws IOException {
+        Path script = dir.resolve(name);
+        try (InputStream in = PeerScript.class.getResourceAsStream("/peers/" + name)) {
+            if (in == null) {
+                throw new IOException("no peer script " + name);
+            }
+            Files.copy(in, script);
+        }
+        return script;
+    }
+
+    /**
+     * Runs {@code command} (e.g. python and a script, possibly behind {@code ip netns exec}) and returns one map per
+     * report line; fails with the script's output when it exits non-zero.
+     */
+    public static List<Map<String, String>> run(List<String> command, long timeoutSeconds)
+            throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[] output = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("peer timed out: " + command);
+        }
+        String text = new String(output, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            throw new AssertionError("peer failed (exit " + p.exitValue() + "): " + command + "\n" + text);
+        }
+        List<Map<String, String>> results = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("case=")) {
+                continue;
+            }
+            Map<String, String> fields = new LinkedHashMap<>();
+            for (String field : line.trim().split(" ")) {
+                int eq = field.indexOf('=');
+                fields.put(field.substring(0, eq), field.substring(eq + 1));
+            }
+            results.add(fields);
+        }
+        return results;
+    }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""A GRE peer played by scapy: sends each case's packet to vnetd and reports what came back, and where.
+
+Usage: gre_peer.py CONFIG_JSON
+  {"carrier": "udp" | "raw",
+   "vnetd": ["127.0.0.1", 47540],            # where vnetd listens (port ignored for raw GRE)
+   "peers": {"site-a": ["127.0.0.2", 47541, 100]},  # each tunnel's remote: address, port (ignored for raw
+                                                     # GRE) and GRE key (null for none)
+   "cases": [{"name": "...", "from": "site-a", "key": 100, "src": "192.168.10.5", "dst": "10.1.2.3",
+              "ttl": 64, "l4": "udp" | "tcp" | "icmp"}]}
+Prints one line of key=value fields per case: where the packet arrived (peer name or null), the GRE key, the inner
+packet's TTL / hop limit, whether every checksum verifies, and for ICMP errors their type and code and the
+quoted packet's destination.
+"""
+import json
+import select
+import socket
+import sys
+import time
+
+from scapy.all import GRE, ICMP, IP, TCP, UDP, IPv6, Raw, raw
+from scapy.packet import NoPayload
+from scapy.layers.inet6 import ICMPv6EchoRequest
+
+WAIT_SECONDS = 3.0
+
+
+def inner_packet(case):
+    v6 = ":" in case["dst"]
+    ip = IPv6(src=case["src"], dst=case["dst"], hlim=case["ttl"]) if v6 else \
+        IP(src=case["src"], dst=case["dst"], ttl=case["ttl"], id=0x4242, flags="DF" if case.get("df") else 0)
+    l4 = case.get("l4", "udp")
+    payload = Raw(b"vnetd-" + case["name"].encode() + b"-" + b"x" * case.get("size", 32))
+    if l4 == "tcp":
+        return ip / TCP(sport=40001, dport=443, flags="S", seq=1000) / payload
+    if l4 == "icmp":
+        return ip / (ICMPv6EchoRequest(id=7, seq=1) if v6 else ICMP(type=8, id=7, seq=1)) / payload
+    return ip / UDP(sport=40000, dport=40001) / payload
+
+
+def gre_packet(case):
+    inner = inner_packet(case)
+    proto = 0x86DD if inner.version == 6 else 0x0800
+    if case.get("key") is not None:
+        return GRE(key_present=1, key=case["key"], proto=proto) / inner
+    return GRE(proto=proto) / inner
+
+
+def checksums_ok(pkt):
+    """Whether every checksum scapy knows in pkt (IP header, UDP, TCP, ICMP, ICMPv6) is the one it computes."""
+    original = raw(pkt)
+    clone = pkt.__class__(original)
+    layer = clone
+    while layer is not None and not isinstance(layer, NoPayload):
+        for field in ("chksum", "cksum"):
+            if field in layer.fields:
+                delattr(layer, field)
+        layer = layer.payload
+    return raw(clone) == original
+
+
+def describe(data, peer):
+    gre = GRE(data)
+    result = {"arrived_at": peer, "key": gre.key if gre.key_present else None, "gre_proto": gre.proto}
+    inner = gre.payload
+    if gre.proto == 0x86DD:
+        inner = IPv6(raw(inner))
+        result.update(ttl=inner.hlim, src=inner.src, dst=inner.dst)
+        if inner.nh == 58:
+            icmp = raw(inner.payload)
+            result.update(icmp_type=icmp[0], icmp_code=icmp[1], icmp_mtu=int.from_bytes(icmp[4:8], "big"))
+            quoted = IPv6(icmp[8:])
+            result.update(quoted_dst=quoted.dst)
+    else:
+        inner = IP(raw(inner))
+        result.update(ttl=inner.ttl, src=inner.src, dst=inner.dst, ip_len=inner.len)
+        if inner.proto == 1 and inner[ICMP].type in (3, 11):
+            result.update(icmp_type=inner[ICMP].type, icmp_code=inner[ICMP].code,
+                          icmp_mtu=inner[ICMP].nexthopmtu if inner[ICMP].type == 3 else 0)
+            quoted = IP(raw(inner[ICMP].payload))
+            result.update(quoted_dst=quoted.dst)
+    result["checksums_ok"] = checksums_ok(inner)
+    result["payload_len"] = len(raw(inner))
+    return result
+
+
+def report(result):
+    print(" ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+
+
+def peer_name(peers, addr, key):
+    """The peer whose address (and GRE key, when several share an address) this is."""
+    names = [n for n, p in peers.items() if p[0] == addr]
+    keyed = [n for n in names if len(peers[n]) > 2 and peers[n][2] == key]
+    return (keyed or names or [None])[0]
+
+
+def run_udp(cfg):
+    vnetd = tuple(cfg["vnetd"])
+    peers = cfg["peers"]
+    socks = {}
+    for name, p in peers.items():
+        addr, port = p[0], p[1]
+        if (addr, port) not in socks:
+            s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((addr, port))
+            socks[(addr, port)] = s
+    for case in cfg["cases"]:
+        p = peers[case["from"]]
+        sender = socks[(p[0], p[1])]
+        target = vnetd if sender.family == socket.AF_INET else tuple(cfg["vnetd6"])
+        sender.sendto(raw(gre_packet(case)), target)
+        ready, _, _ = select.select(list(socks.values()), [], [], WAIT_SECONDS)
+        if not ready:
+            report({"case": case["name"], "arrived_at": None})
+            continue
+        data, addr = ready[0].recvfrom(65535)
+        local = ready[0].getsockname()
+        gre = GRE(data)
+        result = {"case": case["name"]}
+        result.update(describe(data, peer_name(peers, local[0], gre.key if gre.key_present else None)))
+        result["from_port"] = addr[1]
+        report(result)
+
+
+def run_raw(cfg):
+    """Plain GRE (IP protocol 47): send with an IP socket, receive every GRE packet on a raw socket."""
+    vnetd = cfg["vnetd"][0]
+    peer_addresses = {p[0] for p in cfg["peers"].values()}
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+    for case in cfg["cases"]:
+        src = cfg["peers"][case["from"]][0]
+        sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+        sender.bind((src, 0))
+        sender.sendto(raw(gre_packet(case)), (vnetd, 0))
+        sender.close()
+        deadline = time.time() + WAIT_SECONDS
+        result = {"case": case["name"], "arrived_at": None}
+        while time.time() < deadline:
+            ready, _, _ = select.select([receiver], [], [], max(0.0, deadline - time.time()))
+            if not ready:
+                break
+            data, _ = receiver.recvfrom(65535)
+            outer = IP(data)
+            if outer.src != vnetd or outer.dst not in peer_addresses:
+                continue  # our own packet on its way to vnetd
+            gre = GRE(raw(outer.payload))
+            result = {"case": case["name"]}
+            result.update(describe(raw(outer.payload),
+                                   peer_name(cfg["peers"], outer.dst, gre.key if gre.key_present else None)))
+            result["outer_ttl"] = outer.ttl
+            break
+        report(result)
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    if cfg.get("carrier", "udp") == "raw":
+        run_raw(cfg)
+    else:
+        run_udp(cfg)
+
+
+if __name__ == "__main__":
+    main()
