@@ -124,31 +124,42 @@ def run_udp(cfg):
 
 
 def run_raw(cfg):
-    """Plain GRE (IP protocol 47): send with an IP socket, receive every GRE packet on a raw socket."""
-    vnetd = cfg["vnetd"][0]
+    """Plain GRE (IP protocol 47): send from the peer's address on a raw socket, receive every GRE packet on raw
+    sockets (IPv4 ones see the IP header; IPv6 ones learn the destination from IPV6_PKTINFO)."""
+    vnetd4 = cfg["vnetd"][0]
+    vnetd6 = cfg.get("vnetd6", [None])[0]
     peer_addresses = {p[0] for p in cfg["peers"].values()}
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+    recv4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+    recv6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 47)
+    recv6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
     for case in cfg["cases"]:
         src = cfg["peers"][case["from"]][0]
-        sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+        v6 = ":" in src
+        sender = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, 47)
         sender.bind((src, 0))
-        sender.sendto(raw(gre_packet(case)), (vnetd, 0))
+        sender.sendto(raw(gre_packet(case)), (vnetd6 if v6 else vnetd4, 0))
         sender.close()
         deadline = time.time() + WAIT_SECONDS
         result = {"case": case["name"], "arrived_at": None}
         while time.time() < deadline:
-            ready, _, _ = select.select([receiver], [], [], max(0.0, deadline - time.time()))
+            ready, _, _ = select.select([recv4, recv6], [], [], max(0.0, deadline - time.time()))
             if not ready:
                 break
-            data, _ = receiver.recvfrom(65535)
-            outer = IP(data)
-            if outer.src != vnetd or outer.dst not in peer_addresses:
-                continue  # our own packet on its way to vnetd
-            gre = GRE(raw(outer.payload))
+            if ready[0] is recv4:
+                data, _ = recv4.recvfrom(65535)
+                outer = IP(data)
+                if outer.src != vnetd4 or outer.dst not in peer_addresses:
+                    continue  # our own packet on its way to vnetd
+                payload, dst = raw(outer.payload), outer.dst
+            else:
+                payload, ancillary, _flags, addr = recv6.recvmsg(65535, 1024)
+                dst = next((socket.inet_ntop(socket.AF_INET6, d[:16]) for level, kind, d in ancillary
+                            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO), None)
+                if addr[0] != vnetd6 or dst not in peer_addresses:
+                    continue
+            gre = GRE(payload)
             result = {"case": case["name"]}
-            result.update(describe(raw(outer.payload),
-                                   peer_name(cfg["peers"], outer.dst, gre.key if gre.key_present else None)))
-            result["outer_ttl"] = outer.ttl
+            result.update(describe(payload, peer_name(cfg["peers"], dst, gre.key if gre.key_present else None)))
             break
         report(result)
 

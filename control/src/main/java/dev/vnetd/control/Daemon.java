@@ -7,6 +7,7 @@ import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 
@@ -47,7 +49,8 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(VnetdConfig config) throws IOException, InterruptedException {
         ForwardingState state = ForwardingStateBuilder.build(config);
         ForwardingStateHolder holder = new ForwardingStateHolder(state);
-        TransportKind transport = TransportSelector.choose(config.node().transport());
+        boolean rawSockets = Arrays.stream(state.listeners()).anyMatch(l -> l.type() == ListenerType.GRE);
+        TransportKind transport = TransportSelector.choose(config.node().transport(), rawSockets);
         int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
                 : config.node().workers();
         Dataplane dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length);

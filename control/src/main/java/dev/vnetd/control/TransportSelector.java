@@ -6,14 +6,17 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 
-/** Chooses the transport from {@code node.transport}: {@code auto} takes the best available and says why. */
+/**
+ * Chooses the transport from {@code node.transport}: {@code auto} takes the best available that can carry every
+ * configured listener (plain GRE's raw sockets need epoll), and says why.
+ */
 final class TransportSelector {
     private static final Logger LOG = LoggerFactory.getLogger(TransportSelector.class);
 
     private TransportSelector() {
     }
 
-    static TransportKind choose(String setting) throws IOException {
+    static TransportKind choose(String setting, boolean rawSockets) throws IOException {
         if (!"auto".equals(setting)) {
             TransportKind kind = TransportKind.fromConfigName(setting);
             if (kind == null) {
@@ -27,12 +30,21 @@ final class TransportSelector {
             return kind;
         }
         for (TransportKind kind : TransportKind.values()) {
+            if (kind.isAvailable() && rawSockets && !kind.supportsRawSockets()) {
+                LOG.info("event=transport_skipped transport={} reason=\"plain GRE listener configured: {}\"",
+                        kind.configName(), kind.rawSocketLimitation());
+                continue;
+            }
             if (kind.isAvailable()) {
                 LOG.info("event=transport_selected transport={} reason=auto", kind.configName());
                 return kind;
             }
             LOG.warn("event=transport_unavailable transport={} cause=\"{}\"", kind.configName(),
                     kind.unavailabilityCause());
+        }
+        if (rawSockets) {
+            throw new IOException("plain GRE listeners need the epoll transport, which is unavailable here: "
+                    + TransportKind.EPOLL.unavailabilityCause());
         }
         throw new IllegalStateException("NIO is always available");
     }

@@ -144,10 +144,10 @@ public final class Dataplane implements AutoCloseable {
             throws IOException, InterruptedException {
         if (!transport.supportsRawSockets()) {
             throw new IOException("plain GRE needs raw sockets, which the " + transport.configName()
-                    + " transport cannot use; choose io_uring or epoll");
+                    + " transport cannot carry (" + transport.rawSocketLimitation() + "); use transport auto or epoll");
         }
         int fd = RawIpSocket.open(listener.address().getAddress(), Ipv4Flyweight.PROTO_GRE, worker, workers);
-        Channel channel = transport.wrapFileDescriptor(fd);
+        Channel channel = transport.wrapRawSocket(fd);
         channel.config().setAutoRead(false);
         channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM));
         channel.pipeline().addLast(handler);

@@ -89,17 +89,30 @@ public enum TransportKind {
         return this == NIO ? NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT) : UnixChannelOption.SO_REUSEPORT;
     }
 
-    /** Whether a raw socket opened elsewhere can be wrapped as a channel of this transport. */
+    /**
+     * Whether a raw IP socket can be wrapped as a channel of this transport. Only epoll: NIO cannot wrap a file
+     * descriptor, and Netty's io_uring datagram channel (4.2) discards every received datagram whose source
+     * address has no port, which is every packet of a raw socket.
+     */
     public boolean supportsRawSockets() {
-        return this != NIO;
+        return this == EPOLL;
     }
 
-    /** Wraps an open, bound datagram-like file descriptor (a raw IP socket) as a channel. */
-    public Channel wrapFileDescriptor(int fd) {
+    /** Why {@link #supportsRawSockets()} is false, for error messages. */
+    public String rawSocketLimitation() {
         return switch (this) {
-            case IO_URING -> new IoUringDatagramChannel(fd);
-            case EPOLL -> new EpollDatagramChannel(fd);
-            case NIO -> throw new UnsupportedOperationException("the NIO transport cannot use raw sockets");
+            case IO_URING -> "Netty's io_uring datagram channel drops datagrams without a source port (all raw-socket "
+                    + "packets)";
+            case NIO -> "Java NIO cannot use a raw socket";
+            case EPOLL -> "none";
         };
+    }
+
+    /** Wraps an open, bound, non-blocking raw IP socket as an epoll channel. */
+    public Channel wrapRawSocket(int fd) {
+        if (this != EPOLL) {
+            throw new UnsupportedOperationException("raw sockets need epoll: " + rawSocketLimitation());
+        }
+        return new EpollDatagramChannel(fd);
     }
 }

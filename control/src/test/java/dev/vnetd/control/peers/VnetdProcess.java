@@ -1,0 +1,60 @@
+package dev.vnetd.control.peers;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** vnetd as a separate process (e.g. inside a network namespace), from the test classpath. */
+public final class VnetdProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private VnetdProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /**
+     * Starts {@code vnetd run --config CONFIG} behind {@code prefix} (e.g. {@code ip netns exec NAME}) and waits
+     * until it logs that it started.
+     */
+    public static VnetdProcess start(List<String> prefix, Path config, Path log)
+            throws IOException, InterruptedException {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", classpath, "dev.vnetd.control.Main", "run", "--config",
+                config.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        VnetdProcess vnetd = new VnetdProcess(p, log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            String text = Files.readString(log);
+            if (text.contains("event=started")) {
+                return vnetd;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("vnetd exited " + p.exitValue() + ":\n" + text);
+            }
+            Thread.sleep(100);
+        }
+        vnetd.close();
+        throw new AssertionError("vnetd did not start:\n" + Files.readString(log));
+    }
+
+    /** What vnetd logged so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
