@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -81,6 +82,8 @@ public final class ConfigLoader {
     private final List<VirtualNetworkConfig> virtualNetworks = new ArrayList<>();
     private final List<TunnelConfig> tunnels = new ArrayList<>();
     private final List<RouteConfig> routes = new ArrayList<>();
+    /** Names of entries that were named but had errors: references to them are not reported again. */
+    private final Set<String> invalid = new HashSet<>();
 
     private ConfigLoader() {
         admin = new Admin(new InetSocketAddress(Addresses.parseLiteral("127.0.0.1"), 9400));
@@ -130,9 +133,7 @@ public final class ConfigLoader {
             readTop(name, top);
             readIncludes(top, dir);
         }
-        if (errors.isEmpty()) {
-            ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, errors);
-        }
+        ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, invalid, errors);
         if (!errors.isEmpty()) {
             Collections.sort(errors);
             throw new ConfigException(errors);
@@ -215,14 +216,13 @@ public final class ConfigLoader {
         String name = s.string("name", true);
         ListenerType type = listenerType(s);
         String listen = s.string("listen", true);
-        if (name == null || type == null || listen == null) {
-            return;
-        }
-        InetSocketAddress address = type == ListenerType.GRE
+        InetSocketAddress address = type == null || listen == null ? null : type == ListenerType.GRE
                 ? socketAddress(s, "listen", listen, 0, false)
                 : socketAddress(s, "listen", listen, GRE_UDP_PORT, true);
-        if (address != null) {
+        if (name != null && address != null) {
             listeners.add(new ListenerConfig(s.where(), name, type, address));
+        } else if (name != null) {
+            invalid.add(name);
         }
     }
 
@@ -259,19 +259,15 @@ public final class ConfigLoader {
                 interfaceAddresses.add(prefix);
             }
         }
-        if (name == null || type == null || listener == null || remoteText == null || vn == null || key == null
-                || arr == null) {
-            return;
-        }
-        InetSocketAddress remote = type == ListenerType.GRE
+        InetSocketAddress remote = type == null || remoteText == null ? null : type == ListenerType.GRE
                 ? socketAddress(s, "remote", remoteText, 0, false)
                 : socketAddress(s, "remote", remoteText, GRE_UDP_PORT, true);
-        if (remote == null) {
-            return;
-        }
-        int defaultMtu = defaultMtu(type, remote.getAddress(), key >= 0);
-        Long mtu = s.integer("mtu", defaultMtu, MIN_MTU_IPV4, MAX_MTU);
-        if (mtu == null) {
+        Long mtu = remote == null || key == null ? null
+                : s.integer("mtu", defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
+        if (name == null || listener == null || vn == null || arr == null || mtu == null) {
+            if (name != null) {
+                invalid.add(name);
+            }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,

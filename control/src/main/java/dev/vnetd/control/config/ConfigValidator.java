@@ -10,17 +10,20 @@ import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks that hold across entries: unique names, references that resolve, listener sockets that do not overlap,
- * tunnels that can be told apart on receive, and next-hop groups within bounds.
+ * tunnels that can be told apart on receive, and next-hop groups within bounds. Runs even when entries had errors
+ * of their own, so that every error is reported at once; a reference to an entry that exists but had errors is
+ * not reported a second time.
  */
 final class ConfigValidator {
     private ConfigValidator() {
     }
 
     static void validate(List<ListenerConfig> listeners, List<VirtualNetworkConfig> vns, List<TunnelConfig> tunnels,
-                         List<RouteConfig> routes, List<ConfigError> errors) {
+                         List<RouteConfig> routes, Set<String> invalid, List<ConfigError> errors) {
         Map<String, ListenerConfig> listenerByName = new HashMap<>();
         for (ListenerConfig l : listeners) {
             ListenerConfig previous = listenerByName.putIfAbsent(l.name(), l);
@@ -67,21 +70,27 @@ final class ConfigValidator {
                         + previous.where().line() + ")"));
             }
             ListenerConfig listener = listenerByName.get(t.listener());
+            boolean carried = false;
             if (listener == null) {
-                errors.add(t.where().error("tunnel '" + t.name() + "' names unknown listener '" + t.listener() + "'"));
+                if (!invalid.contains(t.listener())) {
+                    errors.add(t.where().error("tunnel '" + t.name() + "' names unknown listener '" + t.listener()
+                            + "'"));
+                }
             } else if (listener.type() != t.type()) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' is " + t.type().configName() + " but listener '"
                         + listener.name() + "' is " + listener.type().configName()));
             } else if (listener.address().getAddress().getClass() != t.remote().getAddress().getClass()) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' remote " + t.remote().getAddress().getHostAddress()
                         + " is not of the address family of listener '" + listener.name() + "'"));
+            } else {
+                carried = true;
             }
-            if (!vnByName.containsKey(t.virtualNetwork())) {
+            if (!vnByName.containsKey(t.virtualNetwork()) && !invalid.contains(t.virtualNetwork())) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' names unknown virtual network '"
                         + t.virtualNetwork() + "'"));
             }
             String identity = t.listener() + "|" + t.remote().getAddress().getHostAddress() + "|" + t.key();
-            TunnelConfig same = tunnelByIdentity.putIfAbsent(identity, t);
+            TunnelConfig same = carried ? tunnelByIdentity.putIfAbsent(identity, t) : null;
             if (same != null) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' cannot be told from tunnel '" + same.name()
                         + "': same listener, remote address and key"));
@@ -90,14 +99,15 @@ final class ConfigValidator {
         Map<String, Integer> groupSizes = new HashMap<>();
         Map<String, RouteConfig> entries = new HashMap<>();
         for (RouteConfig r : routes) {
-            if (!vnByName.containsKey(r.virtualNetwork())) {
+            if (!vnByName.containsKey(r.virtualNetwork()) && !invalid.contains(r.virtualNetwork())) {
                 errors.add(r.where().error("route " + r.prefix() + " names unknown virtual network '"
                         + r.virtualNetwork() + "'"));
             }
             TunnelConfig via = tunnelByName.get(r.via());
-            if (via == null) {
+            if (via == null && !invalid.contains(r.via())) {
                 errors.add(r.where().error("route " + r.prefix() + " goes via unknown tunnel '" + r.via() + "'"));
-            } else if (!via.virtualNetwork().equals(r.virtualNetwork())) {
+            } else if (via != null && vnByName.containsKey(via.virtualNetwork())
+                    && !via.virtualNetwork().equals(r.virtualNetwork())) {
                 errors.add(r.where().error("route " + r.prefix() + " in virtual network '" + r.virtualNetwork()
                         + "' goes via tunnel '" + r.via() + "' of virtual network '" + via.virtualNetwork()
                         + "'; a tunnel carries one virtual network"));
