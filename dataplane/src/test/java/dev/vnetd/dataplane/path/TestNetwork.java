@@ -130,6 +130,7 @@ public final class TestNetwork {
         }
 
         final List<Sent> sent = new ArrayList<>();
+        long total;
         int flushes;
         boolean refuse;
 
@@ -140,6 +141,7 @@ public final class TestNetwork {
                 return false;
             }
             sent.add(new Sent(packet, remote));
+            total++;
             return true;
         }
 
