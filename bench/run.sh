@@ -6,7 +6,7 @@
 #   JAVA_HOME    a JDK 25 (found like ./vnetd finds it)
 #   BENCH_JAR    bench/target/benchmarks.jar (JMH uber-jar, rebuilt when sources are newer)
 #   RESULTS      bench/results/ (raw outputs, not committed)
-#   run_jmh      helper: run_jmh ARGS... runs JMH from BENCH_JAR
+#   run_jmh      helper: run_jmh ARGS... runs JMH from BENCH_JAR, waiting while another JMH run holds its lock
 # Cases: ls bench/cases/
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,8 +32,26 @@ if [ ! -f "$BENCH_JAR" ] || [ -n "$(find "$ROOT" -path '*/src/main/*' -newer "$B
     (cd "$ROOT" && mvn -q -B -DskipTests package -pl bench -am) >&2
 fi
 
+# run_jmh ARGS... — JMH from BENCH_JAR. Another JMH run on this shared machine holds /tmp/jmh.lock while it runs:
+# wait for it (up to 20 minutes) rather than measure on top of it.
 run_jmh() {
-    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$BENCH_JAR" "$@"
+    local out attempt status
+    out=$(mktemp)
+    for attempt in $(seq 1 120); do
+        status=0
+        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$BENCH_JAR" "$@" > "$out" 2>&1 || status=$?
+        if ! grep -q 'Unable to acquire the JMH lock' "$out"; then
+            cat "$out"
+            rm -f "$out"
+            return $status
+        fi
+        [ "$attempt" = 1 ] && echo "bench: another JMH run holds /tmp/jmh.lock, waiting" >&2
+        sleep 10
+    done
+    cat "$out"
+    rm -f "$out"
+    echo "bench: gave up waiting for /tmp/jmh.lock" >&2
+    return 1
 }
 
 # shellcheck disable=SC1090

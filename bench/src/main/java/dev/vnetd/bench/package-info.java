@@ -1,2 +1,0 @@
-/** vnetd bench. */
-package dev.vnetd.bench;
