@@ -53,7 +53,7 @@ public class PacketPathBenchmark {
         ForwardingState state = ForwardingStateBuilder.build(ConfigLoader.loadEmbedded());
         TxPort port = new TxPort() {
             @Override
-            public boolean send(ByteBuf packet, InetSocketAddress remote) {
+            public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
                 blackhole.consume(packet.readerIndex());
                 return true;
             }

@@ -54,6 +54,14 @@ public final class ConfigLoader {
      * and a power of two so the table can mask instead of divide.
      */
     public static final int DEFAULT_FLOW_CAPACITY = 1 << 20;
+    /**
+     * Default source-port sockets per worker of a GRE-in-UDP listener: 8 ports per worker spread the flows of a
+     * tunnel over 8 x workers 5-tuples, enough for a peer's ECMP and RSS to use several paths and queues, at the
+     * cost of 8 sockets per worker.
+     */
+    public static final int DEFAULT_SOURCE_PORTS = 8;
+    /** Most source-port sockets per worker of one listener. */
+    public static final int MAX_SOURCE_PORTS = 64;
     /** Smallest IPv4 MTU every link must carry (RFC 791). */
     public static final int MIN_MTU_IPV4 = 576;
     /** Largest tunnel MTU: a jumbo frame; the receive buffers are sized for it. */
@@ -67,7 +75,7 @@ public final class ConfigLoader {
     private static final Set<String> NODE_KEYS = Set.of("name", "workers", "transport");
     private static final Set<String> ADMIN_KEYS = Set.of("listen");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity");
-    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
             "virtual_network", "mtu", "arr", "interface_address");
@@ -219,8 +227,14 @@ public final class ConfigLoader {
         InetSocketAddress address = type == null || listen == null ? null : type == ListenerType.GRE
                 ? socketAddress(s, "listen", listen, 0, false)
                 : socketAddress(s, "listen", listen, GRE_UDP_PORT, true);
-        if (name != null && address != null) {
-            listeners.add(new ListenerConfig(s.where(), name, type, address));
+        Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE ? 0 : DEFAULT_SOURCE_PORTS, 0,
+                MAX_SOURCE_PORTS);
+        if (type == ListenerType.GRE && s.has("source_ports")) {
+            s.error("source_ports", "'source_ports' applies to gre-udp listeners only");
+            sourcePorts = null;
+        }
+        if (name != null && address != null && sourcePorts != null) {
+            listeners.add(new ListenerConfig(s.where(), name, type, address, sourcePorts.intValue()));
         } else if (name != null) {
             invalid.add(name);
         }

@@ -51,12 +51,14 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
     /**
      * A listener.
      *
-     * @param where   where it is defined
-     * @param name    unique name
-     * @param type    carrier
-     * @param address bind address (port 0 for raw IP listeners)
+     * @param where       where it is defined
+     * @param name        unique name
+     * @param type        carrier
+     * @param address     bind address (port 0 for raw IP listeners)
+     * @param sourcePorts GRE-in-UDP: source-port sockets per worker for flow entropy; 0 sends from the listen port
      */
-    public record ListenerConfig(Where where, String name, ListenerType type, InetSocketAddress address) {
+    public record ListenerConfig(Where where, String name, ListenerType type, InetSocketAddress address,
+                                 int sourcePorts) {
     }
 
     /**

@@ -45,7 +45,7 @@ public final class ForwardingStateBuilder {
     public static ForwardingState build(VnetdConfig config) {
         Map<String, Listener> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : config.listeners()) {
-            listeners.put(l.name(), new Listener(listeners.size(), l.name(), l.type(), l.address()));
+            listeners.put(l.name(), new Listener(listeners.size(), l.name(), l.type(), l.address(), l.sourcePorts()));
         }
         Map<String, Integer> vnIds = new HashMap<>();
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {

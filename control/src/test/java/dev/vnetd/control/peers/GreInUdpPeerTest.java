@@ -9,8 +9,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,6 +30,7 @@ class GreInUdpPeerTest {
     static Daemon daemon;
     static int port;
     static int port6;
+    static int peerPort;
     static Map<String, Map<String, String>> results;
     static Path capture;
     static Tshark tshark;
@@ -38,7 +41,7 @@ class GreInUdpPeerTest {
         Prerequisites.tshark();
         port = FreePort.udp("127.0.0.1");
         port6 = FreePort.udp("::1");
-        int peerPort = FreePort.udp("127.0.0.2");
+        peerPort = FreePort.udp("127.0.0.2");
         String yaml = """
                 node: {name: peer-test, workers: 2}
                 admin: {listen: 127.0.0.1:%d}
@@ -85,7 +88,7 @@ class GreInUdpPeerTest {
                 {"carrier": "udp", "vnetd": ["127.0.0.1", %d], "vnetd6": ["::1", %d], "peers": %s, "cases": [%s]}"""
                 .formatted(port, port6, peers, cases);
         capture = dir.resolve("vnetd.pcapng");
-        tshark = Tshark.capture(null, "lo", "udp src port " + port + " or udp src port " + port6, capture);
+        tshark = Tshark.capture(null, "lo", "udp dst port " + peerPort, capture);
         List<Map<String, String>> lines;
         try {
             lines = PeerScript.run(List.of(Prerequisites.PYTHON,
@@ -127,7 +130,19 @@ class GreInUdpPeerTest {
         assertForwarded("v4-prod", "dc-prod", "63");
         assertForwarded("v4-tcp", "dc-prod", "63");
         assertEquals("None", result("v4-prod").get("key"), "dc-prod has no key");
-        assertEquals(String.valueOf(port), result("v4-prod").get("from_port"), "sent from the listener's socket");
+    }
+
+    @Test
+    void shouldSpreadFlowsOverSourcePortsFromTheDynamicRange() {
+        Set<Integer> ports = new HashSet<>();
+        for (Map<String, String> r : results.values()) {
+            if (r.get("from_port") != null && !"None".equals(r.get("arrived_at"))) {
+                int p = Integer.parseInt(r.get("from_port"));
+                assertTrue(p >= 49152 && p <= 65535, "RFC 8086 source port in the dynamic range: " + r);
+                ports.add(p);
+            }
+        }
+        assertTrue(ports.size() >= 2, "different flows leave from different source ports: " + ports);
     }
 
     @Test
@@ -176,7 +191,7 @@ class GreInUdpPeerTest {
 
     @Test
     void shouldProduceNothingTsharkFindsMalformed() throws Exception {
-        String[] decodeAs = {"-d", "udp.port==" + port + ",gre", "-d", "udp.port==" + port6 + ",gre"};
+        String[] decodeAs = {"-d", "udp.port==" + peerPort + ",gre"};
         List<String> all = tshark.read(null, decodeAs);
         List<String> gre = tshark.read("gre", decodeAs);
         List<String> bad = tshark.read("_ws.malformed || _ws.expert.severity >= " + Tshark.SEVERITY_WARNING,

@@ -140,7 +140,7 @@ public final class PacketPath {
         } else {
             ipv4.wrap(buf, packet.offset()).decrementTtl();
         }
-        transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress);
+        transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
     }
 
     private void sendIcmpError(ForwardingState state, ByteBuf buf, IcmpErrors.Kind kind, int mtu, Tunnel ingress) {
@@ -152,12 +152,12 @@ public final class PacketPath {
             return;
         }
         ByteBuf error = icmpErrors.build(buf, packet, kind, mtu, ingress, alloc);
-        if (transmit(error, error.readerIndex(), error.readableBytes(), packet.ipv6(), ingress)) {
+        if (transmit(error, error.readerIndex(), error.readableBytes(), packet.ipv6(), ingress, packet.flowHash())) {
             counters.icmpSent();
         }
     }
 
-    private boolean transmit(ByteBuf buf, int offset, int length, boolean isIpv6, Tunnel egress) {
+    private boolean transmit(ByteBuf buf, int offset, int length, boolean isIpv6, Tunnel egress, int flowHash) {
         int listenerId = egress.listener().id();
         TxPort port = txPorts[listenerId];
         if (port == null) {
@@ -166,7 +166,7 @@ public final class PacketPath {
         }
         ByteBuf out = encap.encap(buf, offset, length, isIpv6, egress, alloc);
         int bytes = out.readableBytes();
-        if (!port.send(out, egress.remote())) {
+        if (!port.send(out, egress.remote(), flowHash)) {
             counters.drop(DropReason.TX_FAILED);
             return false;
         }

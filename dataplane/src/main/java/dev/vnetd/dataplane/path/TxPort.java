@@ -11,9 +11,10 @@ import java.net.InetSocketAddress;
 public interface TxPort {
     /**
      * Queues {@code packet} (readable bytes: the datagram payload, or the IP payload for raw listeners) to
-     * {@code remote}. Takes ownership of the buffer, accepted or not. Returns false when the socket refused it.
+     * {@code remote}; {@code flowHash} picks the source port where the carrier has flow entropy (GRE-in-UDP).
+     * Takes ownership of the buffer, accepted or not. Returns false when the socket refused it.
      */
-    boolean send(ByteBuf packet, InetSocketAddress remote);
+    boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash);
 
     /** Sends what is queued. */
     void flush();

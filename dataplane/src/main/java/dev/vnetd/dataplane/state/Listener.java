@@ -5,10 +5,13 @@ import java.net.InetSocketAddress;
 /**
  * A socket address where tunnel packets arrive. Every worker binds its own socket to it (SO_REUSEPORT for UDP).
  *
- * @param id      index in {@link ForwardingState#listeners()}
- * @param name    the configured name
- * @param type    the carrier
- * @param address bind address; the port is 0 for raw IP listeners
+ * @param id          index in {@link ForwardingState#listeners()}
+ * @param name        the configured name
+ * @param type        the carrier
+ * @param address     bind address; the port is 0 for raw IP listeners
+ * @param sourcePorts GRE-in-UDP only: sockets per worker, on ports from 49152-65535, that sent packets leave from,
+ *                    chosen by flow hash so that the UDP source port carries flow entropy (RFC 8086 section 3.2);
+ *                    0 sends from the listening port itself
  */
-public record Listener(int id, String name, ListenerType type, InetSocketAddress address) {
+public record Listener(int id, String name, ListenerType type, InetSocketAddress address, int sourcePorts) {
 }

@@ -8,29 +8,44 @@ import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 
 /**
- * A worker's own channel for one listener, used to send: writes are queued without a flush and go out in one
- * batch when the read batch completes. Writes that fail later (the socket's error) reach
+ * A worker's own channels for one listener, used to send: the listening socket, or one of the listener's
+ * source-port sockets chosen by flow hash (RFC 8086 flow entropy). Writes are queued without a flush and go out
+ * in one batch when the read batch completes. Writes that fail later (the socket's error) reach
  * {@link ListenerHandler#exceptionCaught}.
  */
 final class ChannelTxPort implements TxPort {
-    private final Channel channel;
+    private final Channel[] channels;
+    private long pending;
 
-    ChannelTxPort(Channel channel) {
-        this.channel = channel;
+    /** Sends through {@code channels}: one channel, or the source-port channels to pick from by flow hash. */
+    ChannelTxPort(Channel... channels) {
+        if (channels.length == 0 || channels.length > Long.SIZE) {
+            throw new IllegalArgumentException("1.." + Long.SIZE + " channels");
+        }
+        this.channels = channels.clone();
     }
 
     @Override
-    public boolean send(ByteBuf packet, InetSocketAddress remote) {
+    public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
+        int index = channels.length == 1 ? 0 : Integer.remainderUnsigned(flowHash, channels.length);
+        Channel channel = channels[index];
         if (!channel.isWritable()) {
             packet.release();
             return false;
         }
         channel.write(new DatagramPacket(packet, remote), channel.voidPromise());
+        pending |= 1L << index;
         return true;
     }
 
     @Override
     public void flush() {
-        channel.flush();
+        long mask = pending;
+        pending = 0;
+        while (mask != 0) {
+            int index = Long.numberOfTrailingZeros(mask);
+            mask &= mask - 1;
+            channels[index].flush();
+        }
     }
 }

@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +47,13 @@ public final class Dataplane implements AutoCloseable {
      * is busy elsewhere; the kernel caps it at net.core.rmem_max / wmem_max unless run with CAP_NET_ADMIN.
      */
     public static final int SOCKET_BUFFER = 4 * 1024 * 1024;
+
+    /** First port of the dynamic range (RFC 6335), where GRE-in-UDP source ports should come from. */
+    public static final int DYNAMIC_PORTS_FIRST = 49152;
+    /** Last port of the dynamic range. */
+    public static final int DYNAMIC_PORTS_LAST = 65535;
+    /** Random ports tried for one source-port socket before the listener fails; collisions are rare. */
+    private static final int SOURCE_PORT_ATTEMPTS = 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(Dataplane.class);
 
@@ -88,22 +97,33 @@ public final class Dataplane implements AutoCloseable {
     private void startWorker(ForwardingStateHolder holder, EventLoop loop, int worker, int workers,
                              Listener[] listeners, int maxTunnels) throws InterruptedException {
         TxPort[] ports = new TxPort[listeners.length];
-        ListenerHandler[] handlers = new ListenerHandler[listeners.length];
-        Channel[] opened = new Channel[listeners.length];
+        List<ListenerHandler> handlers = new ArrayList<>();
+        List<Channel> opened = new ArrayList<>();
         for (Listener listener : listeners) {
             if (listenerErrors[listener.id()] != null) {
                 continue;
             }
             ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
+            List<Channel> listenerChannels = new ArrayList<>();
             try {
-                Channel channel = listener.type() == ListenerType.GRE
-                        ? openRaw(loop, listener, worker, workers, handler)
-                        : openUdp(loop, listener, handler);
-                opened[listener.id()] = channel;
-                handlers[listener.id()] = handler;
-                ports[listener.id()] = new ChannelTxPort(channel);
-                channels.add(channel);
+                if (listener.type() == ListenerType.GRE) {
+                    listenerChannels.add(openRaw(loop, listener, worker, workers, handler));
+                    ports[listener.id()] = new ChannelTxPort(listenerChannels.getFirst());
+                } else {
+                    listenerChannels.add(openUdp(loop, listener.address(), true, handler));
+                    for (int i = 0; i < listener.sourcePorts(); i++) {
+                        listenerChannels.add(openSourcePort(loop, listener, handler));
+                    }
+                    ports[listener.id()] = listener.sourcePorts() == 0
+                            ? new ChannelTxPort(listenerChannels.getFirst())
+                            : new ChannelTxPort(listenerChannels.subList(1, listenerChannels.size())
+                                    .toArray(Channel[]::new));
+                }
+                handlers.add(handler);
+                opened.addAll(listenerChannels);
+                channels.addAll(listenerChannels);
             } catch (IOException | RuntimeException e) {
+                listenerChannels.forEach(Channel::close);
                 listenerErrors[listener.id()] = e.getMessage() == null ? e.toString() : e.getMessage();
                 LOG.error("event=listener_failed listener={} type={} address={} error=\"{}\"", listener.name(),
                         listener.type().configName(), listener.address(), listenerErrors[listener.id()]);
@@ -112,30 +132,45 @@ public final class Dataplane implements AutoCloseable {
         counters[worker] = new WorkerCounters(maxTunnels);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
                 System::nanoTime);
-        for (int i = 0; i < listeners.length; i++) {
-            if (opened[i] != null) {
-                handlers[i].path(path);
-                opened[i].config().setAutoRead(true);
-            }
-        }
+        handlers.forEach(h -> h.path(path));
+        opened.forEach(c -> c.config().setAutoRead(true));
     }
 
-    private Channel openUdp(EventLoop loop, Listener listener, ListenerHandler handler)
+    /**
+     * Opens one of a listener's source-port sockets: the listener's address, a random port from the dynamic range
+     * 49152-65535 that RFC 8086 section 3.2 recommends for GRE-in-UDP source ports.
+     */
+    private Channel openSourcePort(EventLoop loop, Listener listener, ListenerHandler handler)
             throws IOException, InterruptedException {
-        SocketProtocolFamily family = listener.address().getAddress() instanceof Inet4Address
+        IOException last = null;
+        for (int attempt = 0; attempt < SOURCE_PORT_ATTEMPTS; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(DYNAMIC_PORTS_FIRST, DYNAMIC_PORTS_LAST + 1);
+            try {
+                return openUdp(loop, new InetSocketAddress(listener.address().getAddress(), port), false, handler);
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new IOException("no free source port in " + DYNAMIC_PORTS_FIRST + "-" + DYNAMIC_PORTS_LAST
+                + " after " + SOURCE_PORT_ATTEMPTS + " attempts", last);
+    }
+
+    private Channel openUdp(EventLoop loop, InetSocketAddress address, boolean reusePort, ListenerHandler handler)
+            throws IOException, InterruptedException {
+        SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channelFactory(() -> transport.newDatagramChannel(family))
-                .option(transport.reusePortOption(), true)
+                .option(transport.reusePortOption(), reusePort)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
                 .handler(handler);
-        var future = bootstrap.bind(listener.address()).await();
+        var future = bootstrap.bind(address).await();
         if (!future.isSuccess()) {
-            throw new IOException("bind " + listener.address() + ": " + future.cause().getMessage(), future.cause());
+            throw new IOException("bind " + address + ": " + future.cause().getMessage(), future.cause());
         }
         return future.channel();
     }

@@ -2,6 +2,7 @@ package dev.vnetd.dataplane.transport;
 
 import dev.vnetd.dataplane.path.DropReason;
 import dev.vnetd.dataplane.path.PacketPath;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
@@ -9,9 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 1 of the path: the handler on a worker's socket. Each datagram goes to the worker's {@link PacketPath}; the
- * end of a read batch flushes what the batch queued for sending.
+ * Step 1 of the path: the handler on a worker's sockets of one listener (the listening socket and its source-port
+ * sockets). Each datagram goes to the worker's {@link PacketPath}; the end of a read batch flushes what the batch
+ * queued for sending. Shared only among channels of one worker, so always called from one thread.
  */
+@ChannelHandler.Sharable
 final class ListenerHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerHandler.class);
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;

@@ -38,9 +38,9 @@ public final class TestNetwork {
     public static final int RAW_SITE = 5;
     public static final int V6_SITE = 6;
 
-    final Listener udp = new Listener(0, "gre-udp", ListenerType.GRE_UDP, address("127.0.0.1", 4754));
-    final Listener raw = new Listener(1, "gre", ListenerType.GRE, address("127.0.0.1", 0));
-    final Listener udp6 = new Listener(2, "gre-udp6", ListenerType.GRE_UDP, address("::1", 4754));
+    final Listener udp = new Listener(0, "gre-udp", ListenerType.GRE_UDP, address("127.0.0.1", 4754), 0);
+    final Listener raw = new Listener(1, "gre", ListenerType.GRE, address("127.0.0.1", 0), 0);
+    final Listener udp6 = new Listener(2, "gre-udp6", ListenerType.GRE_UDP, address("::1", 4754), 0);
     public final Tunnel[] tunnels = {
         tunnel(SITE_A, "site-a", udp, "127.0.0.2", 100, 1, 1476),
         tunnel(SITE_B, "site-b", udp, "127.0.0.2", 200, 2, 1476),
@@ -107,7 +107,7 @@ public final class TestNetwork {
     public static ForwardingStateHolder withUdpPort(TestNetwork net, int port) {
         ForwardingState s = net.holder.get();
         Listener[] listeners = s.listeners().clone();
-        listeners[0] = new Listener(0, "gre-udp", ListenerType.GRE_UDP, address("127.0.0.1", port));
+        listeners[0] = new Listener(0, "gre-udp", ListenerType.GRE_UDP, address("127.0.0.1", port), 4);
         listeners = java.util.Arrays.copyOf(listeners, 1);
         return new ForwardingStateHolder(new ForwardingState(listeners, s.tunnels(), s.virtualNetworks(),
                 s.tunnelIndex(), s.health()));
@@ -135,7 +135,7 @@ public final class TestNetwork {
         boolean refuse;
 
         @Override
-        public boolean send(ByteBuf packet, InetSocketAddress remote) {
+        public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
             if (refuse) {
                 packet.release();
                 return false;
