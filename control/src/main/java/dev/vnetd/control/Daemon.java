@@ -34,14 +34,17 @@ public final class Daemon implements AutoCloseable {
     private final ForwardingStateHolder holder;
     private final Dataplane dataplane;
     private final PrometheusMeterRegistry registry;
+    /** Keeps the objects Micrometer reads through weak references reachable while the daemon runs. */
+    private final DataplaneMetrics metrics;
     private final AdminServer admin;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
-                   PrometheusMeterRegistry registry, AdminServer admin) {
+                   PrometheusMeterRegistry registry, DataplaneMetrics metrics, AdminServer admin) {
         this.config = config;
         this.holder = holder;
         this.dataplane = dataplane;
         this.registry = registry;
+        this.metrics = metrics;
         this.admin = admin;
     }
 
@@ -56,8 +59,9 @@ public final class Daemon implements AutoCloseable {
         Dataplane dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
+        DataplaneMetrics metrics;
         try {
-            DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
+            metrics = DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             admin = AdminServer.start(config.admin().listen(), new AdminServer.Endpoints(registry::scrape,
                     () -> dataplane.workersAlive() ? null : "dataplane workers stopped",
                     () -> readiness(dataplane, state)));
@@ -70,7 +74,7 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin);
+        return new Daemon(config, holder, dataplane, registry, metrics, admin);
     }
 
     private static String readiness(Dataplane dataplane, ForwardingState state) {

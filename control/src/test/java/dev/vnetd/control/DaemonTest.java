@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,7 +55,8 @@ class DaemonTest {
     void shouldServeMetricsHealthAndReadiness() throws Exception {
         int port = FreePort.udp("127.0.0.1");
         try (Daemon daemon = Daemon.start(ConfigLoader.load(config(port)));
-             DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0))) {
+             DatagramChannel site = DatagramChannel.open(StandardProtocolFamily.INET)
+                     .bind(new InetSocketAddress("127.0.0.2", 0))) {
             ByteBuf good = new PacketBuilder().gre(-1).ip("192.168.1.1", "10.1.1.1", 64).udp(1, 2, new byte[10])
                     .build(UnpooledByteBufAllocator.DEFAULT);
             ByteBuf badVersion = new PacketBuilder().gre(-1).ip("192.168.1.1", "10.1.1.1", 64)
@@ -65,6 +67,7 @@ class DaemonTest {
             good.release();
             badVersion.release();
 
+            System.gc();
             String metrics = "";
             for (int i = 0; i < 100 && !metrics.contains("vnetd_drops_total{reason=\"gre_bad_version\"} 1.0"); i++) {
                 Thread.sleep(50);

@@ -33,15 +33,22 @@ import java.util.function.ToLongFunction;
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
  *   <li>JVM metrics (memory, GC, threads, class loading, CPU, uptime)</li>
  * </ul>
+ *
+ * Micrometer holds the objects its function counters and gauges read only weakly: the instance returned by
+ * {@link #register} keeps them reachable and must live as long as the registry.
  */
 public final class DataplaneMetrics {
-    private DataplaneMetrics() {
+    private final WorkerCounters[] workers;
+
+    private DataplaneMetrics(WorkerCounters[] workers) {
+        this.workers = workers;
     }
 
-    /** Registers every metric of a running dataplane in {@code registry}. */
-    public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
-                                String nodeName, String version) {
-        WorkerCounters[] workers = dataplane.counters();
+    /** Registers every metric of a running dataplane in {@code registry}; keep the result while it is scraped. */
+    public static DataplaneMetrics register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
+                                            String nodeName, String version) {
+        DataplaneMetrics metrics = new DataplaneMetrics(dataplane.counters());
+        WorkerCounters[] workers = metrics.workers;
         ForwardingState state = holder.get();
         for (Tunnel t : state.tunnels()) {
             int id = t.id();
@@ -99,6 +106,7 @@ public final class DataplaneMetrics {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        return metrics;
     }
 
     private static double stateValue(TunnelHealth health, int tunnel) {
