@@ -8,13 +8,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Bit Shifting", made lock-free so several workers can receive on one SA.
  *
  * <pre>
- *   sequence number s (64 bits with ESN)      block b = s >>> 5, bit = s & 31, slot = b & (slots - 1)
+ *   sequence number s (64 bits with ESN)      block b = s >>> 4, bit = s & 15, slot = b & (slots - 1)
  *
- *   slots (AtomicLongArray, a power of two >= window/32 + 2, a ring as in RFC 6479)
- *   +------------------------------------+------------------------------------+
- *   | tag: low 32 bits of block number b | bitmap: bit i set = b*32+i received |  one long per slot
- *   +------------------------------------+------------------------------------+
- *    63                                32 31                                  0
+ *   slots (AtomicLongArray, a power of two >= window/16 + 2, a ring as in RFC 6479)
+ *   +------------------------------------------------+--------------------------------+
+ *   | tag: low 48 bits of block number b             | bitmap: bit i = b*16+i received |  one long per slot
+ *   +------------------------------------------------+--------------------------------+
+ *    63                                            16 15                              0
  *
  *   top (AtomicLong): highest sequence number accepted so far; the window is (top - window, top].
  * </pre>
@@ -27,14 +27,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li>A sequence number is accepted only by the CAS that sets its bit in a slot tagged with its own block. After
  *       that the bit stays set until a newer block takes the slot, and from then on the older tag marks the number
  *       as left of the window. So each number is accepted at most once, whatever the threads interleave.</li>
- *   <li>With at least window/32 + 2 slots, a block can only be replaced by one at least {@code slots * 32} numbers
+ *   <li>With at least window/16 + 2 slots, a block can only be replaced by one at least {@code slots * 16} numbers
  *       newer, which puts the replaced numbers left of the window: the ring never forgets a number in the window.</li>
  *   <li>{@code top} moves only by a CAS to a larger value, and only in {@link #accept}, which callers invoke after
- *       the ICV verified: forged packets cannot move the window.</li>
+ *       the ICV verified: forged packets cannot move the window. It is raised before the slot is written, so a slot
+ *       never holds a block beyond the top read after it.</li>
  * </ul>
- * Tags keep 32 bits of the block number; comparing them with wrap-around is exact while the live blocks are within
- * 2^31 blocks (2^36 packets) of each other, which the ring guarantees for tags newer than a block. A slot untouched
- * for 2^36 packets can at worst make a packet look replayed (a drop), never accept a replay.
+ * Tags keep 48 bits of the block number, so they are exact below sequence number 2^52 (14 years at 10 Mpps). A tag
+ * that reads as newer than the packet's block but lies beyond the top is stale and is replaced. Past 2^52 a slot
+ * untouched for 2^48 blocks can at worst make a packet look replayed (a drop), never accept a replay.
  *
  * <p>Window 0 turns replay protection off (anycast edges where many servers share one SA): every number is accepted
  * and only {@code top} is tracked, for ESN inference.
@@ -43,9 +44,9 @@ public final class ReplayWindow {
     /** Largest window accepted; RFC 4303 recommends 64 at least, Linux allows 4096 with its bitmap. */
     public static final int MAX_SIZE = 4096;
 
-    private static final int BLOCK_SHIFT = 5;
+    private static final int BLOCK_SHIFT = 4;
     private static final int BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
-    private static final long BITMAP_MASK = 0xFFFF_FFFFL;
+    private static final int TAG_SHIFT = 1 << BLOCK_SHIFT;
     private static final long SEQ_LOW_MASK = 0xFFFF_FFFFL;
     private static final long ESN_INFERENCE_WINDOW_WHEN_OFF = 1L << 31;
 
@@ -123,14 +124,11 @@ public final class ReplayWindow {
         }
         long block = sequence >>> BLOCK_SHIFT;
         long slot = slots.get((int) block & slotMask);
-        int age = (int) block - (int) (slot >>> 32);
-        if (age < 0) {
-            return EspResult.OUTSIDE_WINDOW;
+        long age = age(block, slot);
+        if (age == 0) {
+            return (slot & bit(sequence)) != 0 ? EspResult.REPLAYED : EspResult.OK;
         }
-        if (age == 0 && (slot & bit(sequence)) != 0) {
-            return EspResult.REPLAYED;
-        }
-        return EspResult.OK;
+        return holdsNewerBlock(block, age) ? EspResult.OUTSIDE_WINDOW : EspResult.OK;
     }
 
     /**
@@ -152,14 +150,15 @@ public final class ReplayWindow {
         if (sequence <= current && current - sequence >= size) {
             return EspResult.OUTSIDE_WINDOW;
         }
+        raiseTop(sequence);
         long block = sequence >>> BLOCK_SHIFT;
         int index = (int) block & slotMask;
         long bit = bit(sequence);
-        long fresh = block << 32 | bit;
+        long fresh = block << TAG_SHIFT | bit;
         while (true) {
             long slot = slots.get(index);
-            int age = (int) block - (int) (slot >>> 32);
-            if (age < 0) {
+            long age = age(block, slot);
+            if (age != 0 && holdsNewerBlock(block, age)) {
                 return EspResult.OUTSIDE_WINDOW;
             }
             if (age == 0) {
@@ -173,8 +172,16 @@ public final class ReplayWindow {
                 break;
             }
         }
-        raiseTop(sequence);
         return EspResult.OK;
+    }
+
+    /**
+     * Whether a slot whose tag differs from {@code block} by {@code age} (48-bit wrap) holds a newer block. A newer
+     * block is never beyond the top read after the slot, because {@link #accept} raises the top before it writes a
+     * slot; a tag that would lie beyond it is stale (the initial 0, or from before a jump of 2^47 blocks).
+     */
+    private boolean holdsNewerBlock(long block, long age) {
+        return age < 0 && block - age <= top.get() >>> BLOCK_SHIFT;
     }
 
     private void raiseTop(long sequence) {
@@ -184,7 +191,12 @@ public final class ReplayWindow {
         }
     }
 
+    /** How many blocks the slot's tag lies behind {@code block}, from 48-bit tags with wrap-around. */
+    private static long age(long block, long slot) {
+        return (block - (slot >>> TAG_SHIFT)) << TAG_SHIFT >> TAG_SHIFT;
+    }
+
     private static long bit(long sequence) {
-        return 1L << (sequence & BLOCK_MASK) & BITMAP_MASK;
+        return 1L << (sequence & BLOCK_MASK);
     }
 }
