@@ -10,6 +10,7 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-CBC (RFC 3602) with HMAC-SHA-256-128 (RFC 4868) through the JDK's JCE, encrypt-then-MAC: the ICV covers
  * header, IV and ciphertext, then the ESN high half. The IV is AES_K(sequence || 0^64), the NIST SP 800-38A
  * Appendix C way of making an unpredictable IV from a nonce: a counter IV would be predictable, which CBC forbids.
+ * Output goes to the context's scratch array and is copied back, as in {@link JceAeadCipher}.
  */
 final class JceCbcHmacCipher implements EspCipher {
     private static final int BLOCK = 16;
@@ -55,7 +56,8 @@ final class JceCbcHmacCipher implements EspCipher {
         int payloadOffset = ivOffset + IV_LENGTH;
         try {
             cbc.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(packet, ivOffset, IV_LENGTH));
-            cbc.doFinal(packet, payloadOffset, payloadLength, packet, payloadOffset);
+            cbc.doFinal(packet, payloadOffset, payloadLength, scratch, 0);
+            System.arraycopy(scratch, 0, packet, payloadOffset, payloadLength);
             authenticate(packet, espOffset, payloadOffset + payloadLength - espOffset, sequenceHigh, esn);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("JCE encryption failed", e);
@@ -75,7 +77,8 @@ final class JceCbcHmacCipher implements EspCipher {
                 return false;
             }
             cbc.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(packet, ivOffset, IV_LENGTH));
-            cbc.doFinal(packet, payloadOffset, icvOffset - payloadOffset, packet, payloadOffset);
+            int written = cbc.doFinal(packet, payloadOffset, icvOffset - payloadOffset, scratch, 0);
+            System.arraycopy(scratch, 0, packet, payloadOffset, written);
             return true;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("JCE decryption failed", e);
