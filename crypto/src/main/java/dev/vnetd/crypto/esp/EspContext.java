@@ -21,8 +21,10 @@ public final class EspContext {
     private final Map<EspSa, EspCipher> ciphers = new WeakHashMap<>();
     private final byte[] copy = new byte[SCRATCH_LENGTH];
     private final byte[] scratch = new byte[SCRATCH_LENGTH];
-    private EspSa lastSa;
-    private EspCipher lastCipher;
+    private EspSa lastInboundSa;
+    private EspCipher lastInboundCipher;
+    private EspSa lastOutboundSa;
+    private EspCipher lastOutboundCipher;
     private int offset;
     private int length;
     private int nextHeader;
@@ -77,17 +79,27 @@ public final class EspContext {
         return sequence;
     }
 
+    /**
+     * The keyed cipher objects for an SA. The last inbound and last outbound SA are remembered apart, so a transit
+     * stream (decrypt from one SA, encrypt into another) skips the map lookup.
+     */
     EspCipher cipher(EspSa sa) {
-        if (sa == lastSa) {
-            return lastCipher;
+        boolean inbound = sa instanceof InboundSa;
+        if (inbound ? sa == lastInboundSa : sa == lastOutboundSa) {
+            return inbound ? lastInboundCipher : lastOutboundCipher;
         }
         EspCipher cipher = ciphers.get(sa);
         if (cipher == null) {
             cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material());
             ciphers.put(sa, cipher);
         }
-        lastSa = sa;
-        lastCipher = cipher;
+        if (inbound) {
+            lastInboundSa = sa;
+            lastInboundCipher = cipher;
+        } else {
+            lastOutboundSa = sa;
+            lastOutboundCipher = cipher;
+        }
         return cipher;
     }
 
