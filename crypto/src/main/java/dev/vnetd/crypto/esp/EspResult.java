@@ -7,6 +7,11 @@ package dev.vnetd.crypto.esp;
 public enum EspResult {
     /** The packet was decrypted or encrypted; the context holds where the result lies. */
     OK("processed"),
+    /**
+     * SPI 0: in ESP-in-UDP the non-ESP marker of an IKE message (RFC 3948 2.2), for the IKE hook; until IKEv2
+     * exists it is dropped and counted.
+     */
+    NON_ESP_MARKER("IKE message (non-ESP marker) in ESP-in-UDP"),
     /** No inbound SA has this SPI. */
     UNKNOWN_SPI("no inbound SA for the SPI"),
     /** Shorter than header, IV, minimal trailer and ICV. */

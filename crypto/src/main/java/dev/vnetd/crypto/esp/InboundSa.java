@@ -1,6 +1,7 @@
 package dev.vnetd.crypto.esp;
 
 import java.nio.ByteBuffer;
+import java.util.Objects;
 
 /**
  * A receiving SA: verifies, decrypts and replay-checks ESP packets in place. Shared by all workers; each call takes
@@ -46,8 +47,10 @@ public final class InboundSa extends EspSa {
      *
      * @param offset index of the SPI
      * @param length bytes from the SPI through the ICV (the UDP or IP payload)
+     * @throws IndexOutOfBoundsException when the range does not lie within {@code [0, buffer.limit())}
      */
     public EspResult decrypt(EspContext context, ByteBuffer buffer, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, buffer.limit());
         EspTransform transform = transform();
         if (length < minimumLength) {
             return EspResult.TRUNCATED;

@@ -79,13 +79,21 @@ public final class SaTable {
      * Looks up the SPI of the ESP packet at {@code [offset, offset + length)} and decrypts it with that SA; see
      * {@link InboundSa#decrypt}.
      *
-     * @return {@link EspResult#UNKNOWN_SPI} when no SA has the SPI, otherwise what the SA returned
+     * @return {@link EspResult#NON_ESP_MARKER} for SPI 0 (an IKE message when the carrier is ESP-in-UDP),
+     *         {@link EspResult#UNKNOWN_SPI} when no SA has the SPI, otherwise what the SA returned
      */
     public EspResult decrypt(EspContext context, ByteBuffer buffer, int offset, int length) {
+        if (length < EspHeader.SEQUENCE_OFFSET) {
+            return EspResult.TRUNCATED;
+        }
+        int spi = buffer.getInt(offset + EspHeader.SPI_OFFSET);
+        if (spi == 0) {
+            return EspResult.NON_ESP_MARKER;
+        }
         if (length < EspHeader.LENGTH) {
             return EspResult.TRUNCATED;
         }
-        InboundSa sa = lookup(buffer.getInt(offset + EspHeader.SPI_OFFSET));
+        InboundSa sa = lookup(spi);
         if (sa == null) {
             return EspResult.UNKNOWN_SPI;
         }

@@ -190,6 +190,45 @@ class InboundSaTest {
         assertEquals(EspResult.OK, pair.decrypt(copy));
     }
 
+    @Test
+    void shouldAcceptEachPacketOnceWhenTwoWorkersReceiveCopiesOnOneSa() throws InterruptedException {
+        Pair pair = new Pair(EspTransform.AES_GCM_128, 1024);
+        List<byte[]> packets = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            packets.add(pair.encrypt(40));
+        }
+        java.util.concurrent.atomic.AtomicIntegerArray accepted =
+                new java.util.concurrent.atomic.AtomicIntegerArray(packets.size() + 1);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (EspProvider provider : EspProvider.values()) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                EspContext context = new EspContext(provider);
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                for (byte[] original : packets) {
+                    byte[] copy = original.clone();
+                    if (pair.in.decrypt(context, ByteBuffer.wrap(copy), 0, copy.length) == EspResult.OK) {
+                        accepted.incrementAndGet((int) context.sequence());
+                    }
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread worker : workers) {
+            worker.join();
+        }
+
+        for (int sequence = 1; sequence <= packets.size(); sequence++) {
+            assertEquals(1, accepted.get(sequence), "sequence " + sequence);
+        }
+        assertEquals(packets.size(), pair.in.packets());
+    }
+
     private static EspResult decrypt(InboundSa in, Pair pair, byte[] packet) {
         return in.decrypt(pair.receiving, ByteBuffer.wrap(packet), 0, packet.length);
     }

@@ -62,6 +62,9 @@ class SaTableTest {
         EspHeader.putInt(packet, 0, 0x2002);
         assertEquals(EspResult.UNKNOWN_SPI, table.decrypt(context, ByteBuffer.wrap(packet), 0, packet.length));
         assertEquals(EspResult.TRUNCATED, table.decrypt(context, ByteBuffer.wrap(packet), 0, 7));
+        EspHeader.putInt(packet, 0, 0);
+        assertEquals(EspResult.NON_ESP_MARKER, table.decrypt(context, ByteBuffer.wrap(packet), 0, packet.length));
+        EspHeader.putInt(packet, 0, 0x2002);
         assertEquals(EspResult.UNKNOWN_SPI, SaTable.EMPTY.decrypt(context, ByteBuffer.wrap(packet), 0, 40));
     }
 }
