@@ -10,7 +10,8 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-CBC (RFC 3602) with HMAC-SHA-256-128 (RFC 4868) through the JDK's JCE, encrypt-then-MAC: the ICV covers
  * header, IV and ciphertext, then the ESN high half. The IV is AES_K(sequence || 0^64), the NIST SP 800-38A
  * Appendix C way of making an unpredictable IV from a nonce: a counter IV would be predictable, which CBC forbids.
- * Output goes to the context's scratch array and is copied back, as in {@link JceAeadCipher}.
+ * Output goes to the context's scratch array and is copied back: given overlapping input and output the JCE's CBC
+ * allocates a copy of the input itself (measured 2.8 KB per transit packet at 1400 bytes).
  */
 final class JceCbcHmacCipher implements EspCipher {
     private static final int BLOCK = 16;
