@@ -3,7 +3,8 @@
 usage: /usr/bin/python3 scapy_esp.py encrypt|decrypt < request.json > response.json
 
 The request is a JSON list of cases; the response has one line per packet, fields separated by spaces.
-encrypt: for each case, from sequence number seq_start on (64 bits with ESN), scapy builds inner IPv4 and IPv6 UDP packets and encrypts them in tunnel mode;
+encrypt: for each case, from sequence number seq_start on (64 bits with ESN), scapy builds inner IPv4 and IPv6
+         UDP packets and encrypts them in tunnel mode;
          prints "CASE NEXT_HEADER INNER_HEX ESP_HEX" (ESP_HEX from the SPI through the ICV).
 decrypt: for each case, scapy decrypts the given ESP packets (SPI through ICV) with the ESN high halves given;
          prints "CASE ok INNER_HEX" or "CASE error REASON".
