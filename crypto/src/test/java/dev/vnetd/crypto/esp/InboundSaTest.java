@@ -54,12 +54,22 @@ class InboundSaTest {
         assertEquals(esn ? (1L << 32) + 19 : 40, in.replayWindow().top());
     }
 
+    static Stream<Arguments> transformsAndProviders() {
+        List<Arguments> arguments = new ArrayList<>();
+        for (EspTransform transform : EspTransform.values()) {
+            for (EspProvider provider : EspProvider.values()) {
+                arguments.add(Arguments.of(transform, provider));
+            }
+        }
+        return arguments.stream();
+    }
+
     @ParameterizedTest
-    @EnumSource(EspTransform.class)
-    void shouldWorkInPlaceInDirectBuffersAtAnOffset(EspTransform transform) {
+    @MethodSource("transformsAndProviders")
+    void shouldWorkInPlaceInDirectBuffersAtAnOffset(EspTransform transform, EspProvider provider) {
         OutboundSa out = EspFixtures.outbound(transform, true);
         InboundSa in = EspFixtures.inbound(transform, true, 64);
-        EspContext context = new EspContext(EspProvider.JDK);
+        EspContext context = new EspContext(provider);
         byte[] inner = EspFixtures.innerPacket(1400, 3);
         int innerOffset = 100 + out.headroom();
         ByteBuffer buffer = ByteBuffer.allocateDirect(innerOffset + 1400 + out.tailroom(1400) + 7);
