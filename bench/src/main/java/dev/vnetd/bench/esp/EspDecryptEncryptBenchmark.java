@@ -83,11 +83,7 @@ public class EspDecryptEncryptBenchmark {
     }
 
     private static byte[] key(EspTransform transform) {
-        int length = switch (transform) {
-            case AES_GCM_128 -> 20;
-            case AES_GCM_256, CHACHA20_POLY1305 -> 36;
-            case AES_CBC_HMAC_SHA256 -> 48;
-        };
+        int length = transform.minimumMaterialLength();
         byte[] key = new byte[length];
         for (int i = 0; i < length; i++) {
             key[i] = (byte) (i * 37 + 11);

@@ -47,10 +47,13 @@ public final class EspContext {
         }
     }
 
-    /** A context that uses one provider for every transform (benchmarks, interop tests). */
+    /**
+     * A context that uses one provider for every transform it implements, Bouncy Castle for the rest (benchmarks,
+     * interop tests).
+     */
     public EspContext(EspProvider provider) {
         for (EspTransform transform : EspTransform.values()) {
-            providers.put(transform, provider);
+            providers.put(transform, provider.orFallbackFor(transform));
         }
     }
 

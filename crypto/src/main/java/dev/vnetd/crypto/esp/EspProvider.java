@@ -32,16 +32,30 @@ public enum EspProvider {
 
     /**
      * The provider measured fastest for this transform (decrypt plus re-encrypt at 64, 512 and 1400 bytes, see
-     * docs/performance-esp.md): the JCE everywhere, its intrinsics beat Bouncy Castle's pure-Java engines.
+     * docs/performance-esp.md): the JCE, whose intrinsics beat Bouncy Castle's pure-Java engines, wherever it
+     * implements the transform.
      */
     public static EspProvider fastest(EspTransform transform) {
         return switch (transform) {
-            case AES_GCM_128, AES_GCM_256, CHACHA20_POLY1305, AES_CBC_HMAC_SHA256 -> JDK;
+            case AES_GCM_128, AES_GCM_256, AES_GCM_128_ICV12, AES_GCM_256_ICV12, CHACHA20_POLY1305,
+                 AES_CBC_HMAC_SHA256 -> JDK;
+            case AES_GCM_128_ICV8, AES_GCM_256_ICV8 -> BOUNCY_CASTLE;
         };
     }
 
+    /** Whether this provider implements the transform: the JCE's GCM takes no tag shorter than 96 bits. */
+    public boolean supports(EspTransform transform) {
+        return this == BOUNCY_CASTLE || transform.icvLength() >= 12;
+    }
+
+    /** This provider if it implements the transform, otherwise Bouncy Castle, which implements them all. */
+    public EspProvider orFallbackFor(EspTransform transform) {
+        return supports(transform) ? this : BOUNCY_CASTLE;
+    }
+
     /**
-     * The provider for a transform given a setting value: {@code auto} (or null) gives {@link #fastest}.
+     * The provider for a transform given a setting value: {@code auto} (or null) gives {@link #fastest}; a forced
+     * provider that lacks the transform (the JCE and 8-byte GCM ICVs) gives way to Bouncy Castle.
      *
      * @throws IllegalArgumentException for anything but auto, jdk or bc
      */
@@ -52,14 +66,14 @@ public enum EspProvider {
         String wanted = setting.toLowerCase(Locale.ROOT);
         for (EspProvider provider : values()) {
             if (provider.configName.equals(wanted)) {
-                return provider;
+                return provider.orFallbackFor(transform);
             }
         }
         throw new IllegalArgumentException(PROPERTY + " must be auto, jdk or bc, got '" + setting + "'");
     }
 
     EspCipher newCipher(EspTransform transform, KeyMaterial material) {
-        return switch (this) {
+        return switch (orFallbackFor(transform)) {
             case JDK -> transform.isAead()
                     ? new JceAeadCipher(transform, material)
                     : new JceCbcHmacCipher(transform, material);

@@ -11,6 +11,10 @@ import java.util.Locale;
  * <tr><th>name</th><th>IV</th><th>block</th><th>ICV</th><th>key material</th><th>spec</th></tr>
  * <tr><td>aes-gcm-128</td><td>8</td><td>4</td><td>16</td><td>16 key + 4 salt</td><td>RFC 4106</td></tr>
  * <tr><td>aes-gcm-256</td><td>8</td><td>4</td><td>16</td><td>32 key + 4 salt</td><td>RFC 4106</td></tr>
+ * <tr><td>aes-gcm-128-icv12, -icv8</td><td>8</td><td>4</td><td>12, 8</td><td>16 key + 4 salt</td>
+ *     <td>RFC 4106</td></tr>
+ * <tr><td>aes-gcm-256-icv12, -icv8</td><td>8</td><td>4</td><td>12, 8</td><td>32 key + 4 salt</td>
+ *     <td>RFC 4106</td></tr>
  * <tr><td>chacha20-poly1305</td><td>8</td><td>4</td><td>16</td><td>32 key + 4 salt</td><td>RFC 7634</td></tr>
  * <tr><td>aes-cbc-hmac-sha256</td><td>16</td><td>16</td><td>16</td><td>16/24/32 key + 32 HMAC key</td>
  *     <td>RFC 3602, RFC 4868</td></tr>
@@ -21,6 +25,14 @@ public enum EspTransform {
     AES_GCM_128("aes-gcm-128", 8, 4, 16, "16-byte key + 4-byte salt", 20),
     /** AES-GCM with a 256-bit key and a 16-byte ICV (RFC 4106). */
     AES_GCM_256("aes-gcm-256", 8, 4, 16, "32-byte key + 4-byte salt", 36),
+    /** AES-GCM with a 128-bit key and a 12-byte ICV (RFC 4106, IKEv2 ENCR_AES_GCM_12). */
+    AES_GCM_128_ICV12("aes-gcm-128-icv12", 8, 4, 12, "16-byte key + 4-byte salt", 20),
+    /** AES-GCM with a 256-bit key and a 12-byte ICV (RFC 4106, IKEv2 ENCR_AES_GCM_12). */
+    AES_GCM_256_ICV12("aes-gcm-256-icv12", 8, 4, 12, "32-byte key + 4-byte salt", 36),
+    /** AES-GCM with a 128-bit key and an 8-byte ICV (RFC 4106, IKEv2 ENCR_AES_GCM_8); Bouncy Castle only. */
+    AES_GCM_128_ICV8("aes-gcm-128-icv8", 8, 4, 8, "16-byte key + 4-byte salt", 20),
+    /** AES-GCM with a 256-bit key and an 8-byte ICV (RFC 4106, IKEv2 ENCR_AES_GCM_8); Bouncy Castle only. */
+    AES_GCM_256_ICV8("aes-gcm-256-icv8", 8, 4, 8, "32-byte key + 4-byte salt", 36),
     /** ChaCha20-Poly1305 (RFC 7634). */
     CHACHA20_POLY1305("chacha20-poly1305", 8, 4, 16, "32-byte key + 4-byte salt", 36),
     /** AES-CBC (RFC 3602) with HMAC-SHA-256 truncated to 128 bits (RFC 4868), for older peers. */
@@ -74,6 +86,11 @@ public enum EspTransform {
         return this != AES_CBC_HMAC_SHA256;
     }
 
+    /** The shortest keying material accepted, in bytes (AES-128 for AES-CBC). */
+    public int minimumMaterialLength() {
+        return materialLengths[0];
+    }
+
     /** What the key file must hold, for error messages (never the key itself). */
     public String materialDescription() {
         return materialDescription;
@@ -113,7 +130,7 @@ public enum EspTransform {
                 return transform;
             }
         }
-        throw new IllegalArgumentException("unknown ESP transform '" + name
-                + "', expected aes-gcm-128, aes-gcm-256, chacha20-poly1305 or aes-cbc-hmac-sha256");
+        throw new IllegalArgumentException("unknown ESP transform '" + name + "', expected aes-gcm-128, aes-gcm-256,"
+                + " chacha20-poly1305, aes-cbc-hmac-sha256 or aes-gcm-128/256-icv12/-icv8");
     }
 }

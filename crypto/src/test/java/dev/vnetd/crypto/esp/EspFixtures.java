@@ -12,11 +12,7 @@ final class EspFixtures {
 
     /** Deterministic keying material of the right length for a transform, different per seed. */
     static KeyMaterial material(EspTransform transform, int seed) {
-        int length = switch (transform) {
-            case AES_GCM_128 -> 20;
-            case AES_GCM_256, CHACHA20_POLY1305 -> 36;
-            case AES_CBC_HMAC_SHA256 -> 48;
-        };
+        int length = transform.minimumMaterialLength();
         byte[] bytes = new byte[length];
         for (int i = 0; i < length; i++) {
             bytes[i] = (byte) (i * 31 + seed * 7 + 1);

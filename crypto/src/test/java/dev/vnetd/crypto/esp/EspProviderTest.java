@@ -11,9 +11,18 @@ class EspProviderTest {
         for (EspTransform transform : EspTransform.values()) {
             assertEquals(EspProvider.fastest(transform), EspProvider.resolve("auto", transform));
             assertEquals(EspProvider.fastest(transform), EspProvider.resolve(null, transform));
-            assertEquals(EspProvider.JDK, EspProvider.resolve("jdk", transform));
+            assertEquals(EspProvider.JDK.orFallbackFor(transform), EspProvider.resolve("jdk", transform));
             assertEquals(EspProvider.BOUNCY_CASTLE, EspProvider.resolve("BC", transform));
         }
+    }
+
+    @Test
+    void shouldFallBackToBouncyCastleForEightByteGcmIcvsTheJceLacks() {
+        assertEquals(EspProvider.JDK, EspProvider.resolve("jdk", EspTransform.AES_GCM_128_ICV12));
+        assertEquals(EspProvider.BOUNCY_CASTLE, EspProvider.resolve("jdk", EspTransform.AES_GCM_128_ICV8));
+        EspContext context = new EspContext(EspProvider.JDK);
+
+        assertEquals(EspProvider.BOUNCY_CASTLE, context.provider(EspTransform.AES_GCM_256_ICV8));
     }
 
     @Test

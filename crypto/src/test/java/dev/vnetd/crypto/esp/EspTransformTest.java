@@ -19,7 +19,7 @@ class EspTransformTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> EspTransform.fromConfigName("aes-ccm"));
 
-        assertEquals("unknown ESP transform 'aes-ccm', expected aes-gcm-128, aes-gcm-256, chacha20-poly1305 or "
-                + "aes-cbc-hmac-sha256", error.getMessage());
+        assertEquals("unknown ESP transform 'aes-ccm', expected aes-gcm-128, aes-gcm-256, chacha20-poly1305, "
+                + "aes-cbc-hmac-sha256 or aes-gcm-128/256-icv12/-icv8", error.getMessage());
     }
 }
