@@ -19,7 +19,7 @@ package dev.vnetd.crypto.esp;
  * +-+-+-+-+-+-+-+-+               +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+ |ered*
  * |                               |  Pad Length   | Next Header   | v   v
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+ ------
- * |         Integrity Check Value (16 bytes for every transform)  |
+ * |    Integrity Check Value (16 bytes; 12 or 8 for short GCM)    |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * </pre>
  * With ESN only the low 32 bits of the sequence number are sent; the high 32 bits enter the ICV (RFC 4303 2.2.1):

@@ -61,7 +61,8 @@ public final class OutboundSa extends EspSa {
 
     /**
      * Bytes needed after an inner packet of this length: padding to the block size (RFC 4303 2.4), pad length, next
-     * header and ICV (18..21 for the AEADs, 18..33 for AES-CBC).
+     * header and ICV: 18..21 bytes for the 16-byte-ICV AEADs (10..13 and 14..17 for GCM with 8- and 12-byte ICVs),
+     * 18..33 for AES-CBC.
      */
     public int tailroom(int innerLength) {
         return padLength(innerLength) + EspHeader.TRAILER_LENGTH + transform().icvLength();
