@@ -1,0 +1,133 @@
+package dev.vnetd.crypto.esp;
+
+import java.nio.ByteBuffer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * One worker's ESP state: its keyed cipher objects per SA (made on first use, dropped when the SA is collected),
+ * scratch arrays, and the result of the last call. Create one per worker thread and never share it; pass it to
+ * {@link InboundSa#decrypt} and {@link OutboundSa#encrypt}. After {@link EspResult#OK} the accessors say where the
+ * output lies in the caller's buffer.
+ *
+ * <p>Heap buffers are processed in place in their backing array; direct buffers are copied into a context array,
+ * processed and copied back (two memcpy per packet, no allocation), because Bouncy Castle works on arrays only.
+ */
+public final class EspContext {
+    private static final int SCRATCH_LENGTH = EspHeader.MAX_PACKET + 64;
+
+    private final Map<EspTransform, EspProvider> providers = new EnumMap<>(EspTransform.class);
+    private final Map<EspSa, EspCipher> ciphers = new WeakHashMap<>();
+    private final byte[] copy = new byte[SCRATCH_LENGTH];
+    private final byte[] scratch = new byte[SCRATCH_LENGTH];
+    private EspSa lastInboundSa;
+    private EspCipher lastInboundCipher;
+    private EspSa lastOutboundSa;
+    private EspCipher lastOutboundCipher;
+    private int offset;
+    private int length;
+    private int nextHeader;
+    private long sequence;
+
+    /** A context with the providers chosen by the {@value EspProvider#PROPERTY} setting (default auto). */
+    public EspContext() {
+        this(System.getProperty(EspProvider.PROPERTY, "auto"));
+    }
+
+    /**
+     * A context with providers chosen by a setting value.
+     *
+     * @param providerSetting auto, jdk or bc
+     * @throws IllegalArgumentException for any other value
+     */
+    public EspContext(String providerSetting) {
+        for (EspTransform transform : EspTransform.values()) {
+            providers.put(transform, EspProvider.resolve(providerSetting, transform));
+        }
+    }
+
+    /**
+     * A context that uses one provider for every transform it implements, Bouncy Castle for the rest (benchmarks,
+     * interop tests).
+     */
+    public EspContext(EspProvider provider) {
+        for (EspTransform transform : EspTransform.values()) {
+            providers.put(transform, provider.orFallbackFor(transform));
+        }
+    }
+
+    /** The provider this context uses for a transform. */
+    public EspProvider provider(EspTransform transform) {
+        return providers.get(transform);
+    }
+
+    /** After OK: decrypt, offset of the inner packet; encrypt, offset of the ESP header. */
+    public int offset() {
+        return offset;
+    }
+
+    /** After OK: decrypt, length of the inner packet; encrypt, length of the ESP packet through the ICV. */
+    public int length() {
+        return length;
+    }
+
+    /** After OK or DUMMY_PACKET on decrypt: the next header (4 = IPv4, 41 = IPv6, 59 = dummy). */
+    public int nextHeader() {
+        return nextHeader;
+    }
+
+    /** After a decrypt past the ICV or an encrypt: the full (ESN) sequence number of the packet. */
+    public long sequence() {
+        return sequence;
+    }
+
+    /**
+     * The keyed cipher objects for an SA. The last inbound and last outbound SA are remembered apart, so a transit
+     * stream (decrypt from one SA, encrypt into another) skips the map lookup.
+     */
+    EspCipher cipher(EspSa sa) {
+        boolean inbound = sa instanceof InboundSa;
+        if (inbound ? sa == lastInboundSa : sa == lastOutboundSa) {
+            return inbound ? lastInboundCipher : lastOutboundCipher;
+        }
+        EspCipher cipher = ciphers.get(sa);
+        if (cipher == null) {
+            cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material());
+            ciphers.put(sa, cipher);
+        }
+        if (inbound) {
+            lastInboundSa = sa;
+            lastInboundCipher = cipher;
+        } else {
+            lastOutboundSa = sa;
+            lastOutboundCipher = cipher;
+        }
+        return cipher;
+    }
+
+    byte[] scratch() {
+        return scratch;
+    }
+
+    /** The array to work in: the heap buffer's own, or the context's copy of a direct buffer's bytes. */
+    byte[] arrayOf(ByteBuffer buffer) {
+        return buffer.hasArray() ? buffer.array() : copy;
+    }
+
+    /** Index in {@link #arrayOf} of buffer index {@code index}; direct buffers are copied from {@code origin}. */
+    int base(ByteBuffer buffer, int origin) {
+        return buffer.hasArray() ? buffer.arrayOffset() : -origin;
+    }
+
+    void result(int resultOffset, int resultLength, int resultNextHeader, long resultSequence) {
+        offset = resultOffset;
+        length = resultLength;
+        nextHeader = resultNextHeader;
+        sequence = resultSequence;
+    }
+
+    void sequence(long resultSequence) {
+        sequence = resultSequence;
+    }
+}
