@@ -7,22 +7,11 @@
 # shellcheck shell=bash
 ESP_JMH=${ESP_JMH:--f 1 -wi 3 -w 1s -i 5 -r 1s}
 
-# Other benchmarks on this shared machine hold JMH's /tmp/jmh.lock while they run: wait for them (up to 20 minutes)
-# rather than measure on top of them.
 esp_jmh() { # esp_jmh OUTPUT_BASENAME JMH_ARGS...
-    local name=$1 attempt
+    local name=$1
     shift
-    for attempt in $(seq 1 120); do
-        if run_jmh 'dev.vnetd.bench.esp.EspDecryptEncryptBenchmark' "$@" -prof gc \
-                -rf json -rff "$RESULTS/$name.json" > "$RESULTS/$name.txt" 2>&1; then
-            return 0
-        fi
-        grep -q 'Unable to acquire the JMH lock' "$RESULTS/$name.txt" || { cat "$RESULTS/$name.txt" >&2; return 1; }
-        [ "$attempt" = 1 ] && echo "esp: another JMH run holds /tmp/jmh.lock, waiting" >&2
-        sleep 10
-    done
-    echo "esp: gave up waiting for /tmp/jmh.lock" >&2
-    return 1
+    run_jmh 'dev.vnetd.bench.esp.EspDecryptEncryptBenchmark' "$@" -prof gc -rf json -rff "$RESULTS/$name.json" \
+        > "$RESULTS/$name.txt" 2>&1 || { cat "$RESULTS/$name.txt" >&2; return 1; }
 }
 
 # shellcheck disable=SC2086
