@@ -200,7 +200,9 @@ public final class FlowTable implements AutoCloseable {
     /**
      * A table of {@code capacity} flows in the memory-mapped file {@code path} ({@code flow_table.persist}): created
      * when missing or empty, otherwise opened after checking its header (magic, format version, capacity, slot
-     * sizes) and recovered: flows that a crash left half-written are dropped and the live count recounted. The file is in native byte order and meant for the machine that wrote it.
+     * sizes) and recovered: flows that a crash left half-written are dropped and the live count recounted. The file
+     * is in native byte order and meant for the machine that wrote it. Flows survive a restart of the process and
+     * reach the disk when the kernel writes the pages back or at {@link #close()}, not at every change.
      *
      * @throws IOException when the file cannot be mapped or its header does not describe this table
      */
