@@ -156,9 +156,9 @@ public final class FlowTable implements AutoCloseable {
     private static final int VERSION_MASK = 0x7FFF_FFFF;
 
     private final UnsafeBuffer buffer;
-    private final ByteBuffer memory;
+    private final Runnable release;
+    private final boolean hugePages;
     private final AtomicIntegerArray insertLocks = new AtomicIntegerArray(INSERT_LOCK_STRIPES * INSERT_LOCK_SPACING);
-    private final boolean mapped;
     private final int capacity;
     private final int bucketCount;
     private final int bucketBase;
@@ -171,10 +171,10 @@ public final class FlowTable implements AutoCloseable {
     private final LongAdder tableFull = new LongAdder();
     private final LongAdder[] evictions = new LongAdder[EvictionReason.values().length];
 
-    private FlowTable(ByteBuffer memory, int offset, boolean mapped, int capacity, FlowTimeouts timeouts) {
-        this.memory = memory;
-        this.mapped = mapped;
-        this.buffer = new UnsafeBuffer(memory, offset, Math.toIntExact(length(capacity)));
+    private FlowTable(UnsafeBuffer buffer, boolean hugePages, Runnable release, int capacity, FlowTimeouts timeouts) {
+        this.buffer = buffer;
+        this.hugePages = hugePages;
+        this.release = release;
         this.capacity = capacity;
         this.bucketCount = bucketCount(capacity);
         this.bucketBase = HEADER_LENGTH;
@@ -186,13 +186,25 @@ public final class FlowTable implements AutoCloseable {
         }
     }
 
-    /** A table of {@code capacity} flows in direct memory; {@link #close()} frees it. */
+    /**
+     * A table of {@code capacity} flows in anonymous memory on transparent huge pages (Linux; plain direct memory
+     * where that is unavailable, see {@link #hugePages()}); {@link #close()} frees it.
+     */
     public static FlowTable allocate(int capacity, FlowTimeouts timeouts) {
         checkCapacity(capacity);
-        ByteBuffer memory = ByteBuffer.allocateDirect(Math.toIntExact(length(capacity) + HOT_SLOT_LENGTH));
-        int misalignment = (int) (BufferUtil.address(memory) & (HOT_SLOT_LENGTH - 1));
-        int offset = misalignment == 0 ? 0 : HOT_SLOT_LENGTH - misalignment;
-        FlowTable table = new FlowTable(memory, offset, false, capacity, timeouts);
+        int length = Math.toIntExact(length(capacity));
+        long base = HugePages.map(length);
+        FlowTable table;
+        if (base != 0) {
+            table = new FlowTable(new UnsafeBuffer(HugePages.aligned(base), length), HugePages.advise(base, length),
+                    () -> HugePages.unmap(base, length), capacity, timeouts);
+        } else {
+            ByteBuffer memory = ByteBuffer.allocateDirect(length + HOT_SLOT_LENGTH);
+            int misalignment = (int) (BufferUtil.address(memory) & (HOT_SLOT_LENGTH - 1));
+            int offset = misalignment == 0 ? 0 : HOT_SLOT_LENGTH - misalignment;
+            table = new FlowTable(new UnsafeBuffer(memory, offset, length), false, () -> BufferUtil.free(memory),
+                    capacity, timeouts);
+        }
         table.writeHeader();
         return table;
     }
@@ -212,7 +224,7 @@ public final class FlowTable implements AutoCloseable {
         File file = path.toFile();
         if (!Files.exists(path) || Files.size(path) == 0) {
             MappedByteBuffer memory = IoUtil.mapNewFile(file, length, true);
-            FlowTable table = new FlowTable(memory, 0, true, capacity, timeouts);
+            FlowTable table = new FlowTable(new UnsafeBuffer(memory), false, () -> unmap(memory), capacity, timeouts);
             table.writeHeader();
             return table;
         }
@@ -221,7 +233,7 @@ public final class FlowTable implements AutoCloseable {
                     + capacity + " needs " + length + " (was flow_table.capacity changed? move the file away)");
         }
         MappedByteBuffer memory = IoUtil.mapExistingFile(file, "flow table");
-        FlowTable table = new FlowTable(memory, 0, true, capacity, timeouts);
+        FlowTable table = new FlowTable(new UnsafeBuffer(memory), false, () -> unmap(memory), capacity, timeouts);
         try {
             table.checkHeader(path);
         } catch (IOException e) {
@@ -583,6 +595,14 @@ public final class FlowTable implements AutoCloseable {
         return tableFull.sum();
     }
 
+    /**
+     * Whether the table lives in memory that asked for transparent huge pages ({@link #allocate} on Linux). A
+     * persisted table is file-backed and uses 4 KiB pages: expect slower lookups at large capacities.
+     */
+    public boolean hugePages() {
+        return hugePages;
+    }
+
     /** The timeouts the sweep applies. */
     public FlowTimeouts timeouts() {
         return timeouts;
@@ -594,12 +614,12 @@ public final class FlowTable implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (mapped) {
-            ((MappedByteBuffer) memory).force();
-            IoUtil.unmap(memory);
-        } else {
-            BufferUtil.free(memory);
-        }
+        release.run();
+    }
+
+    private static void unmap(MappedByteBuffer memory) {
+        memory.force();
+        IoUtil.unmap(memory);
     }
 
     // ------------------------------------------------------------------------------------------------ private

@@ -33,6 +33,7 @@ class FlowTablePersistenceTest {
     void shouldKeepFlowsAcrossCloseAndReopen() throws IOException {
         Path file = dir.resolve("flows.bin");
         try (FlowTable table = FlowTable.mapped(file, 1000, FlowTimeouts.DEFAULTS)) {
+            assertFalse(table.hugePages(), "file-backed pages");
             for (int port = 1; port <= 500; port++) {
                 insert(table, port, port % 7);
             }

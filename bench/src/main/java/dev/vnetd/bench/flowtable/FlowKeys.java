@@ -1,0 +1,51 @@
+package dev.vnetd.bench.flowtable;
+
+import java.util.SplittableRandom;
+
+import dev.vnetd.flowtable.FlowTable;
+import dev.vnetd.flowtable.FlowTimeouts;
+
+/**
+ * One million random IPv4 flows as primitive arrays (what a worker has after parsing a packet), in random order,
+ * shared by every flow table benchmark so the table and ConcurrentHashMap do the same work on the same keys.
+ */
+final class FlowKeys {
+    /** Flows in the table; the yardstick size. */
+    static final int FLOWS = 1_000_000;
+    /** Wall clock of the benchmark flows: a fixed instant, the table never reads a clock itself. */
+    static final long NOW_MILLIS = 1_700_000_000_000L;
+    static final long SEED = 4;
+
+    final int[] vn = new int[FLOWS];
+    final int[] proto = new int[FLOWS];
+    final long[] src = new long[FLOWS];
+    final long[] dst = new long[FLOWS];
+    final int[] sport = new int[FLOWS];
+    final int[] dport = new int[FLOWS];
+
+    FlowKeys() {
+        SplittableRandom random = new SplittableRandom(SEED);
+        for (int i = 0; i < FLOWS; i++) {
+            vn[i] = random.nextInt(16);
+            proto[i] = random.nextInt(4) == 0 ? FlowTable.PROTO_UDP : FlowTable.PROTO_TCP;
+            src[i] = 0x0A00_0000L | random.nextInt(1 << 16);
+            dst[i] = 0xC0A8_0000L | random.nextInt(1 << 16);
+            sport[i] = 1024 + random.nextInt(64512);
+            dport[i] = random.nextInt(8) == 0 ? 53 : 443;
+        }
+    }
+
+    /** A table of {@link #FLOWS} capacity holding every key; tunnels are derived from the index. */
+    FlowTable fill() {
+        FlowTable table = FlowTable.allocate(FLOWS, FlowTimeouts.DEFAULTS);
+        insertAll(table);
+        return table;
+    }
+
+    void insertAll(FlowTable table) {
+        for (int i = 0; i < FLOWS; i++) {
+            table.insert(vn[i], FlowTable.FAMILY_IPV4, proto[i], 0, src[i], 0, dst[i], sport[i], dport[i], i & 0xFFF,
+                    i & 0xFF, FlowTable.NO_PORT, 0, NOW_MILLIS);
+        }
+    }
+}
