@@ -25,7 +25,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * synchronization on Linux/NUMA systems", 2005; the Linux {@code seqcount_t}).
  *
  * <pre>
- * one buffer (direct memory, or a memory-mapped file with persist):
+ * one buffer (anonymous memory on transparent huge pages, or a memory-mapped file with persist):
  * ┌────────┬──────────────────────────┬─────────────────────────────┬─────────────────────────────┐
  * │ header │ bucket tags (8 B)        │ hot slots (64 B, 1 line)    │ cold slots (40 B)           │
  * │  64 B  │ one byte per way         │ slot = bucket * 8 + way     │ counters and created time   │
@@ -59,8 +59,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  *       both buckets; so one key is in at most one slot. Lookups and removals never take that lock.</li>
  *   <li>Last-seen and the cold counters change outside the seqlock, by single atomic stores and adds: each value is
  *       whole, none of them is part of a flow's identity, and the sweep re-checks last-seen under the slot lock
- *       before it removes a flow.</li>
+ *       before it removes a flow. (A packet counted through a handle that went stale between lookup and touch
+ *       lands on the slot's next flow; {@link #validate(long)} tells a caller that cares.)</li>
  * </ol>
+ *
+ * <p>Progress: a lookup never waits for a lock; it re-reads a slot while a writer is inside it, which is a handful
+ * of stores long (a writer descheduled inside that window delays readers of that one slot). Inserts of flows whose
+ * first buckets share a lock stripe (1 in 1024) serialize for the length of one insert.
  *
  * <p>Threading: {@link #lookup}, {@link #insert}, {@link #touch} and the accessors may be called from any number
  * of workers; {@link #sweep}, {@link #forEach} and {@link #remove} from a control thread (any thread works, they are
