@@ -1,8 +1,9 @@
 # bench/cases/flowtable.sh — the ARR flow table against ConcurrentHashMap at 1 M flows (issue 4).
 # Sourced by bench/run.sh (ROOT, JAVA_HOME, BENCH_JAR, RESULTS, run_jmh). Prints:
 #   flowtable flows=1000000 lookups_per_s=... inserts_per_s=... chm_lookups_per_s=... bytes_per_flow=...
-#   flowtable threads=2 lookups_per_s=... chm_lookups_per_s=... scaling=... chm_scaling=...
-#   flowtable lookup_vs_chm=... lookup_b_per_op=... chm_b_per_op=... insert_b_per_op=... live=... early_drops=...
+#   flowtable flows=1000000 batch_lookups_per_s=... (32 keys per FlowTable.lookup(FlowLookupBatch))
+#   flowtable threads=2 lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... scaling=... ...
+#   flowtable lookup_vs_chm=... batch_vs_chm=... lookup_b_per_op=... batch_b_per_op=... chm_b_per_op=... ...
 # Raw JMH output and CSV stay in bench/results/flowtable-*.
 # Both contenders get transparent huge pages: the table asks for them itself (madvise), the JVM heap that holds
 # the ConcurrentHashMap gets them from -XX:+UseTransparentHugePages, so the comparison is of data structures.
@@ -37,8 +38,9 @@ flowtable_score() {
 }
 
 FT=dev.vnetd.bench.flowtable
-flowtable_jmh one "$FT.(FlowTableLookup|ChmLookup)Benchmark.lookup" -t 1 -prof gc
-flowtable_jmh two "$FT.(FlowTableLookup|ChmLookup)Benchmark.lookup" -t 2
+LOOKUPS="$FT.(FlowTableLookupBenchmark.lookup|FlowTableBatchLookupBenchmark.lookupBatch|ChmLookupBenchmark.lookup)"
+flowtable_jmh one "$LOOKUPS" -t 1 -prof gc
+flowtable_jmh two "$LOOKUPS" -t 2
 flowtable_jmh insert "$FT.FlowTableInsertBenchmark.insertAll" -prof gc
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
     -cp "$BENCH_JAR" "$FT.FlowTableFootprint" >"$RESULTS/flowtable-footprint.txt"
@@ -46,6 +48,9 @@ flowtable_jmh insert "$FT.FlowTableInsertBenchmark.insertAll" -prof gc
 lookups=$(flowtable_score one "$FT.FlowTableLookupBenchmark.lookup")
 chm=$(flowtable_score one "$FT.ChmLookupBenchmark.lookup")
 lookup_bop=$(flowtable_score one "$FT.FlowTableLookupBenchmark.lookup:gc.alloc.rate.norm")
+batch=$(flowtable_score one "$FT.FlowTableBatchLookupBenchmark.lookupBatch")
+batch_bop=$(flowtable_score one "$FT.FlowTableBatchLookupBenchmark.lookupBatch:gc.alloc.rate.norm")
+batch2=$(flowtable_score two "$FT.FlowTableBatchLookupBenchmark.lookupBatch")
 chm_bop=$(flowtable_score one "$FT.ChmLookupBenchmark.lookup:gc.alloc.rate.norm")
 lookups2=$(flowtable_score two "$FT.FlowTableLookupBenchmark.lookup")
 chm2=$(flowtable_score two "$FT.ChmLookupBenchmark.lookup")
@@ -56,9 +61,15 @@ per_flow=$(sed -n 's/.*bytes_per_flow=\([0-9.]*\).*/\1/p' <<<"$footprint")
 live=$(sed -n 's/.* live=\([0-9]*\).*/\1/p' <<<"$footprint")
 drops=$(sed -n 's/.*early_drops=\([0-9]*\).*/\1/p' <<<"$footprint")
 
-awk -v l="$lookups" -v c="$chm" -v ims="$insert_ms" -v pf="$per_flow" \
-    'BEGIN { printf "flowtable flows=1000000 lookups_per_s=%.0f inserts_per_s=%.0f chm_lookups_per_s=%.0f bytes_per_flow=%s\n", l, 1e6 / (ims / 1000), c, pf }'
-awk -v l="$lookups" -v c="$chm" -v l2="$lookups2" -v c2="$chm2" \
-    'BEGIN { printf "flowtable threads=2 lookups_per_s=%.0f chm_lookups_per_s=%.0f scaling=%.2f chm_scaling=%.2f\n", l2, c2, l2 / l, c2 / c }'
-awk -v l="$lookups" -v c="$chm" -v lb="$lookup_bop" -v cb="$chm_bop" -v ib="$insert_bshot" -v live="$live" -v d="$drops" \
-    'BEGIN { printf "flowtable lookup_vs_chm=%.2f lookup_b_per_op=%.3f chm_b_per_op=%.3f insert_b_per_op=%.3f live=%s early_drops=%s\n", l / c, lb, cb, ib / 1e6, live, d }'
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf 'flowtable flows=1000000 lookups_per_s=%.0f inserts_per_s=%.0f chm_lookups_per_s=%.0f bytes_per_flow=%s\n' \
+    "$lookups" "$(awk -v ms="$insert_ms" 'BEGIN { print 1e6 / (ms / 1000) }')" "$chm" "$per_flow"
+printf 'flowtable flows=1000000 batch_lookups_per_s=%.0f chm_lookups_per_s=%.0f\n' "$batch" "$chm"
+printf 'flowtable threads=2 lookups_per_s=%.0f batch_lookups_per_s=%.0f chm_lookups_per_s=%.0f' \
+    "$lookups2" "$batch2" "$chm2"
+printf ' scaling=%s batch_scaling=%s chm_scaling=%s\n' \
+    "$(ratio "$lookups2" "$lookups")" "$(ratio "$batch2" "$batch")" "$(ratio "$chm2" "$chm")"
+printf 'flowtable lookup_vs_chm=%s batch_vs_chm=%s lookup_b_per_op=%.3f batch_b_per_op=%.3f chm_b_per_op=%.3f' \
+    "$(ratio "$lookups" "$chm")" "$(ratio "$batch" "$chm")" "$lookup_bop" "$batch_bop" "$chm_bop"
+printf ' insert_b_per_op=%.3f live=%s early_drops=%s\n' \
+    "$(awk -v b="$insert_bshot" 'BEGIN { print b / 1e6 }')" "$live" "$drops"

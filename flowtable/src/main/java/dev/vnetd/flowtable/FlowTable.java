@@ -268,11 +268,57 @@ public final class FlowTable implements AutoCloseable {
         int ports = ports(sport, dport);
         long hash = hash(vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         int tag = tag(hash);
-        long handle = find(firstBucket(hash), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+        int first = firstBucket(hash);
+        int second = secondBucket(hash);
+        long firstTags = tags(first);
+        long secondTags = tags(second);
+        long handle = find(first, firstTags, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         if (handle == NOT_FOUND) {
-            handle = find(secondBucket(hash), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+            handle = find(second, secondTags, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         }
         return handle;
+    }
+
+    /**
+     * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
+     * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables: the
+     * tag words of every key are loaded first, then the first candidate slot of every key, then the keys are
+     * compared from cache.
+     */
+    public void lookup(FlowLookupBatch batch) {
+        int size = batch.size;
+        for (int i = 0; i < size; i++) {
+            long hash = hash(batch.vn[i], batch.kind[i], batch.ports[i], batch.srcHigh[i], batch.srcLow[i],
+                    batch.dstHigh[i], batch.dstLow[i]);
+            batch.hash[i] = hash;
+            batch.firstTags[i] = tags(firstBucket(hash));
+            batch.secondTags[i] = tags(secondBucket(hash));
+        }
+        for (int i = 0; i < size; i++) {
+            long hash = batch.hash[i];
+            int tag = tag(hash);
+            long match = matches(batch.firstTags[i], tag);
+            int bucket = firstBucket(hash);
+            if (match == 0) {
+                match = matches(batch.secondTags[i], tag);
+                bucket = secondBucket(hash);
+            }
+            if (match != 0) {
+                int slot = bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3);
+                batch.handles[i] = buffer.getInt(hot(slot) + VERSION_OFFSET);
+            }
+        }
+        for (int i = 0; i < size; i++) {
+            long hash = batch.hash[i];
+            int tag = tag(hash);
+            long handle = find(firstBucket(hash), batch.firstTags[i], tag, batch.vn[i], batch.kind[i],
+                    batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
+            if (handle == NOT_FOUND) {
+                handle = find(secondBucket(hash), batch.secondTags[i], tag, batch.vn[i], batch.kind[i],
+                        batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
+            }
+            batch.handles[i] = handle;
+        }
     }
 
     /**
@@ -302,9 +348,9 @@ public final class FlowTable implements AutoCloseable {
             Thread.onSpinWait();
         }
         try {
-            long existing = find(first, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+            long existing = find(first, tags(first), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
             if (existing == NOT_FOUND) {
-                existing = find(second, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+                existing = find(second, tags(second), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
             }
             if (existing != NOT_FOUND) {
                 return existing;
@@ -629,11 +675,19 @@ public final class FlowTable implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ private
 
-    private long find(int bucket, int tag, int vn, int kind, int ports, long srcHigh, long srcLow, long dstHigh,
-            long dstLow) {
-        long tags = buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+    private long tags(int bucket) {
+        return buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+    }
+
+    /** One high bit per way whose tag byte may equal {@code tag} (SWAR zero-byte test; false positives are fine). */
+    private static long matches(long tags, int tag) {
         long diff = tags ^ (tag * TAG_ONES);
-        for (long match = (diff - TAG_ONES) & ~diff & TAG_MASK_HIGH; match != 0; match &= match - 1) {
+        return (diff - TAG_ONES) & ~diff & TAG_MASK_HIGH;
+    }
+
+    private long find(int bucket, long tags, int tag, int vn, int kind, int ports, long srcHigh, long srcLow,
+            long dstHigh, long dstLow) {
+        for (long match = matches(tags, tag); match != 0; match &= match - 1) {
             int slot = bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3);
             int hot = hot(slot);
             while (true) {
@@ -878,11 +932,11 @@ public final class FlowTable implements AutoCloseable {
         return (long) (version & VERSION_MASK) << 32 | slot;
     }
 
-    private static int kind(int family, int proto) {
+    static int kind(int family, int proto) {
         return family << 8 | proto;
     }
 
-    private static int ports(int sport, int dport) {
+    static int ports(int sport, int dport) {
         return sport << 16 | (dport & 0xFFFF);
     }
 

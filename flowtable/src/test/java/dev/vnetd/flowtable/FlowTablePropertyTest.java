@@ -136,9 +136,17 @@ class FlowTablePropertyTest {
 
     private static void check(FlowTable table, Map<Integer, Model> model, long now) {
         assertEquals(model.size(), table.liveFlows());
+        FlowLookupBatch batch = new FlowLookupBatch(KEYS);
+        for (int k = 0; k < KEYS; k++) {
+            Key key = Key.of(k);
+            batch.add(key.vn, key.family, key.proto, key.srcHigh, key.srcLow, key.dstHigh, key.dstLow, key.sport,
+                    key.dport);
+        }
+        table.lookup(batch);
         for (int k = 0; k < KEYS; k++) {
             Key key = Key.of(k);
             long handle = key.lookup(table);
+            assertEquals(handle, batch.handle(k), "batch lookup of key " + k);
             Model flow = model.get(k);
             if (flow == null) {
                 assertEquals(FlowTable.NOT_FOUND, handle, "key " + k);

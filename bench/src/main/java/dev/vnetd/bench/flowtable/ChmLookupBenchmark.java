@@ -82,9 +82,10 @@ public class ChmLookupBenchmark {
     /** One lookup and one read of the flow's egress tunnel. */
     @Benchmark
     public int lookup(Map state, Cursor cursor) {
-        int i = cursor.next;
-        cursor.next = i + 1 == FlowKeys.FLOWS ? 0 : i + 1;
+        int next = cursor.next;
+        cursor.next = next + 1 == FlowKeys.FLOWS ? 0 : next + 1;
         FlowKeys k = state.keys;
+        int i = k.order[next];
         Flow flow = state.flows.get(new FlowKey(k.vn[i], FlowTable.FAMILY_IPV4, k.proto[i], 0, k.src[i], 0, k.dst[i],
                 k.sport[i], k.dport[i]));
         return flow == null ? -1 : flow.egressTunnel;

@@ -6,8 +6,10 @@ import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
 
 /**
- * One million random IPv4 flows as primitive arrays (what a worker has after parsing a packet), in random order,
- * shared by every flow table benchmark so the table and ConcurrentHashMap do the same work on the same keys.
+ * One million random IPv4 flows as primitive arrays (what a worker has after parsing a packet), shared by every flow
+ * table benchmark so the table and ConcurrentHashMap do the same work on the same keys. Lookups visit the flows in
+ * {@link #order}, a random permutation unrelated to insertion order: packets of many flows arrive interleaved, and
+ * walking in insertion order would hand ConcurrentHashMap's allocation-ordered nodes to the hardware prefetcher.
  */
 final class FlowKeys {
     /** Flows in the table; the yardstick size. */
@@ -22,6 +24,7 @@ final class FlowKeys {
     final long[] dst = new long[FLOWS];
     final int[] sport = new int[FLOWS];
     final int[] dport = new int[FLOWS];
+    final int[] order = new int[FLOWS];
 
     FlowKeys() {
         SplittableRandom random = new SplittableRandom(SEED);
@@ -32,6 +35,13 @@ final class FlowKeys {
             dst[i] = 0xC0A8_0000L | random.nextInt(1 << 16);
             sport[i] = 1024 + random.nextInt(64512);
             dport[i] = random.nextInt(8) == 0 ? 53 : 443;
+            order[i] = i;
+        }
+        for (int i = FLOWS - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int swap = order[i];
+            order[i] = order[j];
+            order[j] = swap;
         }
     }
 

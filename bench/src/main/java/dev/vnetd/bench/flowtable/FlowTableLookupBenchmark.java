@@ -17,7 +17,8 @@ import dev.vnetd.flowtable.FlowTable;
 
 /**
  * A worker's flow lookup: find the flow of a parsed packet among 1 M flows and read its pinned next hop. Keys are
- * visited in random order, so nearly every lookup misses the CPU caches, as on a busy edge.
+ * visited in random order, so nearly every lookup misses the CPU caches, as on a busy edge. One key at a time: what
+ * a worker does with {@link FlowTable#lookup(int, int, int, long, long, long, long, int, int)}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -58,9 +59,10 @@ public class FlowTableLookupBenchmark {
     /** One lookup and one read of the flow's egress tunnel. */
     @Benchmark
     public int lookup(Table state, Cursor cursor) {
-        int i = cursor.next;
-        cursor.next = i + 1 == FlowKeys.FLOWS ? 0 : i + 1;
+        int next = cursor.next;
+        cursor.next = next + 1 == FlowKeys.FLOWS ? 0 : next + 1;
         FlowKeys k = state.keys;
+        int i = k.order[next];
         long handle = state.table.lookup(k.vn[i], FlowTable.FAMILY_IPV4, k.proto[i], 0, k.src[i], 0, k.dst[i],
                 k.sport[i], k.dport[i]);
         return handle < 0 ? -1 : state.table.egressTunnel(FlowTable.slot(handle));
