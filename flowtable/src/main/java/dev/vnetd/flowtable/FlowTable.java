@@ -40,7 +40,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * 24 dst       2 longs                                 24 bytes to origin      long
  * 40 ports     int  sport << 16 | dport (ICMP: id)     32 created millis       long
  * 44 kind      short family << 8 | proto
- * 46 translated port  short                         a flow lives in bucket b1 or b2 of its hash;
+ * 46 original port    short (port translation)      a flow lives in bucket b1 or b2 of its hash;
  * 48 origin tunnel    int                           inserts of one flow take the insert lock of b1's
  * 52 egress tunnel    int                           stripe, so racing inserts of one flow end in one slot
  * 56 last seen        int  low 32 bits of millis
@@ -83,7 +83,7 @@ public final class FlowTable implements AutoCloseable {
     public static final long NOT_FOUND = -1;
     /** {@link #insert} found no room even after evicting expired and unreplied flows; counted. */
     public static final long TABLE_FULL = -2;
-    /** {@link #translatedPort(int)} of a flow without port translation. */
+    /** {@link #originalPort(int)} of a flow without port translation. */
     public static final int NO_PORT = -1;
 
     /** Address family value of IPv4 keys (addresses in the low long, high long 0). */
@@ -137,7 +137,7 @@ public final class FlowTable implements AutoCloseable {
     private static final int DST_LOW_OFFSET = 32;
     private static final int PORTS_OFFSET = 40;
     private static final int KIND_OFFSET = 44;
-    private static final int TRANSLATED_PORT_OFFSET = 46;
+    private static final int ORIGINAL_PORT_OFFSET = 46;
     private static final int ORIGIN_TUNNEL_OFFSET = 48;
     private static final int EGRESS_TUNNEL_OFFSET = 52;
     private static final int LAST_SEEN_OFFSET = 56;
@@ -329,13 +329,13 @@ public final class FlowTable implements AutoCloseable {
      *
      * @param originTunnel   the tunnel the opening packet came from
      * @param egressTunnel   the next hop pinned for the flow's lifetime
-     * @param translatedPort the port substituted for the source port by ARR's port translation, or
-     *                       {@link #NO_PORT}
+     * @param originalPort   for a flow inserted under a translated source port (ARR port translation), the site's
+     *                       original source port; else {@link #NO_PORT}
      * @param tcpFlags       the opening packet's TCP flags (0 when not TCP), sets the initial TCP state
      * @param nowMillis      wall-clock milliseconds: created and last-seen time
      */
     public long insert(int vn, int family, int proto, long srcHigh, long srcLow, long dstHigh, long dstLow,
-            int sport, int dport, int originTunnel, int egressTunnel, int translatedPort, int tcpFlags,
+            int sport, int dport, int originTunnel, int egressTunnel, int originalPort, int tcpFlags,
             long nowMillis) {
         int kind = kind(family, proto);
         int ports = ports(sport, dport);
@@ -360,7 +360,7 @@ public final class FlowTable implements AutoCloseable {
                     int slot = claim(first, second, tag);
                     if (slot >= 0) {
                         int version = publish(slot, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow,
-                                originTunnel, egressTunnel, translatedPort,
+                                originTunnel, egressTunnel, originalPort,
                                 proto == PROTO_TCP ? TcpState.initial(tcpFlags) : TcpState.NONE, nowMillis);
                         inserts.increment();
                         return handle(slot, version) | CREATED_BIT;
@@ -501,11 +501,15 @@ public final class FlowTable implements AutoCloseable {
         return buffer.getInt(hot(slot) + EGRESS_TUNNEL_OFFSET);
     }
 
-    /** The port ARR's port translation substituted, or {@link #NO_PORT}. */
-    public int translatedPort(int slot) {
+    /**
+     * For a flow stored under a port-translated tuple (ARR's answer to two sites opening the same 5-tuple): the
+     * site's original source port, which replies get back as their destination port; {@link #NO_PORT} for a flow
+     * without translation.
+     */
+    public int originalPort(int slot) {
         int hot = hot(slot);
         return (buffer.getByte(hot + FLAGS_OFFSET) & FLAG_TRANSLATED) != 0
-                ? buffer.getShort(hot + TRANSLATED_PORT_OFFSET) & 0xFFFF : NO_PORT;
+                ? buffer.getShort(hot + ORIGINAL_PORT_OFFSET) & 0xFFFF : NO_PORT;
     }
 
     /** Whether a packet has been seen in the reply direction. */
@@ -738,7 +742,7 @@ public final class FlowTable implements AutoCloseable {
     }
 
     private int publish(int slot, int vn, int kind, int ports, long srcHigh, long srcLow, long dstHigh, long dstLow,
-            int originTunnel, int egressTunnel, int translatedPort, int tcpState, long nowMillis) {
+            int originTunnel, int egressTunnel, int originalPort, int tcpState, long nowMillis) {
         int hot = hot(slot);
         int cold = cold(slot);
         int version = lockSlot(hot);
@@ -749,7 +753,7 @@ public final class FlowTable implements AutoCloseable {
         buffer.putLong(hot + DST_LOW_OFFSET, dstLow);
         buffer.putInt(hot + PORTS_OFFSET, ports);
         buffer.putShort(hot + KIND_OFFSET, (short) kind);
-        buffer.putShort(hot + TRANSLATED_PORT_OFFSET, (short) translatedPort);
+        buffer.putShort(hot + ORIGINAL_PORT_OFFSET, (short) originalPort);
         buffer.putInt(hot + ORIGIN_TUNNEL_OFFSET, originTunnel);
         buffer.putInt(hot + EGRESS_TUNNEL_OFFSET, egressTunnel);
         buffer.putInt(hot + LAST_SEEN_OFFSET, (int) nowMillis);
@@ -759,7 +763,7 @@ public final class FlowTable implements AutoCloseable {
         buffer.putLong(cold + PACKETS_REVERSE_OFFSET, 0);
         buffer.putLong(cold + BYTES_REVERSE_OFFSET, 0);
         buffer.putLong(cold + CREATED_OFFSET, nowMillis);
-        buffer.putByte(hot + FLAGS_OFFSET, (byte) (FLAG_LIVE | (translatedPort == NO_PORT ? 0 : FLAG_TRANSLATED)));
+        buffer.putByte(hot + FLAGS_OFFSET, (byte) (FLAG_LIVE | (originalPort == NO_PORT ? 0 : FLAG_TRANSLATED)));
         return unlockSlot(hot, version);
     }
 

@@ -60,7 +60,7 @@ class FlowTableTest {
         assertEquals(53, table.dport(slot));
         assertEquals(SITE_A, table.originTunnel(slot));
         assertEquals(DATA_CENTER, table.egressTunnel(slot));
-        assertEquals(FlowTable.NO_PORT, table.translatedPort(slot));
+        assertEquals(FlowTable.NO_PORT, table.originalPort(slot));
         assertEquals(T0, table.createdMillis(slot));
         assertEquals(0, table.idleMillis(slot, T0));
         assertEquals(TcpState.NONE, table.tcpState(slot));
@@ -247,11 +247,11 @@ class FlowTableTest {
     }
 
     @Test
-    void shouldRecordTheTranslatedPortAndMoveTheEgressTunnel() {
+    void shouldRecordTheOriginalPortOfATranslatedFlowAndMoveTheEgressTunnel() {
         FlowTable table = table(100);
         int slot = FlowTable.slot(table.insert(1, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, SITE, 0, SERVER,
                 61000, 53, 12, DATA_CENTER, 40000, 0, T0));
-        assertEquals(40000, table.translatedPort(slot));
+        assertEquals(40000, table.originalPort(slot));
         table.egressTunnel(slot, 31);
         assertEquals(31, table.egressTunnel(slot));
     }
