@@ -59,7 +59,7 @@ public class ChmLookupBenchmark {
         public void fill() {
             keys = new FlowKeys();
             flows = new ConcurrentHashMap<>(2 * FlowKeys.FLOWS);
-            for (int i = 0; i < FlowKeys.FLOWS; i++) {
+            for (int i : keys.insertionOrder) {
                 flows.putIfAbsent(new FlowKey(keys.vn[i], FlowTable.FAMILY_IPV4, keys.proto[i], 0, keys.src[i], 0,
                         keys.dst[i], keys.sport[i], keys.dport[i]),
                         new Flow(i & 0xFFF, i & 0xFF, FlowKeys.NOW_MILLIS));
@@ -82,10 +82,9 @@ public class ChmLookupBenchmark {
     /** One lookup and one read of the flow's egress tunnel. */
     @Benchmark
     public int lookup(Map state, Cursor cursor) {
-        int next = cursor.next;
-        cursor.next = next + 1 == FlowKeys.FLOWS ? 0 : next + 1;
+        int i = cursor.next;
+        cursor.next = i + 1 == FlowKeys.FLOWS ? 0 : i + 1;
         FlowKeys k = state.keys;
-        int i = k.order[next];
         Flow flow = state.flows.get(new FlowKey(k.vn[i], FlowTable.FAMILY_IPV4, k.proto[i], 0, k.src[i], 0, k.dst[i],
                 k.sport[i], k.dport[i]));
         return flow == null ? -1 : flow.egressTunnel;

@@ -50,7 +50,7 @@ public class FlowTableBatchLookupBenchmark {
         batch.clear();
         int next = cursor.next;
         for (int n = 0; n < BATCH; n++) {
-            int i = k.order[next];
+            int i = next;
             next = next + 1 == FlowKeys.FLOWS ? 0 : next + 1;
             batch.add(k.vn[i], FlowTable.FAMILY_IPV4, k.proto[i], 0, k.src[i], 0, k.dst[i], k.sport[i], k.dport[i]);
         }

@@ -59,10 +59,9 @@ public class FlowTableLookupBenchmark {
     /** One lookup and one read of the flow's egress tunnel. */
     @Benchmark
     public int lookup(Table state, Cursor cursor) {
-        int next = cursor.next;
-        cursor.next = next + 1 == FlowKeys.FLOWS ? 0 : next + 1;
+        int i = cursor.next;
+        cursor.next = i + 1 == FlowKeys.FLOWS ? 0 : i + 1;
         FlowKeys k = state.keys;
-        int i = k.order[next];
         long handle = state.table.lookup(k.vn[i], FlowTable.FAMILY_IPV4, k.proto[i], 0, k.src[i], 0, k.dst[i],
                 k.sport[i], k.dport[i]);
         return handle < 0 ? -1 : state.table.egressTunnel(FlowTable.slot(handle));
