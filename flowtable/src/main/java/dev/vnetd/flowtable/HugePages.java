@@ -13,10 +13,11 @@ import java.lang.invoke.MethodHandle;
  * Anonymous memory on transparent huge pages: Linux {@code mmap} plus {@code madvise(MADV_HUGEPAGE)}, through the
  * FFM API.
  *
- * <p>Why: a flow lookup touches one random cache line in a table of a hundred megabytes or more. With 4 KiB pages
+ * <p>Why: a flow lookup touches random cache lines in a table of a hundred megabytes or more. With 4 KiB pages
  * nearly every lookup also misses the TLB, and under a hypervisor the page walk is two-dimensional; 2 MiB pages
- * put the whole table in a few dozen TLB entries. Most distributions ship THP in {@code madvise} mode, where only
- * memory that asks gets huge pages, and {@link java.nio.ByteBuffer#allocateDirect} does not ask.
+ * put the whole table in a few dozen TLB entries. Measured on the build VM at 1 M flows: 127 ns against 135 ns per
+ * single lookup, a small but free gain. Most distributions ship THP in {@code madvise} mode, where only memory that
+ * asks gets huge pages, and {@link java.nio.ByteBuffer#allocateDirect} does not ask.
  */
 final class HugePages {
     /** Size of an x86-64 and arm64 transparent huge page; mappings are aligned to it. */
