@@ -23,6 +23,7 @@ final class HugePages {
     /** Size of an x86-64 and arm64 transparent huge page; mappings are aligned to it. */
     static final long HUGE_PAGE = 2L * 1024 * 1024;
 
+    /* Linux values, the same on x86-64 and arm64. */
     private static final int PROT_READ = 0x1;
     private static final int PROT_WRITE = 0x2;
     private static final int MAP_PRIVATE = 0x02;

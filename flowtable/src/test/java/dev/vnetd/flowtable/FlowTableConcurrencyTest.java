@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -13,12 +14,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded multi-threaded stress against a reference: two workers insert the same keys in the same order (so they race
  * on every insert) and count packets, a reader checks every flow it finds is whole, a control thread removes and the
  * workers re-insert a quarter of the keys. Afterwards no key is duplicated, no stable key is lost, exactly one
- * insert created each stable key and no packet count is lost.
+ * insert created each stable key and no packet count is lost. A second run keeps a small table full while a sweep
+ * expires it, and checks that every insert is accounted for as live or evicted. A thread that fails ends the
+ * workload early and the checks after it fail; {@code @Timeout} guards against a hang.
  */
 class FlowTableConcurrencyTest {
     private static final int KEYS = 2000;
@@ -41,6 +45,7 @@ class FlowTableConcurrencyTest {
     }
 
     @Test
+    @Timeout(60)
     void shouldNeitherLoseNorDuplicateNorTearFlowsUnderConcurrentInsertsLookupsAndRemovals() throws Exception {
         try (FlowTable table = FlowTable.allocate(2 * KEYS, FlowTimeouts.DEFAULTS)) {
             AtomicLongArray created = new AtomicLongArray(KEYS);
@@ -103,7 +108,10 @@ class FlowTableConcurrencyTest {
                     table.remove(lookup(table, 4 * random.nextInt(KEYS / 4)));
                 }
             }, "control"));
-            threads.forEach(Thread::start);
+            threads.forEach(thread -> {
+                thread.setDaemon(true);
+                thread.start();
+            });
             start.countDown();
             for (Thread thread : threads) {
                 thread.join();
@@ -135,6 +143,76 @@ class FlowTableConcurrencyTest {
             assertEquals(expectedPackets, packets);
             assertEquals(table.inserts(), table.liveFlows() + table.evictions(EvictionReason.REMOVED));
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldAccountForEveryFlowWhenWorkersFillAFullTableWhileTheSweepExpiresIt() throws Exception {
+        int capacity = 256;
+        FlowTimeouts timeouts = new FlowTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1));
+        try (FlowTable table = FlowTable.allocate(capacity, timeouts)) {
+            AtomicLong clock = new AtomicLong(NOW);
+            CountDownLatch start = new CountDownLatch(1);
+            CountDownLatch workersDone = new CountDownLatch(2);
+            AtomicLong refused = new AtomicLong();
+            AtomicLong maxLive = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                long seed = SEED + 10 + w;
+                threads.add(new Thread(() -> {
+                    await(start);
+                    Random random = new Random(seed);
+                    for (int n = 0; n < 40_000; n++) {
+                        int key = random.nextInt(4 * capacity);
+                        long handle = insert(table, key, clock.get());
+                        if (handle == FlowTable.TABLE_FULL) {
+                            refused.incrementAndGet();
+                        } else if (key % 2 == 0) {
+                            table.touch(FlowTable.slot(handle), false, 100, 0, clock.get());
+                        }
+                        maxLive.accumulateAndGet(table.liveFlows(), Math::max);
+                    }
+                    workersDone.countDown();
+                }, "worker-" + w));
+            }
+            threads.add(new Thread(() -> {
+                await(start);
+                while (workersDone.getCount() > 0) {
+                    table.sweep(clock.addAndGet(50));
+                }
+            }, "sweeper"));
+            threads.forEach(thread -> {
+                thread.setDaemon(true);
+                thread.start();
+            });
+            start.countDown();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+
+            int[] copies = new int[4 * capacity];
+            int visited = table.forEach(handle -> {
+                copies[(int) table.srcLow(FlowTable.slot(handle))]++;
+                return true;
+            });
+            for (int key = 0; key < copies.length; key++) {
+                assertTrue(copies[key] <= 1, "key " + key + " has " + copies[key] + " copies");
+            }
+            assertTrue(visited <= capacity);
+            assertTrue(maxLive.get() <= capacity + 2, "a reservation beyond capacity outlived its insert");
+            assertEquals(table.liveFlows(), visited);
+            assertEquals(refused.get(), table.tableFullRefusals());
+            assertTrue(table.evictions(EvictionReason.EXPIRED) > 0, "the sweep expired flows");
+            assertTrue(table.evictions(EvictionReason.EARLY_DROP) > 0, "full buckets dropped unreplied flows");
+            assertEquals(table.inserts(), table.liveFlows() + table.evictions(EvictionReason.EXPIRED)
+                    + table.evictions(EvictionReason.EARLY_DROP) + table.evictions(EvictionReason.REMOVED));
+        }
+    }
+
+    private static long insert(FlowTable table, int key, long now) {
+        return table.insert(key % 3, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, key, 0, key * 31L, key, 53, key,
+                key ^ EGRESS_MASK, FlowTable.NO_PORT, 0, now);
     }
 
     private static void shuffle(int[] order, Random random) {
