@@ -572,7 +572,11 @@ public final class FlowTable implements AutoCloseable {
         return removed;
     }
 
-    /** Removes the flow of {@code handle} if the slot still holds it; counted as {@link EvictionReason#REMOVED}. */
+    /**
+     * Removes the flow of {@code handle} if the slot still holds it unchanged ({@link #validate(long)}); counted as
+     * {@link EvictionReason#REMOVED}. Returns false when the flow left or changed state since the handle was made:
+     * look it up again.
+     */
     public boolean remove(long handle) {
         if (handle < 0) {
             return false;
