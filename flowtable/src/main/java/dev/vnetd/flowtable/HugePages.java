@@ -31,32 +31,11 @@ final class HugePages {
     private static final int MADV_HUGEPAGE = 14;
     private static final long MAP_FAILED = -1;
 
-    private static final MethodHandle MMAP;
-    private static final MethodHandle MADVISE;
-    private static final MethodHandle MUNMAP;
-
-    static {
-        MethodHandle mmap = null;
-        MethodHandle madvise = null;
-        MethodHandle munmap = null;
-        if (System.getProperty("os.name", "").startsWith("Linux")) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                var libc = linker.defaultLookup();
-                mmap = linker.downcallHandle(libc.findOrThrow("mmap"),
-                        FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-                madvise = linker.downcallHandle(libc.findOrThrow("madvise"),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-                munmap = linker.downcallHandle(libc.findOrThrow("munmap"),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-            } catch (RuntimeException | LinkageError e) {
-                mmap = null;
-            }
-        }
-        MMAP = mmap;
-        MADVISE = madvise;
-        MUNMAP = munmap;
-    }
+    private static final MethodHandle MMAP = libc("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MADVISE = libc("madvise",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MUNMAP = libc("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     private HugePages() {
     }
@@ -67,7 +46,7 @@ final class HugePages {
      * {@link #aligned(long)} for the usable start and {@link #unmap(long, long)} with the same length to free.
      */
     static long map(long length) {
-        if (MMAP == null) {
+        if (MMAP == null || MADVISE == null || MUNMAP == null) {
             return 0;
         }
         try {
@@ -88,6 +67,23 @@ final class HugePages {
             return (int) MADVISE.invokeExact(MemorySegment.ofAddress(aligned(base)), length, MADV_HUGEPAGE) == 0;
         } catch (Throwable e) {
             return false;
+        }
+    }
+
+    /**
+     * The libc function {@code name}, or null off Linux or where native access is denied. Linking is a restricted
+     * FFM operation; the JVM must run with {@code --enable-native-access=ALL-UNNAMED}, as vnetd's launchers do.
+     */
+    @SuppressWarnings("restricted")
+    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
+        if (!System.getProperty("os.name", "").startsWith("Linux")) {
+            return null;
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.downcallHandle(linker.defaultLookup().findOrThrow(name), descriptor);
+        } catch (RuntimeException | LinkageError e) {
+            return null;
         }
     }
 
