@@ -561,7 +561,7 @@ public final class FlowTable implements AutoCloseable {
     public int sweep(long nowMillis) {
         int removed = 0;
         for (int bucket = 0; bucket < bucketCount; bucket++) {
-            long tags = buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+            long tags = tags(bucket);
             for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 if (expired(hot(slot), nowMillis) && evict(slot, EvictionReason.EXPIRED, nowMillis)) {
@@ -603,7 +603,7 @@ public final class FlowTable implements AutoCloseable {
     public int forEach(FlowVisitor visitor) {
         int visited = 0;
         for (int bucket = 0; bucket < bucketCount; bucket++) {
-            long tags = buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+            long tags = tags(bucket);
             for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 int hot = hot(slot);
@@ -776,7 +776,7 @@ public final class FlowTable implements AutoCloseable {
         int oldestIdle = -1;
         for (int pass = 0; pass < 2; pass++) {
             int bucket = pass == 0 ? first : second;
-            long tags = buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+            long tags = tags(bucket);
             for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 int hot = hot(slot);
