@@ -3,6 +3,7 @@ package dev.vnetd.control;
 import dev.vnetd.control.admin.AdminServer;
 import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.metrics.DataplaneMetrics;
+import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
@@ -10,6 +11,7 @@ import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
+import dev.vnetd.flowtable.FlowTable;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -34,17 +36,20 @@ public final class Daemon implements AutoCloseable {
     private final ForwardingStateHolder holder;
     private final Dataplane dataplane;
     private final PrometheusMeterRegistry registry;
-    /** Keeps the objects Micrometer reads through weak references reachable while the daemon runs. */
-    private final DataplaneMetrics metrics;
     private final AdminServer admin;
 
+    private final FlowTable flows;
+    private final FlowSweeper sweeper;
+
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
-                   PrometheusMeterRegistry registry, DataplaneMetrics metrics, AdminServer admin) {
+                   PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
+                   FlowSweeper sweeper) {
+        this.flows = flows;
+        this.sweeper = sweeper;
         this.config = config;
         this.holder = holder;
         this.dataplane = dataplane;
         this.registry = registry;
-        this.metrics = metrics;
         this.admin = admin;
     }
 
@@ -56,17 +61,27 @@ public final class Daemon implements AutoCloseable {
         TransportKind transport = TransportSelector.choose(config.node().transport(), rawSockets);
         int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
                 : config.node().workers();
-        Dataplane dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length);
+        FlowTable flows = openFlowTable(config.flowTable());
+        Dataplane dataplane;
+        try {
+            dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length, flows);
+        } catch (InterruptedException | RuntimeException e) {
+            flows.close();
+            throw e;
+        }
+        FlowSweeper sweeper = new FlowSweeper(flows, state.virtualNetworks().length);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
-        DataplaneMetrics metrics;
         try {
-            metrics = DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
+            DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
+            FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
             admin = AdminServer.start(config.admin().listen(), new AdminServer.Endpoints(registry::scrape,
                     () -> dataplane.workersAlive() ? null : "dataplane workers stopped",
                     () -> readiness(dataplane, state)));
         } catch (IOException | RuntimeException e) {
             dataplane.close();
+            sweeper.close();
+            flows.close();
             registry.close();
             throw e;
         }
@@ -74,7 +89,7 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, metrics, admin);
+        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper);
     }
 
     private static String readiness(Dataplane dataplane, ForwardingState state) {
@@ -86,6 +101,21 @@ public final class Daemon implements AutoCloseable {
             }
         }
         return problems.isEmpty() ? null : String.join("\n", problems);
+    }
+
+    private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
+        if (config.persist() == null) {
+            return FlowTable.allocate(config.capacity(), config.timeouts());
+        }
+        FlowTable table = FlowTable.mapped(config.persist(), config.capacity(), config.timeouts());
+        LOG.info("event=flow_table_opened path={} capacity={} flows={}", config.persist(), config.capacity(),
+                table.liveFlows());
+        return table;
+    }
+
+    /** The flow table. */
+    public FlowTable flows() {
+        return flows;
     }
 
     /** vnetd's version, from the build. */
@@ -132,6 +162,8 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         admin.close();
         dataplane.close();
+        sweeper.close();
+        flows.close();
         registry.close();
         LOG.info("event=stopped node={}", config.node().name());
     }

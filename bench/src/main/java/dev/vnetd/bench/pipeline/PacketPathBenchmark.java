@@ -8,6 +8,8 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.flowtable.FlowTable;
+import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -41,6 +43,7 @@ public class PacketPathBenchmark {
     public String family;
 
     private PacketPath path;
+    private FlowTable flows;
     private ByteBuf receiveBuffer;
     private byte[] datagram;
     private InetSocketAddress sender;
@@ -62,8 +65,10 @@ public class PacketPathBenchmark {
             public void flush() {
             }
         };
+        flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
-                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime);
+                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows,
+                System::currentTimeMillis);
         sender = state.tunnel("site-a").remote();
         ByteBuf packet = "ipv4".equals(family)
                 ? new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).udp(40000, 443, new byte[64])
@@ -80,6 +85,7 @@ public class PacketPathBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         receiveBuffer.release();
+        flows.close();
     }
 
     /** One packet in, one packet out. */

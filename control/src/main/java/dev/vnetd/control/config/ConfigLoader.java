@@ -7,6 +7,7 @@ import dev.vnetd.control.config.VnetdConfig.RouteConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.flowtable.FlowTimeouts;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -74,7 +76,8 @@ public final class ConfigLoader {
     private static final Set<String> INCLUDED_KEYS = Set.of("listeners", "virtual_networks", "tunnels", "routes");
     private static final Set<String> NODE_KEYS = Set.of("name", "workers", "transport");
     private static final Set<String> ADMIN_KEYS = Set.of("listen");
-    private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity");
+    private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
@@ -85,7 +88,7 @@ public final class ConfigLoader {
     private final List<ConfigError> errors = new ArrayList<>();
     private VnetdConfig.Node node = new VnetdConfig.Node("vnetd", 0, "auto");
     private Admin admin;
-    private FlowTable flowTable = new FlowTable(DEFAULT_FLOW_CAPACITY);
+    private FlowTable flowTable = new FlowTable(DEFAULT_FLOW_CAPACITY, null, FlowTimeouts.DEFAULTS);
     private final List<ListenerConfig> listeners = new ArrayList<>();
     private final List<VirtualNetworkConfig> virtualNetworks = new ArrayList<>();
     private final List<TunnelConfig> tunnels = new ArrayList<>();
@@ -138,7 +141,7 @@ public final class ConfigLoader {
         }
         if (root != null) {
             YamlSection top = YamlSection.of(name, root, "the configuration", TOP_KEYS, errors);
-            readTop(name, top);
+            readTop(name, top, dir);
             readIncludes(top, dir);
         }
         ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, invalid, errors);
@@ -167,7 +170,7 @@ public final class ConfigLoader {
         return null;
     }
 
-    private void readTop(String file, YamlSection top) {
+    private void readTop(String file, YamlSection top, Path dir) {
         if (top.has("node")) {
             YamlSection s = YamlSection.of(file, top.node("node"), "node", NODE_KEYS, errors);
             String name = s.string("name", false);
@@ -191,13 +194,47 @@ public final class ConfigLoader {
             }
         }
         if (top.has("flow_table")) {
-            YamlSection s = YamlSection.of(file, top.node("flow_table"), "flow_table", FLOW_TABLE_KEYS, errors);
-            Long capacity = s.integer("capacity", DEFAULT_FLOW_CAPACITY, 1024, 1 << 28);
-            if (capacity != null) {
-                flowTable = new FlowTable(capacity.intValue());
-            }
+            readFlowTable(file, YamlSection.of(file, top.node("flow_table"), "flow_table", FLOW_TABLE_KEYS, errors),
+                    dir);
         }
         readLists(file, top);
+    }
+
+    private void readFlowTable(String file, YamlSection s, Path dir) {
+        Long capacity = s.integer("capacity", DEFAULT_FLOW_CAPACITY, 1024, 1 << 28);
+        String persistText = s.string("persist", false);
+        Path persist = null;
+        if (persistText != null) {
+            if (dir == null && !Path.of(persistText).isAbsolute()) {
+                s.error("persist", "'persist' must be an absolute path in the embedded configuration");
+            } else {
+                persist = dir == null ? Path.of(persistText) : dir.resolve(persistText).normalize();
+            }
+        }
+        FlowTimeouts d = FlowTimeouts.DEFAULTS;
+        Duration[] timeouts = {d.tcpEstablished(), d.tcpTransitory(), d.udp(), d.icmp()};
+        if (s.has("timeouts")) {
+            YamlSection t = YamlSection.of(file, s.node("timeouts"), "flow_table.timeouts", TIMEOUT_KEYS, errors);
+            String[] keys = {"tcp_established", "tcp_transitory", "udp", "icmp"};
+            for (int i = 0; i < keys.length; i++) {
+                String text = t.string(keys[i], false);
+                if (text == null) {
+                    continue;
+                }
+                Duration parsed = Durations.parse(text);
+                if (parsed == null || parsed.compareTo(Duration.ofSeconds(1)) < 0
+                        || parsed.compareTo(FlowTimeouts.MAX) > 0) {
+                    t.error(keys[i], "'" + keys[i] + "' must be a duration from 1s to " + FlowTimeouts.MAX.toDays()
+                            + "d like 30s, 5m, 6h or 2d, not '" + text + "'");
+                } else {
+                    timeouts[i] = parsed;
+                }
+            }
+        }
+        if (capacity != null) {
+            flowTable = new FlowTable(capacity.intValue(), persist,
+                    new FlowTimeouts(timeouts[0], timeouts[1], timeouts[2], timeouts[3]));
+        }
     }
 
     private void readLists(String file, YamlSection section) {

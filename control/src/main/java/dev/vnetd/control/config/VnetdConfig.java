@@ -1,9 +1,11 @@
 package dev.vnetd.control.config;
 
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.flowtable.FlowTimeouts;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -44,8 +46,10 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * Flow table sizing.
      *
      * @param capacity flows the table holds
+     * @param persist  file the table lives in, so flows survive a restart; null for memory only
+     * @param timeouts idle limits per protocol
      */
-    public record FlowTable(int capacity) {
+    public record FlowTable(int capacity, Path persist, FlowTimeouts timeouts) {
     }
 
     /**

@@ -34,32 +34,27 @@ import java.util.function.ToLongFunction;
  *   <li>JVM metrics (memory, GC, threads, class loading, CPU, uptime)</li>
  * </ul>
  *
- * Micrometer holds the objects its function counters and gauges read only weakly: the instance returned by
- * {@link #register} keeps them reachable and must live as long as the registry.
+ * Micrometer holds the objects its function counters and gauges read only weakly, so every meter reads through an
+ * object the daemon keeps for its lifetime (the dataplane, the state holder), never through a temporary.
  */
 public final class DataplaneMetrics {
-    private final WorkerCounters[] workers;
-
-    private DataplaneMetrics(WorkerCounters[] workers) {
-        this.workers = workers;
+    private DataplaneMetrics() {
     }
 
-    /** Registers every metric of a running dataplane in {@code registry}; keep the result while it is scraped. */
-    public static DataplaneMetrics register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
-                                            String nodeName, String version) {
-        DataplaneMetrics metrics = new DataplaneMetrics(dataplane.counters());
-        WorkerCounters[] workers = metrics.workers;
+    /** Registers every metric of a running dataplane in {@code registry}. */
+    public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
+                                String nodeName, String version) {
         ForwardingState state = holder.get();
         for (Tunnel t : state.tunnels()) {
             int id = t.id();
             String listener = t.listener().name();
-            counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", workers,
+            counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", dataplane,
                     w -> w.rxPackets(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.rx.bytes", "bytes", "bytes received from the tunnel (outer payload)", workers,
+            counter(registry, "vnetd.rx.bytes", "bytes", "bytes received from the tunnel (outer payload)", dataplane,
                     w -> w.rxBytes(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.tx.packets", null, "packets sent into the tunnel", workers,
+            counter(registry, "vnetd.tx.packets", null, "packets sent into the tunnel", dataplane,
                     w -> w.txPackets(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", workers,
+            counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", dataplane,
                     w -> w.txBytes(id), "listener", listener, "tunnel", t.name());
             Gauge.builder("vnetd.tunnel.state", holder, h -> stateValue(h.get().health(), id))
                     .description("tunnel health: 1 healthy, 0.5 degraded, 0 down")
@@ -67,12 +62,12 @@ public final class DataplaneMetrics {
                     .register(registry);
         }
         for (DropReason reason : DropReason.values()) {
-            counter(registry, "vnetd.drops", null, reason.description(), workers, w -> w.drops(reason),
+            counter(registry, "vnetd.drops", null, reason.description(), dataplane, w -> w.drops(reason),
                     "reason", reason.metricName());
         }
-        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", workers,
+        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", dataplane,
                 WorkerCounters::icmpErrorsSent, "result", "sent");
-        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", workers,
+        counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", dataplane,
                 WorkerCounters::icmpErrorsRateLimited, "result", "rate_limited");
         String[] listenerErrors = dataplane.listenerErrors();
         for (Listener l : state.listeners()) {
@@ -106,7 +101,6 @@ public final class DataplaneMetrics {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        return metrics;
     }
 
     private static double stateValue(TunnelHealth health, int tunnel) {
@@ -117,11 +111,12 @@ public final class DataplaneMetrics {
         };
     }
 
-    private static void counter(MeterRegistry registry, String name, String baseUnit, String description,
-                                WorkerCounters[] workers, ToLongFunction<WorkerCounters> read, String... tags) {
-        FunctionCounter.builder(name, workers, ws -> {
+    /** A counter summing {@code read} over the dataplane's workers at scrape time. */
+    static void counter(MeterRegistry registry, String name, String baseUnit, String description,
+                        Dataplane dataplane, ToLongFunction<WorkerCounters> read, String... tags) {
+        FunctionCounter.builder(name, dataplane, d -> {
             long sum = 0;
-            for (WorkerCounters w : ws) {
+            for (WorkerCounters w : d.counters()) {
                 sum += read.applyAsLong(w);
             }
             return sum;

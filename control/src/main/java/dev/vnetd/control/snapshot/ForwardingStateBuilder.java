@@ -118,7 +118,8 @@ public final class ForwardingStateBuilder {
         }
         Ipv6Lpm v6 = Ipv6Lpm.build(highs, lows, lengths, toArray(v6Values), highs.length);
         int fallback = vn.fallback() == null ? VirtualNetwork.NO_FALLBACK : vnIds.get(vn.fallback());
-        return new VirtualNetwork(id, vn.name(), fallback, v4, v6, routes.toArray(Route[]::new));
+        boolean arr = tunnels.values().stream().anyMatch(t -> t.virtualNetwork() == id && t.arr());
+        return new VirtualNetwork(id, vn.name(), fallback, v4, v6, routes.toArray(Route[]::new), arr);
     }
 
     private static int[] toArray(List<Integer> values) {

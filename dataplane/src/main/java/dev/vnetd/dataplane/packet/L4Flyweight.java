@@ -19,6 +19,8 @@ public final class L4Flyweight {
     public static final int SOURCE_PORT_OFFSET = 0;
     /** Destination port of UDP and TCP. */
     public static final int DESTINATION_PORT_OFFSET = 2;
+    /** TCP flags byte (CWR ECE URG ACK PSH RST SYN FIN). */
+    public static final int TCP_FLAGS_OFFSET = 13;
     /** ICMP type. */
     public static final int ICMP_TYPE_OFFSET = 0;
     /** ICMP code. */
@@ -48,6 +50,11 @@ public final class L4Flyweight {
     /** UDP/TCP destination port. */
     public int destinationPort() {
         return buf.getUnsignedShort(offset + DESTINATION_PORT_OFFSET);
+    }
+
+    /** TCP flags. */
+    public int tcpFlags() {
+        return buf.getUnsignedByte(offset + TCP_FLAGS_OFFSET);
     }
 
     /** ICMP type. */

@@ -35,6 +35,8 @@ public enum DropReason {
     NO_ROUTE("no_route", "no route in the virtual network"),
     /** Larger than the egress tunnel's MTU with Don't Fragment set (always for IPv6); ICMP Too Big is sent back. */
     TOO_BIG("too_big", "larger than the tunnel MTU and not fragmentable"),
+    /** The flow table is full (after evicting expired and unreplied flows) and refused a new ARR flow. */
+    FLOW_TABLE_FULL("flow_table_full", "flow table full: new ARR flow refused"),
     /** The egress tunnel's listener has no socket on this worker (its bind failed). */
     TX_UNAVAILABLE("tx_unavailable", "egress listener has no socket on this worker"),
     /** The socket refused the packet. */

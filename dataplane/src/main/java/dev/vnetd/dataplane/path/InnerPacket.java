@@ -30,6 +30,7 @@ public final class InnerPacket {
     private int sourcePort;
     private int destinationPort;
     private int icmpType;
+    private int tcpFlags;
     private boolean dontFragment;
     private boolean nonFirstFragment;
     private int source4;
@@ -50,6 +51,7 @@ public final class InnerPacket {
         sourcePort = 0;
         destinationPort = 0;
         icmpType = -1;
+        tcpFlags = 0;
         return expectIpv6 ? parseIpv6(buf, end) : parseIpv4(buf, end);
     }
 
@@ -127,6 +129,9 @@ public final class InnerPacket {
         if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
             sourcePort = l4.sourcePort();
             destinationPort = l4.destinationPort();
+            if (protocol == Ipv4Flyweight.PROTO_TCP && available >= L4Flyweight.TCP_FLAGS_OFFSET + 1) {
+                tcpFlags = l4.tcpFlags();
+            }
         } else if (protocol == icmpProtocol) {
             icmpType = l4.icmpType();
             if (icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
@@ -208,6 +213,16 @@ public final class InnerPacket {
     /** TCP/UDP destination port, or 0. */
     public int destinationPort() {
         return destinationPort;
+    }
+
+    /** TCP flags (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10), or 0. */
+    public int tcpFlags() {
+        return tcpFlags;
+    }
+
+    /** ICMP or ICMPv6 type, or -1 for other protocols. */
+    public int icmpType() {
+        return icmpType;
     }
 
     /** Whether Don't Fragment is set (always true for IPv6, which routers never fragment). */

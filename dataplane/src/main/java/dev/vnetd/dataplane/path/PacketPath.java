@@ -1,5 +1,6 @@
 package dev.vnetd.dataplane.path;
 
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
 import dev.vnetd.dataplane.state.ForwardingState;
@@ -9,6 +10,7 @@ import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
 import dev.vnetd.dataplane.state.VirtualNetwork;
+import dev.vnetd.flowtable.FlowTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -20,7 +22,7 @@ import java.util.function.LongSupplier;
 /**
  * One worker's packet path, run to completion on the thread that received the packet:
  * 1. receive from a listener's socket  2. GRE decap  3. identify the ingress tunnel, hence the virtual network
- * 4. validate the inner packet  5. route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap
+ * 4. validate the inner packet  5. flow lookup (ARR), else route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap
  * 8. queue on the worker's own socket, flushed once per read batch.
  *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet
@@ -37,6 +39,7 @@ public final class PacketPath {
     private final GreDecap decap = new GreDecap();
     private final InnerPacket packet = new InnerPacket();
     private final RouteLookup lookup = new RouteLookup();
+    private final FlowLookup flowLookup;
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final GreEncap encap = new GreEncap();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
@@ -50,15 +53,18 @@ public final class PacketPath {
      * @param txPorts     this worker's socket for each listener id (null where it has none)
      * @param alloc       allocator for the rare packet that needs a new buffer (ICMP errors, missing headroom)
      * @param nanoClock   monotonic clock for the ICMP rate limit
+     * @param flows       the flow table for Automatic Return Routing, shared by all workers
+     * @param clockMillis wall clock for flow times
      */
     public PacketPath(ForwardingStateHolder stateHolder, WorkerCounters counters, TxPort[] txPorts,
-                      ByteBufAllocator alloc, LongSupplier nanoClock) {
+                      ByteBufAllocator alloc, LongSupplier nanoClock, FlowTable flows, LongSupplier clockMillis) {
         this.stateHolder = stateHolder;
         this.counters = counters;
         this.txPorts = txPorts.clone();
         this.pending = new boolean[txPorts.length];
         this.alloc = alloc;
         this.nanoClock = nanoClock;
+        this.flowLookup = new FlowLookup(flows, clockMillis);
     }
 
     /**
@@ -117,13 +123,26 @@ public final class PacketPath {
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
-        Tunnel egress = packet.ipv6()
-                ? lookup.ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), flowHash)
-                : lookup.ipv4(state, vn, packet.destination4(), flowHash);
+        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, counters);
+        if (egress != null && flowLookup.pinned() && state.health().state(egress.id()) == TunnelHealth.DOWN) {
+            Tunnel better = route(state, vn, flowHash);
+            if (better != null && better != egress) {
+                flowLookup.repin(better);
+                counters.flowFailover();
+                egress = better;
+            }
+        }
         if (egress == null) {
-            sendIcmpError(state, buf, IcmpErrors.Kind.NO_ROUTE, 0, ingress);
-            drop(buf, DropReason.NO_ROUTE);
-            return;
+            egress = route(state, vn, flowHash);
+            if (egress == null) {
+                sendIcmpError(state, buf, IcmpErrors.Kind.NO_ROUTE, 0, ingress);
+                drop(buf, DropReason.NO_ROUTE);
+                return;
+            }
+            if (!flowLookup.record(vn, ingress, egress, packet)) {
+                drop(buf, DropReason.FLOW_TABLE_FULL);
+                return;
+            }
         }
         if (packet.ttl() <= 1) {
             sendIcmpError(state, buf, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
@@ -141,6 +160,12 @@ public final class PacketPath {
             ipv4.wrap(buf, packet.offset()).decrementTtl();
         }
         transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
+    }
+
+    private Tunnel route(ForwardingState state, VirtualNetwork vn, int flowHash) {
+        return packet.ipv6()
+                ? lookup.ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), flowHash)
+                : lookup.ipv4(state, vn, packet.destination4(), flowHash);
     }
 
     private void sendIcmpError(ForwardingState state, ByteBuf buf, IcmpErrors.Kind kind, int mtu, Tunnel ingress) {

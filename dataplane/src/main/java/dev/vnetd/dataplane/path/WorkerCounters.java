@@ -17,10 +17,14 @@ public final class WorkerCounters {
     private final long[] rxBytes;
     private final long[] txPackets;
     private final long[] txBytes;
+    private final long[] arrReturns;
+    private final long[] flows = new long[2];
     private final long[] icmp = new long[2];
 
     private static final int ICMP_SENT = 0;
     private static final int ICMP_RATE_LIMITED = 1;
+    private static final int FLOW_COLLISIONS = 0;
+    private static final int FLOW_FAILOVERS = 1;
 
     /** Counters for {@code tunnels} tunnels. */
     public WorkerCounters(int tunnels) {
@@ -28,6 +32,7 @@ public final class WorkerCounters {
         rxBytes = new long[tunnels];
         txPackets = new long[tunnels];
         txBytes = new long[tunnels];
+        arrReturns = new long[tunnels];
     }
 
     private static void add(long[] array, int index, long delta) {
@@ -53,6 +58,36 @@ public final class WorkerCounters {
     public void tx(int tunnel, int bytes) {
         add(txPackets, tunnel, 1);
         add(txBytes, tunnel, bytes);
+    }
+
+    /** Counts a reply sent back to its flow's origin tunnel by ARR. */
+    public void arrReturn(int originTunnel) {
+        add(arrReturns, originTunnel, 1);
+    }
+
+    /** Counts a packet whose 5-tuple matched a flow another tunnel started (routed by the FIB instead). */
+    public void flowCollision() {
+        add(flows, FLOW_COLLISIONS, 1);
+    }
+
+    /** Counts a flow moved off its pinned next hop because that tunnel went down. */
+    public void flowFailover() {
+        add(flows, FLOW_FAILOVERS, 1);
+    }
+
+    /** Replies sent back to their origin tunnel by ARR. */
+    public long arrReturns(int tunnel) {
+        return get(arrReturns, tunnel);
+    }
+
+    /** Packets whose 5-tuple matched another tunnel's flow. */
+    public long flowCollisions() {
+        return get(flows, FLOW_COLLISIONS);
+    }
+
+    /** Flows moved off a down pinned next hop. */
+    public long flowFailovers() {
+        return get(flows, FLOW_FAILOVERS);
     }
 
     /** Counts an ICMP error sent. */

@@ -13,8 +13,11 @@ import dev.vnetd.dataplane.fib.Ipv6Lpm;
  * @param ipv4     IPv4 table
  * @param ipv6     IPv6 table
  * @param routes   routes by index
+ * @param arr      whether a tunnel of this network has Automatic Return Routing: only then are its packets
+ *                 looked up in the flow table
  */
-public record VirtualNetwork(int id, String name, int fallback, Ipv4Lpm ipv4, Ipv6Lpm ipv6, Route[] routes) {
+public record VirtualNetwork(int id, String name, int fallback, Ipv4Lpm ipv4, Ipv6Lpm ipv6, Route[] routes,
+                             boolean arr) {
     /** Value of {@link #fallback()} when there is none. */
     public static final int NO_FALLBACK = -1;
 }

@@ -7,6 +7,7 @@ import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.flowtable.FlowTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -75,9 +76,10 @@ public final class Dataplane implements AutoCloseable {
      * state on each of them.
      *
      * @param maxTunnels tunnels the counters have room for (ids of later forwarding states must stay below it)
+     * @param flows      the flow table all workers share (Automatic Return Routing)
      */
     public static Dataplane start(ForwardingStateHolder holder, int workers, TransportKind transport,
-                                  int maxTunnels) throws InterruptedException {
+                                  int maxTunnels, FlowTable flows) throws InterruptedException {
         Listener[] listeners = holder.get().listeners();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(workers,
                 new DefaultThreadFactory("vnetd-worker", true), transport.ioHandlerFactory());
@@ -85,7 +87,7 @@ public final class Dataplane implements AutoCloseable {
         try {
             int worker = 0;
             for (EventExecutor executor : group) {
-                dataplane.startWorker(holder, (EventLoop) executor, worker++, workers, listeners, maxTunnels);
+                dataplane.startWorker(holder, (EventLoop) executor, worker++, workers, listeners, maxTunnels, flows);
             }
         } catch (InterruptedException | RuntimeException e) {
             dataplane.close();
@@ -95,7 +97,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     private void startWorker(ForwardingStateHolder holder, EventLoop loop, int worker, int workers,
-                             Listener[] listeners, int maxTunnels) throws InterruptedException {
+                             Listener[] listeners, int maxTunnels, FlowTable flows) throws InterruptedException {
         TxPort[] ports = new TxPort[listeners.length];
         List<ListenerHandler> handlers = new ArrayList<>();
         List<Channel> opened = new ArrayList<>();
@@ -131,7 +133,7 @@ public final class Dataplane implements AutoCloseable {
         }
         counters[worker] = new WorkerCounters(maxTunnels);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
-                System::nanoTime);
+                System::nanoTime, flows, System::currentTimeMillis);
         handlers.forEach(h -> h.path(path));
         opened.forEach(c -> c.config().setAutoRead(true));
     }

@@ -212,4 +212,57 @@ class PacketPathTest {
         assertEquals(1, net.counters.drops(DropReason.TX_FAILED));
         assertEquals(0, net.counters.txPackets(DC_PROD));
     }
+
+    private ByteBuf udp(long key, String src, String dst, int sport, int dport) {
+        return new PacketBuilder().gre(key).ip(src, dst, 64).udp(sport, dport, PAYLOAD)
+                .build(UnpooledByteBufAllocator.DEFAULT);
+    }
+
+    @Test
+    void shouldSendRepliesBackToTheTunnelThatStartedTheFlowWithoutTheFib() {
+        net.receive(SITE_A, udp(100, "172.16.5.5", "10.1.2.3", 40000, 7));
+        assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote(), "forward by the FIB");
+        net.ports[0].releaseAll();
+
+        net.receive(DC_PROD, udp(-1, "10.1.2.3", "172.16.5.5", 7, 40000));
+
+        assertEquals(net.tunnels[SITE_A].remote(), onlySent().remote(),
+                "the reply returns to site-a, although the FIB would send 172.16.5.5 to the internet");
+        assertEquals(1, net.counters.arrReturns(SITE_A));
+        assertEquals(1, net.flows.liveFlows());
+    }
+
+    @Test
+    void shouldRouteAnUnrelatedPacketByTheFib() {
+        net.receive(SITE_A, udp(100, "172.16.5.5", "10.1.2.3", 40000, 7));
+        net.ports[0].releaseAll();
+
+        net.receive(DC_PROD, udp(-1, "10.1.2.3", "172.16.5.5", 7, 40001));
+
+        assertEquals(net.tunnels[INTERNET].remote(), onlySent().remote(), "no flow: the FIB (fallback) decides");
+        assertEquals(0, net.counters.arrReturns(SITE_A));
+    }
+
+    @Test
+    void shouldRecordFlowsOnlyFromArrTunnels() {
+        net.receive(DC_PROD, udp(-1, "10.1.2.3", "192.168.10.5", 7, 40000));
+        assertEquals(0, net.flows.liveFlows(), "dc-prod has no ARR");
+        net.receive(SITE_A, udp(100, "192.168.10.5", "10.1.2.3", 40000, 7));
+        assertEquals(1, net.flows.liveFlows());
+    }
+
+    @Test
+    void shouldPinTheFlowsNextHopAndMoveItWhenThatTunnelGoesDown() {
+        net.receive(SITE_A, udp(100, "192.168.10.5", "10.1.2.3", 40000, 7));
+        net.receive(SITE_A, udp(100, "192.168.10.5", "10.1.2.3", 40000, 7));
+        assertEquals(2, net.ports[0].sent.size());
+        net.ports[0].releaseAll();
+
+        net.holder.get().health().state(DC_PROD, dev.vnetd.dataplane.nexthop.TunnelHealth.DOWN);
+        net.receive(SITE_A, udp(100, "192.168.10.5", "10.1.2.3", 40000, 7));
+
+        assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote(),
+                "the only next hop stays, penalised but not removed");
+        assertEquals(0, net.counters.flowFailovers(), "no better next hop to fail over to");
+    }
 }

@@ -12,6 +12,8 @@ import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
 import dev.vnetd.dataplane.state.VirtualNetwork;
+import dev.vnetd.flowtable.FlowTable;
+import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 
@@ -26,6 +28,7 @@ import java.util.List;
  * Tunnels: 0 site-a (127.0.0.2 key 100, production), 1 site-b (127.0.0.2 key 200, staging), 2 dc-prod (127.0.0.3,
  * production, mtu 1400), 3 dc-staging (127.0.0.4, staging), 4 internet (127.0.0.5, default), 5 raw-site (plain GRE
  * from 127.0.0.6, production), 6 v6-site ([::1], production).
+ * site-a has ARR ({@code arr: true}), so production's packets go through the flow table.
  * Routes: production 10.0.0.0/8 and fd00:10::/32 via dc-prod, 192.168.10.0/24 via site-a; staging 10.0.0.0/8 via
  * dc-staging, 192.168.10.0/24 via site-b; default 0.0.0.0/0 via internet.
  */
@@ -53,6 +56,9 @@ public final class TestNetwork {
     public final ForwardingStateHolder holder;
     final CapturingTxPort[] ports = {new CapturingTxPort(), new CapturingTxPort(), new CapturingTxPort()};
     final WorkerCounters counters = new WorkerCounters(tunnels.length);
+    /** The flow table of ARR; 4096 flows, memory only. */
+    public final FlowTable flows = FlowTable.allocate(4096, FlowTimeouts.DEFAULTS);
+    long millis = 1_700_000_000_000L;
     long nanos = 1_000_000_000L;
     final PacketPath path;
 
@@ -65,7 +71,8 @@ public final class TestNetwork {
         holder = new ForwardingStateHolder(new ForwardingState(new Listener[] {udp, raw, udp6}, tunnels,
                 new VirtualNetwork[] {def, production, staging}, new TunnelIndex(tunnels),
                 new TunnelHealth(tunnels.length)));
-        path = new PacketPath(holder, counters, ports, UnpooledByteBufAllocator.DEFAULT, () -> nanos);
+        path = new PacketPath(holder, counters, ports, UnpooledByteBufAllocator.DEFAULT, () -> nanos, flows,
+                () -> millis);
     }
 
     record RouteSpec(String prefix, int length, int tunnel) {
@@ -95,11 +102,11 @@ public final class TestNetwork {
                 v4.add(Tunnel.ipv4ToInt(a), spec.length(), index);
             }
         }
-        return new VirtualNetwork(id, name, fallback, v4, v6, routes.toArray(Route[]::new));
+        return new VirtualNetwork(id, name, fallback, v4, v6, routes.toArray(Route[]::new), id == 1);
     }
 
     private static Tunnel tunnel(int id, String name, Listener listener, String remote, long key, int vn, int mtu) {
-        return new Tunnel(id, name, listener, address(remote, listener.address().getPort()), key, vn, mtu, false,
+        return new Tunnel(id, name, listener, address(remote, listener.address().getPort()), key, vn, mtu, id == SITE_A,
                 Tunnel.ipv4ToInt(InetAddress.ofLiteral("169.254.10." + id)), 0xFE80_0000_0000_0000L, id + 1);
     }
 

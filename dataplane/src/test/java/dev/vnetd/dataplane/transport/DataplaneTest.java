@@ -32,7 +32,7 @@ class DataplaneTest {
         InetSocketAddress vnetd = new InetSocketAddress(net.tunnels[0].listener().address().getAddress(), 47540);
         try (DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0));
              DatagramChannel dc = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.3", 4754));
-             Dataplane dataplane = Dataplane.start(TestNetwork.withUdpPort(net, 47540), 2, kind, 16)) {
+             Dataplane dataplane = Dataplane.start(TestNetwork.withUdpPort(net, 47540), 2, kind, 16, net.flows)) {
             assertNull(dataplane.listenerErrors()[0]);
             ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
                     .udp(1000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);

@@ -27,7 +27,8 @@ class ListenerHandlerTest {
         EmbeddedChannel channel = new EmbeddedChannel(handler);
         WorkerCounters counters = new WorkerCounters(net.tunnels.length);
         PacketPath path = new PacketPath(net.holder, counters,
-                new TxPort[] {new ChannelTxPort(channel), null, null}, channel.alloc(), System::nanoTime);
+                new TxPort[] {new ChannelTxPort(channel), null, null}, channel.alloc(), System::nanoTime, net.flows,
+                System::currentTimeMillis);
         handler.path(path);
         ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).udp(1, 2, new byte[4])
                 .build(channel.alloc());
@@ -60,7 +61,7 @@ class ListenerHandlerTest {
         EmbeddedChannel channel = new EmbeddedChannel(handler);
         WorkerCounters counters = new WorkerCounters(net.tunnels.length);
         handler.path(new PacketPath(net.holder, counters, new TxPort[] {new ChannelTxPort(channel), null, null},
-                channel.alloc(), System::nanoTime));
+                channel.alloc(), System::nanoTime, net.flows, System::currentTimeMillis));
         ByteBuf garbage = Unpooled.directBuffer().writeBytes(new byte[] {1, 2, 3});
 
         channel.pipeline().fireChannelRead(new DatagramPacket(garbage, new InetSocketAddress(0),
