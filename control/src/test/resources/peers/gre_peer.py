@@ -7,7 +7,8 @@ Usage: gre_peer.py CONFIG_JSON
    "peers": {"site-a": ["127.0.0.2", 47541, 100]},  # each tunnel's remote: address, port (ignored for raw
                                                      # GRE) and GRE key (null for none)
    "cases": [{"name": "...", "from": "site-a", "key": 100, "src": "192.168.10.5", "dst": "10.1.2.3",
-              "ttl": 64, "l4": "udp" | "tcp" | "icmp"}]}
+              "ttl": 64, "l4": "udp" | "tcp" | "tcp-synack" | "icmp" | "icmp-reply",
+              "sport": 40000, "dport": 40001}]}          # ports, or the ICMP echo identifier in sport
 Prints one line of key=value fields per case: where the packet arrived (peer name or null), the GRE key, the inner
 packet's TTL / hop limit, whether every checksum verifies, and for ICMP errors their type and code and the
 quoted packet's destination.
@@ -20,7 +21,7 @@ import time
 
 from scapy.all import GRE, ICMP, IP, TCP, UDP, IPv6, Raw, raw
 from scapy.packet import NoPayload
-from scapy.layers.inet6 import ICMPv6EchoRequest
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest
 
 WAIT_SECONDS = 3.0
 
@@ -30,12 +31,16 @@ def inner_packet(case):
     ip = IPv6(src=case["src"], dst=case["dst"], hlim=case["ttl"]) if v6 else \
         IP(src=case["src"], dst=case["dst"], ttl=case["ttl"], id=0x4242, flags="DF" if case.get("df") else 0)
     l4 = case.get("l4", "udp")
+    sport = case.get("sport", 40000)
+    dport = case.get("dport", 40001)
     payload = Raw(b"vnetd-" + case["name"].encode() + b"-" + b"x" * case.get("size", 32))
-    if l4 == "tcp":
-        return ip / TCP(sport=40001, dport=443, flags="S", seq=1000) / payload
+    if l4 in ("tcp", "tcp-synack"):
+        return ip / TCP(sport=sport, dport=dport, flags="S" if l4 == "tcp" else "SA", seq=1000) / payload
     if l4 == "icmp":
-        return ip / (ICMPv6EchoRequest(id=7, seq=1) if v6 else ICMP(type=8, id=7, seq=1)) / payload
-    return ip / UDP(sport=40000, dport=40001) / payload
+        return ip / (ICMPv6EchoRequest(id=sport, seq=1) if v6 else ICMP(type=8, id=sport, seq=1)) / payload
+    if l4 == "icmp-reply":
+        return ip / (ICMPv6EchoReply(id=sport, seq=1) if v6 else ICMP(type=0, id=sport, seq=1)) / payload
+    return ip / UDP(sport=sport, dport=dport) / payload
 
 
 def gre_packet(case):

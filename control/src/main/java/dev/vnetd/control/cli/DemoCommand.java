@@ -35,7 +35,7 @@ public final class DemoCommand implements Callable<Integer> {
                     daemon.adminAddress().getHostString(), daemon.adminAddress().getPort());
             out.flush();
             int failures = scenario.playRound(out, true);
-            out.printf("%nround 1: %s%n", failures == 0 ? "every packet went where the routes say"
+            out.printf("%nround 1: %s%n", failures == 0 ? "every packet went where the routes and flows say"
                     : failures + " packet(s) went astray");
             out.flush();
             for (int round = 2; rounds == 0 || round <= rounds; round++) {

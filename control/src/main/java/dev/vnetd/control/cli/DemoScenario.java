@@ -30,8 +30,8 @@ final class DemoScenario implements AutoCloseable {
     private static final long WAIT_NANOS = 1_000_000_000L;
     private static final byte[] PAYLOAD = "vnetd demo".getBytes(StandardCharsets.US_ASCII);
 
-    /** One packet of the scenario and where it should come out. */
-    private record Step(String from, String src, String dst, int ttl, String expectTunnel, boolean expectIcmp,
+    /** One packet of the scenario and where it should come out; replies swap the request's UDP ports. */
+    private record Step(String from, String src, String dst, int ttl, String expectTunnel, boolean reply,
                         String note) {
     }
 
@@ -43,9 +43,13 @@ final class DemoScenario implements AutoCloseable {
             new Step("site-a", "fd00:a::5", "fd00:10::5", 64, "dc-prod", false, "production's fd00:10::/32"),
             new Step("site-a", "192.168.10.5", "198.51.100.7", 64, "internet", false,
                     "no route in production: fallback to default"),
-            new Step("site-b", "192.168.10.5", "198.51.100.7", 64, "site-b", true,
+            new Step("site-b", "192.168.10.5", "198.51.100.7", 64, "site-b", false,
                     "no route in staging (no fallback): ICMP unreachable"),
-            new Step("site-a", "192.168.10.5", "10.1.2.3", 1, "site-a", true, "TTL 1: ICMP time exceeded"));
+            new Step("site-a", "192.168.10.5", "10.1.2.3", 1, "site-a", false, "TTL 1: ICMP time exceeded"),
+            new Step("site-a", "172.16.5.5", "10.1.2.3", 64, "dc-prod", false,
+                    "a flow from an address no route leads back to"),
+            new Step("dc-prod", "10.1.2.3", "172.16.5.5", 64, "site-a", true,
+                    "ARR: the reply follows its flow (the FIB would say internet)"));
 
     private final Map<String, TunnelConfig> tunnels = new LinkedHashMap<>();
     private final Map<InetSocketAddress, DatagramChannel> sockets = new LinkedHashMap<>();
@@ -75,7 +79,8 @@ final class DemoScenario implements AutoCloseable {
         for (Step step : STEPS) {
             TunnelConfig from = tunnels.get(step.from());
             ByteBuf packet = new PacketBuilder().gre(from.key()).ip(step.src(), step.dst(), step.ttl())
-                    .udp(40000, 7, PAYLOAD).build(UnpooledByteBufAllocator.DEFAULT);
+                    .udp(step.reply() ? 7 : 40000, step.reply() ? 40000 : 7, PAYLOAD)
+                    .build(UnpooledByteBufAllocator.DEFAULT);
             try {
                 sockets.get(from.remote()).send(packet.nioBuffer(), vnetd);
             } finally {

@@ -96,7 +96,7 @@ class CliTest {
     void shouldPlayTheDemoWithEveryPacketWhereTheRoutesSay() {
         Result r = run("demo", "--rounds", "2");
         assertEquals(0, r.exit(), r.out() + r.err());
-        assertTrue(r.out().contains("round 1: every packet went where the routes say"), r.out());
+        assertTrue(r.out().contains("round 1: every packet went where the routes and flows say"), r.out());
         assertTrue(r.out().contains("=> dc-staging (127.0.0.4) ttl 63"), r.out());
         assertTrue(r.out().contains("ICMP time exceeded from 169.254.10.0"), r.out());
     }

@@ -23,6 +23,8 @@ import java.util.function.LongSupplier;
 public final class FlowLookup {
     private static final int TCP_SYN = 0x02;
     private static final int TCP_ACK = 0x10;
+    private static final int ICMP = 1;
+    private static final int ICMPV6 = 58;
     private static final int ICMP_ECHO_REQUEST = 8;
     private static final int ICMPV6_ECHO_REQUEST = 128;
 
@@ -74,8 +76,11 @@ public final class FlowLookup {
                 return null;
             }
         }
+        boolean icmp = packet.protocol() == ICMP || packet.protocol() == ICMPV6;
+        // an ICMP echo reply carries the request's identifier where the request had it: no ports to swap
         handle = flows.lookup(vn.id(), family, packet.protocol(), dstHigh, dstLow, srcHigh, srcLow,
-                packet.destinationPort(), packet.sourcePort());
+                icmp ? packet.sourcePort() : packet.destinationPort(),
+                icmp ? packet.destinationPort() : packet.sourcePort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
@@ -123,7 +128,7 @@ public final class FlowLookup {
         return switch (packet.protocol()) {
             case 6 -> (packet.tcpFlags() & (TCP_SYN | TCP_ACK)) == TCP_SYN;
             case 17 -> true;
-            case 1, 58 -> packet.icmpType() == ICMP_ECHO_REQUEST || packet.icmpType() == ICMPV6_ECHO_REQUEST;
+            case ICMP, ICMPV6 -> packet.icmpType() == ICMP_ECHO_REQUEST || packet.icmpType() == ICMPV6_ECHO_REQUEST;
             default -> false;
         };
     }
