@@ -1,6 +1,7 @@
 package dev.vnetd.control;
 
 import dev.vnetd.control.admin.AdminServer;
+import dev.vnetd.control.admin.FlowListing;
 import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
@@ -77,7 +78,8 @@ public final class Daemon implements AutoCloseable {
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
             admin = AdminServer.start(config.admin().listen(), new AdminServer.Endpoints(registry::scrape,
                     () -> dataplane.workersAlive() ? null : "dataplane workers stopped",
-                    () -> readiness(dataplane, state)));
+                    () -> readiness(dataplane, state),
+                    (vn, limit) -> FlowListing.json(flows, holder.get(), vn, limit, System.currentTimeMillis())));
         } catch (IOException | RuntimeException e) {
             dataplane.close();
             sweeper.close();

@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -47,8 +48,10 @@ public final class AdminServer implements AutoCloseable {
      * @param metrics Prometheus text of every metric
      * @param health  null when alive, else why not (for /healthz)
      * @param ready   null when ready, else why not (for /readyz)
+     * @param flows   JSON listing of flows for (virtual network or null, limit); null for an unknown network
      */
-    public record Endpoints(Supplier<String> metrics, Supplier<String> health, Supplier<String> ready) {
+    public record Endpoints(Supplier<String> metrics, Supplier<String> health, Supplier<String> ready,
+                            BiFunction<String, Integer, String> flows) {
     }
 
     private final MultiThreadIoEventLoopGroup group;
@@ -101,7 +104,8 @@ public final class AdminServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            String path = new QueryStringDecoder(request.uri()).path();
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            String path = query.path();
             FullHttpResponse response;
             if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -115,6 +119,7 @@ public final class AdminServer implements AutoCloseable {
                     }
                     case "/healthz" -> probe(endpoints.health().get());
                     case "/readyz" -> probe(endpoints.ready().get());
+                    case "/api/v1/flows" -> flows(query);
                     default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz, /readyz\n");
                 };
             }
@@ -129,6 +134,37 @@ public final class AdminServer implements AutoCloseable {
             } else {
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        private FullHttpResponse flows(QueryStringDecoder query) {
+            String vn = first(query, "vn");
+            String limitText = first(query, "limit");
+            int limit = FlowListing.DEFAULT_LIMIT;
+            if (limitText != null) {
+                try {
+                    limit = Integer.parseInt(limitText);
+                } catch (NumberFormatException e) {
+                    limit = -1;
+                }
+                if (limit < 1 || limit > FlowListing.MAX_LIMIT) {
+                    return json(HttpResponseStatus.BAD_REQUEST,
+                            "{\"error\":\"limit must be 1.." + FlowListing.MAX_LIMIT + "\"}");
+                }
+            }
+            String body = endpoints.flows().apply(vn, limit);
+            return body == null ? json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"unknown virtual network\"}")
+                    : json(HttpResponseStatus.OK, body);
+        }
+
+        private static String first(QueryStringDecoder query, String name) {
+            var values = query.parameters().get(name);
+            return values == null || values.isEmpty() ? null : values.getFirst();
+        }
+
+        private static FullHttpResponse json(HttpResponseStatus status, String body) {
+            FullHttpResponse response = text(status, body + "\n");
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            return response;
         }
 
         private static FullHttpResponse probe(String problem) {

@@ -6,6 +6,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,6 +34,7 @@ class ArrPeerTest {
     static Map<String, Map<String, String>> results;
     static Map<String, Map<String, String>> afterRestart;
     static String metrics;
+    static String flowsJson;
 
     @BeforeAll
     static void runPeers() throws Exception {
@@ -68,6 +73,9 @@ class ArrPeerTest {
                     kase("b-synack", "dc", null, "10.9.9.9", "10.0.1.5", "tcp-synack", 443, 4000),
                     kase("stranger", "dc", null, "10.9.9.9", "10.0.1.5", "udp", 53, 9999)));
             metrics = daemon.scrape();
+            flowsJson = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + daemon.adminAddress().getPort() + "/api/v1/flows?vn=production&limit=10")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
         }
         try (Daemon restarted = Daemon.start(ConfigLoader.load(config))) {
             afterRestart = play(kase("b-reply-after-restart", "dc", null, "10.9.9.9", "10.0.1.5", "udp", 53, 2000));
@@ -130,6 +138,13 @@ class ArrPeerTest {
     @Test
     void shouldKeepFlowsAcrossARestartWithAPersistedTable() {
         assertArrived(afterRestart, "b-reply-after-restart", "site-b");
+    }
+
+    @Test
+    void shouldListFlowsThroughTheAdminApi() {
+        assertTrue(flowsJson.contains("\"count\":4"), flowsJson);
+        assertTrue(flowsJson.contains("\"src\":\"10.0.1.5\",\"dst\":\"10.9.9.9\",\"sport\":2000,\"dport\":53,"
+                + "\"origin_tunnel\":\"site-b\",\"egress_tunnel\":\"dc\",\"replied\":true"), flowsJson);
     }
 
     @Test
