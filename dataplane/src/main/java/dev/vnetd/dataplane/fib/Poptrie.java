@@ -1,0 +1,620 @@
+package dev.vnetd.dataplane.fib;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * The longest-prefix-match engine behind {@link Ipv4Lpm} and {@link Ipv6Lpm}: a Poptrie (Asai and Ohara,
+ * "Poptrie: A Compressed Trie with Population Count for Fast and Scalable Software IP Routing Table Lookup",
+ * SIGCOMM 2015) in three flat primitive arrays, over addresses held top-aligned in two longs (IPv4 uses the top 32
+ * bits of {@code hi}).
+ *
+ * <pre>
+ *  address  |&lt;-- s bits --&gt;|&lt;- 6 -&gt;|&lt;- 6 -&gt;| ...            s = directBits: 0, 8, 12 or 18 (IPv6: 16)
+ *                 |             |
+ *                 v             |
+ *  direct  int[2^s]  entry &gt;= 0: leaf, value + 1 (0 = no route)
+ *                    entry &lt;  0: NODE | node index ----------------------+
+ *                                                                       v
+ *  nodes   long[3 * n]   [ vector | leafvec | base1 &lt;&lt; 32 | base0 ]   one 64-ary node, 24 bytes
+ *          vector  bit c: child c is a node, at nodes[base1 + popcount(vector &amp; bits 0..c) - 1]
+ *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
+ *                  leaves[base0 + popcount(leafvec &amp; bits 0..c) - 1]   (runs of equal leaves are stored once)
+ *  leaves  int[m]        route values, NO_ROUTE = -1
+ * </pre>
+ *
+ * <p>Why Poptrie: on the benchmark's 1 M IPv4 routes DIR-24-8 (rte_lpm's layout) needs 64 MiB for its first level
+ * alone, 67 bytes a route, and misses the last-level cache on every lookup; Poptrie needs a 1 MiB direct array and a
+ * few MiB of nodes, mostly cache-resident, and a /24 resolves in one node after the direct array. Small tables use a
+ * small (or single-entry) direct array, so an empty table costs a few dozen bytes and 100 routes a few KiB.
+ *
+ * <p>Updates. The writer keeps the routes themselves (the RIB) per direct-array block: {@code blocks[b]} holds, sorted
+ * in trie pre-order (prefix, then length), the routes longer than {@code s} bits under block {@code b}; routes of at
+ * most {@code s} bits sit in {@code shortValues[length]}, indexed by prefix. A change rebuilds only the affected
+ * blocks' subtrees: new nodes and leaves are appended after the used part of the arrays, then the block's direct
+ * entry is switched with one release store. When the arrays are full, the whole table is rebuilt into fresh arrays
+ * (sized for the routes, which also reclaims abandoned subtrees) and published through the volatile {@link #table}.
+ *
+ * <p>Why readers are safe without locks: (1) a published node or leaf is never written again, only abandoned; the
+ * writer appends into unused slots that nothing reachable points to; (2) a direct entry is written with
+ * {@code setRelease} after its subtree is complete, and readers load it with {@code getAcquire}, so a reader that
+ * sees the new entry sees the whole new subtree, and one that sees the old entry walks the old, unchanged subtree;
+ * (3) arrays replaced by a rebuild are never written again, and the garbage collector frees them only once no reader
+ * holds them. So one lookup reads one consistent version of its block: the table before or after each update.
+ * Single writer: callers serialise add, remove and build.
+ */
+final class Poptrie {
+    static final int NO_ROUTE = -1;
+    static final int NODE = 0x8000_0000;
+    static final int STRIDE = 6;
+    private static final int FAN_OUT = 1 << STRIDE;
+    private static final VarHandle DIRECT = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[24 * FAN_OUT]);
+
+    /** One published version of the lookup arrays; the direct entries are the only slots written after publication. */
+    static final class Table {
+        final int directBits;
+        final int[] direct;
+        final long[] nodes;
+        final int[] leaves;
+
+        Table(int directBits, int[] direct, long[] nodes, int[] leaves) {
+            this.directBits = directBits;
+            this.direct = direct;
+            this.nodes = nodes;
+            this.leaves = leaves;
+        }
+    }
+
+    /** Thrown by the allocator when the published arrays have no room left; the writer then rebuilds. */
+    private static final class Full extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private static final Full INSTANCE = new Full();
+
+        private Full() {
+            super(null, null, false, false);
+        }
+    }
+
+    private final int width;
+    private final int[] tierBits;
+    private final int[] tierLimits;
+
+    volatile Table table;
+
+    private int directBits;
+    private long[][] blocks;
+    private int[][] shortValues;
+    private int size;
+
+    private int[] direct;
+    private long[] nodes;
+    private int[] leaves;
+    private int nodeTop;
+    private int leafTop;
+    private boolean fresh;
+
+    /**
+     * An empty engine for addresses of {@code addressBits} bits; the direct array grows with the route count through
+     * {@code tierBits[i]} while the table holds fewer than {@code tierLimits[i]} routes (the last tier is unbounded).
+     */
+    Poptrie(int addressBits, int[] tierBits, int[] tierLimits) {
+        this.width = addressBits > 64 ? 3 : 2;
+        this.tierBits = tierBits;
+        this.tierLimits = tierLimits;
+        this.directBits = tierBits[0];
+        this.blocks = new long[1 << directBits][];
+        this.shortValues = new int[directBits + 1][];
+        this.direct = new int[1 << directBits];
+        this.nodes = new long[0];
+        this.leaves = new int[0];
+        this.table = new Table(directBits, direct, nodes, leaves);
+    }
+
+    int size() {
+        return size;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- lookups
+
+    /** IPv4 lookup: the address in the low 32 bits of an int. */
+    static int lookup(Table t, int address) {
+        long key = (long) address << 32;
+        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((key >>> 1) >>> (63 - t.directBits)));
+        if (entry >= 0) {
+            return entry - 1;
+        }
+        long[] nodes = t.nodes;
+        int node = (entry & ~NODE) * 3;
+        int depth = t.directBits;
+        while (true) {
+            long vector = nodes[node];
+            int c = (int) ((key << depth) >>> 58);
+            long upTo = (2L << c) - 1;
+            if ((vector >>> c & 1) != 0) {
+                node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & upTo) - 1) * 3;
+                depth += STRIDE;
+            } else {
+                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & upTo) - 1];
+            }
+        }
+    }
+
+    /** IPv6 lookup: the address as its high and low 64 bits. */
+    static int lookup(Table t, long hi, long lo) {
+        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((hi >>> 1) >>> (63 - t.directBits)));
+        if (entry >= 0) {
+            return entry - 1;
+        }
+        long[] nodes = t.nodes;
+        int node = (entry & ~NODE) * 3;
+        int depth = t.directBits;
+        while (true) {
+            long vector = nodes[node];
+            int c = chunk(hi, lo, depth);
+            long upTo = (2L << c) - 1;
+            if ((vector >>> c & 1) != 0) {
+                node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & upTo) - 1) * 3;
+                depth += STRIDE;
+            } else {
+                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & upTo) - 1];
+            }
+        }
+    }
+
+    /** The six address bits starting at bit {@code depth} (0 = most significant), zero-padded past the end. */
+    static int chunk(long hi, long lo, int depth) {
+        if (depth <= 64 - STRIDE) {
+            return (int) ((hi << depth) >>> (64 - STRIDE));
+        }
+        if (depth >= 64) {
+            return (int) ((lo << (depth - 64)) >>> (64 - STRIDE));
+        }
+        return (int) (((hi << depth) >>> (64 - STRIDE)) | (lo >>> (128 - STRIDE - depth)));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- updates
+
+    /** Adds or replaces a route; {@code hi}/{@code lo} already masked to {@code length}. Returns whether it was new. */
+    boolean add(long hi, long lo, int length, int value) {
+        boolean added;
+        if (length <= directBits) {
+            int[] slots = shortValues[length];
+            if (slots == null) {
+                slots = new int[1 << length];
+                Arrays.fill(slots, NO_ROUTE);
+                shortValues[length] = slots;
+            }
+            int index = top(hi, length);
+            added = slots[index] == NO_ROUTE;
+            slots[index] = value;
+            size += added ? 1 : 0;
+            if (!retier()) {
+                refreshBlocks(index << (directBits - length), 1 << (directBits - length));
+            }
+        } else {
+            int b = top(hi, directBits);
+            long[] routes = blocks[b];
+            int n = routes == null ? 0 : routes.length / width;
+            int at = search(routes, n, hi, lo, length);
+            added = at < 0;
+            if (added) {
+                at = -at - 1;
+                long[] grown = new long[(n + 1) * width];
+                if (routes != null) {
+                    System.arraycopy(routes, 0, grown, 0, at * width);
+                    System.arraycopy(routes, at * width, grown, (at + 1) * width, (n - at) * width);
+                }
+                routes = grown;
+                blocks[b] = routes;
+                size++;
+            }
+            put(routes, at, hi, lo, length, value);
+            if (!retier()) {
+                refreshBlocks(b, 1);
+            }
+        }
+        return added;
+    }
+
+    /** Removes a route; {@code hi}/{@code lo} already masked. Returns whether it was present. */
+    boolean remove(long hi, long lo, int length) {
+        if (length <= directBits) {
+            int[] slots = shortValues[length];
+            int index = top(hi, length);
+            if (slots == null || slots[index] == NO_ROUTE) {
+                return false;
+            }
+            slots[index] = NO_ROUTE;
+            size--;
+            refreshBlocks(index << (directBits - length), 1 << (directBits - length));
+            return true;
+        }
+        int b = top(hi, directBits);
+        long[] routes = blocks[b];
+        int n = routes == null ? 0 : routes.length / width;
+        int at = search(routes, n, hi, lo, length);
+        if (at < 0) {
+            return false;
+        }
+        if (n == 1) {
+            blocks[b] = null;
+        } else {
+            long[] shrunk = new long[(n - 1) * width];
+            System.arraycopy(routes, 0, shrunk, 0, at * width);
+            System.arraycopy(routes, (at + 1) * width, shrunk, at * width, (n - at - 1) * width);
+            blocks[b] = shrunk;
+        }
+        size--;
+        refreshBlocks(b, 1);
+        return true;
+    }
+
+    /**
+     * Replaces the whole table with {@code count} routes ({@code his}/{@code los} masked, {@code los} may be null for
+     * IPv4); a later duplicate (prefix, length) replaces an earlier one.
+     */
+    void load(long[] his, long[] los, int[] lengths, int[] values, int count) {
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        sortPreOrder(order, his, los, lengths);
+        long[] sorted = new long[count * width];
+        int n = 0;
+        for (int k = 0; k < count; k++) {
+            int i = order[k];
+            long lo = los == null ? 0 : los[i];
+            if (n > 0 && compare(sorted, n - 1, his[i], lo, lengths[i]) == 0) {
+                n--;
+            }
+            put(sorted, n++, his[i], lo, lengths[i], values[i]);
+        }
+        distribute(sorted, n, tierFor(n));
+        rebuild(false);
+    }
+
+    // ------------------------------------------------------------------------------------------------ memory report
+
+    /** Bytes held by the published lookup arrays (direct, nodes, leaves), array headers included. */
+    long lookupBytes() {
+        Table t = table;
+        return arrayBytes(t.direct.length, 4) + arrayBytes(t.nodes.length, 8) + arrayBytes(t.leaves.length, 4);
+    }
+
+    /** Bytes held by the writer's route store (the RIB), array headers included. */
+    long routeStoreBytes() {
+        long bytes = arrayBytes(blocks.length, 4) + arrayBytes(shortValues.length, 4);
+        for (long[] block : blocks) {
+            bytes += block == null ? 0 : arrayBytes(block.length, 8);
+        }
+        for (int[] slots : shortValues) {
+            bytes += slots == null ? 0 : arrayBytes(slots.length, 4);
+        }
+        return bytes;
+    }
+
+    private static long arrayBytes(int length, int elementBytes) {
+        return (16 + (long) length * elementBytes + 7) & ~7L;
+    }
+
+    // ------------------------------------------------------------------------------------------------ the RIB
+
+    private int top(long hi, int bits) {
+        return (int) ((hi >>> 1) >>> (63 - bits));
+    }
+
+    private void put(long[] routes, int at, long hi, long lo, int length, int value) {
+        routes[at * width] = hi;
+        if (width == 3) {
+            routes[at * width + 1] = lo;
+        }
+        routes[at * width + width - 1] = (long) length << 32 | (value & 0xFFFF_FFFFL);
+    }
+
+    private long hi(long[] routes, int i) {
+        return routes[i * width];
+    }
+
+    private long lo(long[] routes, int i) {
+        return width == 3 ? routes[i * width + 1] : 0;
+    }
+
+    private int length(long[] routes, int i) {
+        return (int) (routes[i * width + width - 1] >>> 32);
+    }
+
+    private int value(long[] routes, int i) {
+        return (int) routes[i * width + width - 1];
+    }
+
+    /** Trie pre-order: by prefix bits, then shorter first, so a route precedes every route it covers. */
+    private int compare(long[] routes, int i, long hi, long lo, int length) {
+        int c = Long.compareUnsigned(hi(routes, i), hi);
+        if (c == 0) {
+            c = Long.compareUnsigned(lo(routes, i), lo);
+        }
+        return c != 0 ? c : Integer.compare(length(routes, i), length);
+    }
+
+    private int search(long[] routes, int n, long hi, long lo, int length) {
+        int low = 0;
+        int high = n - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int c = compare(routes, mid, hi, lo, length);
+            if (c < 0) {
+                low = mid + 1;
+            } else if (c > 0) {
+                high = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -(low + 1);
+    }
+
+    private void sortPreOrder(int[] order, long[] his, long[] los, int[] lengths) {
+        int n = order.length;
+        int[] buffer = new int[n];
+        for (int run = 1; run < n; run <<= 1) {
+            for (int start = 0; start < n - run; start += run << 1) {
+                int mid = start + run;
+                int end = Math.min(start + (run << 1), n);
+                int a = start;
+                int b = mid;
+                int out = start;
+                while (a < mid && b < end) {
+                    buffer[out++] = before(order[b], order[a], his, los, lengths) ? order[b++] : order[a++];
+                }
+                while (a < mid) {
+                    buffer[out++] = order[a++];
+                }
+                while (b < end) {
+                    buffer[out++] = order[b++];
+                }
+                System.arraycopy(buffer, start, order, start, end - start);
+            }
+        }
+    }
+
+    /** Strictly before in pre-order; equal routes keep input order (the merge sort is stable). */
+    private static boolean before(int i, int j, long[] his, long[] los, int[] lengths) {
+        int c = Long.compareUnsigned(his[i], his[j]);
+        if (c == 0 && los != null) {
+            c = Long.compareUnsigned(los[i], los[j]);
+        }
+        return c != 0 ? c < 0 : lengths[i] < lengths[j];
+    }
+
+    private int tierFor(int routes) {
+        int tier = 0;
+        while (tier < tierBits.length - 1 && routes >= tierLimits[tier]) {
+            tier++;
+        }
+        return tierBits[tier];
+    }
+
+    /** Moves to a larger direct array when the table outgrew its tier; returns whether it rebuilt. */
+    private boolean retier() {
+        int bits = tierFor(size);
+        if (bits <= directBits) {
+            return false;
+        }
+        long[] all = collect();
+        distribute(all, size, bits);
+        rebuild(false);
+        return true;
+    }
+
+    /** Every route, in pre-order. */
+    private long[] collect() {
+        long[] all = new long[size * width];
+        int n = 0;
+        for (int length = 0; length <= directBits; length++) {
+            int[] slots = shortValues[length];
+            for (int i = 0; slots != null && i < slots.length; i++) {
+                if (slots[i] != NO_ROUTE) {
+                    long hi = length == 0 ? 0 : (long) i << (64 - length);
+                    put(all, n++, hi, 0, length, slots[i]);
+                }
+            }
+        }
+        for (long[] block : blocks) {
+            if (block != null) {
+                System.arraycopy(block, 0, all, n * width, block.length);
+                n += block.length / width;
+            }
+        }
+        int[] order = new int[n];
+        long[] his = new long[n];
+        long[] los = new long[n];
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+            his[i] = hi(all, i);
+            los[i] = lo(all, i);
+            lengths[i] = length(all, i);
+        }
+        sortPreOrder(order, his, los, lengths);
+        long[] sorted = new long[n * width];
+        for (int k = 0; k < n; k++) {
+            System.arraycopy(all, order[k] * width, sorted, k * width, width);
+        }
+        return sorted;
+    }
+
+    /** Replaces the RIB with {@code n} pre-ordered routes for a direct array of {@code bits} bits. */
+    private void distribute(long[] sorted, int n, int bits) {
+        directBits = bits;
+        blocks = new long[1 << bits][];
+        shortValues = new int[bits + 1][];
+        size = n;
+        int i = 0;
+        while (i < n) {
+            long hi = hi(sorted, i);
+            int length = length(sorted, i);
+            if (length <= bits) {
+                if (shortValues[length] == null) {
+                    shortValues[length] = new int[1 << length];
+                    Arrays.fill(shortValues[length], NO_ROUTE);
+                }
+                shortValues[length][top(hi, length)] = value(sorted, i);
+                i++;
+                continue;
+            }
+            int b = top(hi, bits);
+            int j = i + 1;
+            while (j < n && length(sorted, j) > bits && top(hi(sorted, j), bits) == b) {
+                j++;
+            }
+            blocks[b] = Arrays.copyOfRange(sorted, i * width, j * width);
+            i = j;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ the FIB
+
+    /**
+     * Rebuilds the lookup arrays from the RIB into fresh arrays, then publishes them. A bulk load leaves 1/16 spare
+     * room for later updates; a rebuild forced by updates doubles the room, so its cost is spread over as many
+     * updates as the table has nodes.
+     */
+    private void rebuild(boolean forUpdates) {
+        fresh = true;
+        direct = new int[1 << directBits];
+        nodes = new long[3 * Math.max(64, nodeTop)];
+        leaves = new int[Math.max(64, leafTop)];
+        nodeTop = 0;
+        leafTop = 0;
+        for (int b = 0; b < direct.length; b++) {
+            direct[b] = blockEntry(b);
+        }
+        int spareNodes = forUpdates ? nodeTop + 64 : (nodeTop >> 4) + 16;
+        int spareLeaves = forUpdates ? leafTop + 128 : (leafTop >> 4) + 32;
+        nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
+        leaves = Arrays.copyOf(leaves, leafTop + spareLeaves);
+        fresh = false;
+        table = new Table(directBits, direct, nodes, leaves);
+    }
+
+    private void refreshBlocks(int first, int count) {
+        try {
+            for (int b = first; b < first + count; b++) {
+                int entry = blockEntry(b);
+                if (entry != direct[b]) {
+                    DIRECT.setRelease(direct, b, entry);
+                }
+            }
+        } catch (Full full) {
+            int bits = tierFor(size);
+            if (bits != directBits) {
+                distribute(collect(), size, bits);
+            }
+            rebuild(true);
+        }
+    }
+
+    /** Builds block {@code b}'s subtree (if it has long routes) and returns its direct entry. */
+    private int blockEntry(int b) {
+        int fallback = NO_ROUTE;
+        for (int length = directBits; length >= 0 && fallback == NO_ROUTE; length--) {
+            int[] slots = shortValues[length];
+            if (slots != null) {
+                fallback = slots[b >>> (directBits - length)];
+            }
+        }
+        long[] routes = blocks[b];
+        if (routes == null) {
+            return fallback + 1;
+        }
+        int root = allocateNodes(1);
+        fillNode(root, routes, 0, routes.length / width, directBits, fallback, SCRATCH.get(), 0);
+        return NODE | root;
+    }
+
+    /**
+     * Writes node {@code at} for the address range at {@code depth} bits, from the pre-ordered routes
+     * {@code [from, to)} of that range; routes of at most {@code depth} bits are already folded into
+     * {@code fallback}.
+     */
+    private void fillNode(int at, long[] routes, int from, int to, int depth, int fallback, int[] scratch,
+            int level) {
+        int base = level * FAN_OUT;
+        Arrays.fill(scratch, base, base + FAN_OUT, fallback);
+        long vector = 0;
+        int deep = depth + STRIDE;
+        for (int i = from; i < to; i++) {
+            int length = length(routes, i);
+            if (length <= depth) {
+                continue;
+            }
+            int c = chunk(hi(routes, i), lo(routes, i), depth);
+            if (length <= deep) {
+                Arrays.fill(scratch, base + c, base + c + (1 << (deep - length)), value(routes, i));
+            } else {
+                vector |= 1L << c;
+            }
+        }
+        long leafvec = 0;
+        int runs = 0;
+        int previous = 0;
+        for (int c = 0; c < FAN_OUT; c++) {
+            if ((vector >>> c & 1) == 0 && (runs == 0 || scratch[base + c] != previous)) {
+                leafvec |= 1L << c;
+                previous = scratch[base + c];
+                runs++;
+            }
+        }
+        int leafBase = allocateLeaves(runs);
+        for (int c = 0, k = leafBase; c < FAN_OUT; c++) {
+            if ((leafvec >>> c & 1) != 0) {
+                leaves[k++] = scratch[base + c];
+            }
+        }
+        int childBase = allocateNodes(Long.bitCount(vector));
+        nodes[3 * at] = vector;
+        nodes[3 * at + 1] = leafvec;
+        nodes[3 * at + 2] = (long) childBase << 32 | (leafBase & 0xFFFF_FFFFL);
+        int child = childBase;
+        int i = from;
+        while (i < to) {
+            if (length(routes, i) <= deep) {
+                i++;
+                continue;
+            }
+            int c = chunk(hi(routes, i), lo(routes, i), depth);
+            int j = i + 1;
+            while (j < to && chunk(hi(routes, j), lo(routes, j), depth) == c) {
+                j++;
+            }
+            fillNode(child++, routes, i, j, deep, scratch[base + c], scratch, level + 1);
+            i = j;
+        }
+    }
+
+    private int allocateNodes(int count) {
+        if (nodeTop + count > nodes.length / 3) {
+            if (!fresh) {
+                throw Full.INSTANCE;
+            }
+            nodes = Arrays.copyOf(nodes, 3 * Math.max(nodeTop + count, nodes.length / 3 * 2));
+        }
+        int at = nodeTop;
+        nodeTop += count;
+        return at;
+    }
+
+    private int allocateLeaves(int count) {
+        if (leafTop + count > leaves.length) {
+            if (!fresh) {
+                throw Full.INSTANCE;
+            }
+            leaves = Arrays.copyOf(leaves, Math.max(leafTop + count, leaves.length * 2));
+        }
+        int at = leafTop;
+        leafTop += count;
+        return at;
+    }
+}
