@@ -1,0 +1,213 @@
+package dev.vnetd.dataplane.fib;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+class Ipv6LpmTest {
+
+    record Address(long high, long low) {
+        Address masked(int length) {
+            return new Address(high & Ipv6Lpm.highMask(length), low & Ipv6Lpm.lowMask(length));
+        }
+
+        boolean within(Address prefix, int length) {
+            return masked(length).equals(prefix.masked(length));
+        }
+    }
+
+    record Route(Address prefix, int length, int value) {
+    }
+
+    record Op(boolean add, Route route) {
+    }
+
+    /** The reference model: every route in a map, a lookup scans them all for the longest match. */
+    static final class Reference {
+        final Map<Route, Integer> routes = new HashMap<>();
+
+        private static Route key(Address prefix, int length) {
+            return new Route(prefix.masked(length), length, 0);
+        }
+
+        void add(Route r) {
+            routes.put(key(r.prefix(), r.length()), r.value());
+        }
+
+        boolean remove(Route r) {
+            return routes.remove(key(r.prefix(), r.length())) != null;
+        }
+
+        int lookup(Address address) {
+            int bestLength = -1;
+            int best = Ipv6Lpm.NO_ROUTE;
+            for (Map.Entry<Route, Integer> e : routes.entrySet()) {
+                Route r = e.getKey();
+                if (r.length() > bestLength && address.within(r.prefix(), r.length())) {
+                    bestLength = r.length();
+                    best = e.getValue();
+                }
+            }
+            return best;
+        }
+    }
+
+    /** Addresses under a few shared /32s and /48s (so routes nest and straddle the two longs), plus uniform ones. */
+    @Provide
+    Arbitrary<Address> addresses() {
+        Arbitrary<Long> anyLong = Arbitraries.longs();
+        return Arbitraries.oneOf(
+                anyLong.map(low -> new Address(0x2001_0db8_0000_0000L, low)),
+                Combinators.combine(Arbitraries.longs().between(0, 0xFFFF), anyLong)
+                        .as((mid, low) -> new Address(0x2001_0db8_0000_0000L | mid << 16, low)),
+                Combinators.combine(Arbitraries.longs().between(0, 15), anyLong)
+                        .as((bits, low) -> new Address(0x2a00_0000_0000_0000L | bits, low >>> 3)),
+                Combinators.combine(anyLong, anyLong).as(Address::new));
+    }
+
+    @Provide
+    Arbitrary<Route> routes() {
+        return Combinators.combine(addresses(), Arbitraries.integers().between(0, 128),
+                Arbitraries.integers().between(0, Ipv6Lpm.MAX_VALUE)).as(Route::new);
+    }
+
+    @Provide
+    Arbitrary<List<Route>> tables() {
+        return Arbitraries.oneOf(routes().list().ofMaxSize(40), routes().list().ofMinSize(100).ofMaxSize(300));
+    }
+
+    @Provide
+    Arbitrary<List<Op>> operations() {
+        return Combinators.combine(Arbitraries.of(true, true, false), routes()).as(Op::new).list().ofMaxSize(250);
+    }
+
+    @Property(tries = 50)
+    void shouldAnswerLikeTheReferenceWhenBuiltInBulk(@ForAll("tables") List<Route> table,
+            @ForAll("addresses") Address probe) {
+        Reference reference = new Reference();
+        int n = table.size();
+        long[] highs = new long[n];
+        long[] lows = new long[n];
+        int[] lengths = new int[n];
+        int[] values = new int[n];
+        for (int i = 0; i < n; i++) {
+            Route r = table.get(i);
+            highs[i] = r.prefix().high();
+            lows[i] = r.prefix().low();
+            lengths[i] = r.length();
+            values[i] = r.value();
+            reference.add(r);
+        }
+        Ipv6Lpm lpm = Ipv6Lpm.build(highs, lows, lengths, values, n);
+        assertEquals(reference.routes.size(), lpm.size());
+        for (Address a : probesFor(table, probe)) {
+            assertEquals(reference.lookup(a), lpm.lookup(a.high(), a.low()), () -> "address " + a);
+        }
+    }
+
+    @Property(tries = 50)
+    void shouldAnswerLikeTheReferenceAfterEveryAddAndRemove(@ForAll("operations") List<Op> ops,
+            @ForAll("addresses") Address probe) {
+        Reference reference = new Reference();
+        Ipv6Lpm lpm = new Ipv6Lpm();
+        List<Route> seen = new ArrayList<>();
+        for (Op op : ops) {
+            Route r = op.route();
+            seen.add(r);
+            if (op.add()) {
+                reference.add(r);
+                lpm.add(r.prefix().high(), r.prefix().low(), r.length(), r.value());
+            } else {
+                Route victim = seen.get(Math.floorMod(r.value(), seen.size()));
+                assertEquals(reference.remove(victim),
+                        lpm.remove(victim.prefix().high(), victim.prefix().low(), victim.length()));
+            }
+            assertEquals(reference.routes.size(), lpm.size());
+        }
+        for (Address a : probesFor(seen, probe)) {
+            assertEquals(reference.lookup(a), lpm.lookup(a.high(), a.low()), () -> "address " + a);
+        }
+    }
+
+    @Test
+    void shouldStayCorrectAcrossEveryDirectArrayTier() {
+        Random random = new Random(5);
+        Reference reference = new Reference();
+        Ipv6Lpm lpm = new Ipv6Lpm();
+        List<Route> added = new ArrayList<>();
+        for (int i = 0; i < 12_000; i++) {
+            Address a = new Address(0x2000_0000_0000_0000L | random.nextLong() >>> 3, random.nextLong());
+            Route r = new Route(a, 16 + random.nextInt(113), random.nextInt(1000));
+            added.add(r);
+            reference.add(r);
+            lpm.add(a.high(), a.low(), r.length(), r.value());
+        }
+        for (int i = 0; i < 11_500; i++) {
+            Route r = added.get(random.nextInt(added.size()));
+            assertEquals(reference.remove(r), lpm.remove(r.prefix().high(), r.prefix().low(), r.length()));
+        }
+        assertEquals(reference.routes.size(), lpm.size());
+        for (Route r : added.subList(0, 2000)) {
+            Address a = new Address(r.prefix().high() ^ (random.nextLong() & ~Ipv6Lpm.highMask(r.length())),
+                    r.prefix().low() ^ (random.nextLong() & ~Ipv6Lpm.lowMask(r.length())));
+            assertEquals(reference.lookup(a), lpm.lookup(a.high(), a.low()));
+        }
+    }
+
+    @Test
+    void shouldMatchTheDefaultRouteAndHostRoutes() {
+        Ipv6Lpm lpm = new Ipv6Lpm();
+        assertEquals(Ipv6Lpm.NO_ROUTE, lpm.lookup(1, 1));
+        lpm.add(0, 0, 0, 1);
+        lpm.add(0x2001_0db8_0000_0000L, 0, 32, 2);
+        lpm.add(0x2001_0db8_0000_0000L, 1, 128, 3);
+        assertEquals(3, lpm.lookup(0x2001_0db8_0000_0000L, 1));
+        assertEquals(2, lpm.lookup(0x2001_0db8_0000_0000L, 2));
+        assertEquals(1, lpm.lookup(0x2001_0db9_0000_0000L, 1));
+        assertTrue(lpm.remove(0x2001_0db8_0000_0000L, 1, 128));
+        assertFalse(lpm.remove(0x2001_0db8_0000_0000L, 1, 128));
+        assertEquals(2, lpm.lookup(0x2001_0db8_0000_0000L, 1));
+    }
+
+    @Test
+    void shouldLookInTheFallbackTableOnlyWhenNothingMatches() {
+        Ipv6Lpm vn = new Ipv6Lpm();
+        Ipv6Lpm fallback = new Ipv6Lpm();
+        vn.add(0x2001_0db8_0000_0000L, 0, 32, 1);
+        fallback.add(0, 0, 0, 2);
+        assertEquals(1, vn.lookup(0x2001_0db8_0001_0000L, 5, fallback));
+        assertEquals(2, vn.lookup(0x2a00_0000_0000_0000L, 5, fallback));
+    }
+
+    /** Each route's first and last address, the addresses just outside it, and one address within it. */
+    private static List<Address> probesFor(List<Route> table, Address probe) {
+        List<Address> probes = new ArrayList<>();
+        probes.add(probe);
+        for (Route r : table) {
+            long hm = Ipv6Lpm.highMask(r.length());
+            long lm = Ipv6Lpm.lowMask(r.length());
+            Address first = r.prefix().masked(r.length());
+            Address last = new Address(first.high() | ~hm, first.low() | ~lm);
+            probes.add(first);
+            probes.add(last);
+            probes.add(first.low() == 0 ? new Address(first.high() - 1, -1L) : new Address(first.high(),
+                    first.low() - 1));
+            probes.add(last.low() == -1L ? new Address(last.high() + 1, 0) : new Address(last.high(), last.low() + 1));
+            probes.add(new Address(first.high() | (probe.high() & ~hm), first.low() | (probe.low() & ~lm)));
+        }
+        return probes;
+    }
+}
