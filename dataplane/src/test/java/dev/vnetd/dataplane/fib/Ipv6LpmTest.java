@@ -145,22 +145,43 @@ class Ipv6LpmTest {
     @Test
     void shouldStayCorrectAcrossEveryDirectArrayTier() {
         Random random = new Random(5);
-        Reference reference = new Reference();
-        Ipv6Lpm lpm = new Ipv6Lpm();
-        List<Route> added = new ArrayList<>();
-        for (int i = 0; i < 12_000; i++) {
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < 40_000; i++) {
             Address a = new Address(0x2000_0000_0000_0000L | random.nextLong() >>> 3, random.nextLong());
-            Route r = new Route(a, 16 + random.nextInt(113), random.nextInt(1000));
-            added.add(r);
-            reference.add(r);
-            lpm.add(a.high(), a.low(), r.length(), r.value());
+            routes.add(new Route(a, 16 + random.nextInt(49), random.nextInt(1000)));
         }
-        for (int i = 0; i < 11_500; i++) {
-            Route r = added.get(random.nextInt(added.size()));
-            assertEquals(reference.remove(r), lpm.remove(r.prefix().high(), r.prefix().low(), r.length()));
+        Reference grown = new Reference();
+        Ipv6Lpm incremental = new Ipv6Lpm();
+        for (Route r : routes.subList(0, 5000)) {
+            grown.add(r);
+            incremental.add(r.prefix().high(), r.prefix().low(), r.length(), r.value());
         }
-        assertEquals(reference.routes.size(), lpm.size());
-        for (Route r : added.subList(0, 2000)) {
+        assertAgrees(grown, incremental, routes.subList(0, 1000), random);
+
+        Reference shrunk = new Reference();
+        int n = routes.size();
+        long[] highs = new long[n];
+        long[] lows = new long[n];
+        int[] lengths = new int[n];
+        int[] values = new int[n];
+        for (int i = 0; i < n; i++) {
+            Route r = routes.get(i);
+            highs[i] = r.prefix().high();
+            lows[i] = r.prefix().low();
+            lengths[i] = r.length();
+            values[i] = r.value();
+            shrunk.add(r);
+        }
+        Ipv6Lpm bulk = Ipv6Lpm.build(highs, lows, lengths, values, n);
+        for (Route r : routes.subList(0, 39_000)) {
+            assertEquals(shrunk.remove(r), bulk.remove(r.prefix().high(), r.prefix().low(), r.length()));
+        }
+        assertEquals(shrunk.routes.size(), bulk.size());
+        assertAgrees(shrunk, bulk, routes.subList(38_000, 40_000), random);
+    }
+
+    private static void assertAgrees(Reference reference, Ipv6Lpm lpm, List<Route> near, Random random) {
+        for (Route r : near) {
             Address a = new Address(r.prefix().high() ^ (random.nextLong() & ~Ipv6Lpm.highMask(r.length())),
                     r.prefix().low() ^ (random.nextLong() & ~Ipv6Lpm.lowMask(r.length())));
             assertEquals(reference.lookup(a), lpm.lookup(a.high(), a.low()));
