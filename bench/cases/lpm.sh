@@ -1,0 +1,68 @@
+# bench/run.sh lpm — the per-virtual-network LPM (dataplane/.../fib): lookups, bulk build, single-route updates and
+# memory, on gen-routes.py tables (generated once into $RESULTS and reused). Prints one line per family:
+#   lpm family=v4 routes=1000000 lookups_per_s=... build_s=... bytes_per_route=... updates_per_s=... gc_bytes_per_lookup=...
+# and one line for 10 000 virtual networks x 100 routes. Raw JMH output: $RESULTS/lpm-*.{txt,json}.
+# Settings: LPM_JMH (default "-f 1 -wi 3 -w 1s -i 5 -r 1s", moderate: the machine is shared).
+GEN="$ROOT/../shared/tools/gen-routes.py"
+LPM_JMH=${LPM_JMH:--f 1 -wi 3 -w 1s -i 5 -r 1s}
+
+lpm_generate() { # FILE ARGS... — runs gen-routes.py once per FILE
+    local file=$1; shift
+    if [ ! -s "$file" ]; then
+        echo "bench: generating $file" >&2
+        python3 "$GEN" "$@" > "$file.tmp" && mv "$file.tmp" "$file"
+    fi
+}
+
+lpm_score() { # JSON [SECONDARY] — the primary score, or a secondary metric, of the single result in a JMH json file
+    python3 - "$@" <<'PY'
+import json, sys
+result = json.load(open(sys.argv[1]))[0]
+metric = result["primaryMetric"] if len(sys.argv) < 3 else result["secondaryMetrics"][sys.argv[2]]
+print("%.6g" % metric["score"])
+PY
+}
+
+lpm_jmh() { # NAME CLASS ROUTES [KEYS] [JMH ARGS...] — runs one benchmark class into $RESULTS/lpm-NAME.json
+    local name=$1 class=$2 routes=$3; shift 3
+    local params=(-p "routes=$routes")
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then params+=(-p "keys=$1"); shift; fi
+    # shellcheck disable=SC2086
+    run_jmh "dev.vnetd.bench.lpm.$class" "${params[@]}" $LPM_JMH "$@" \
+        -rf json -rff "$RESULTS/lpm-$name.json" > "$RESULTS/lpm-$name.txt" 2>&1 \
+        || { cat "$RESULTS/lpm-$name.txt" >&2; return 1; }
+}
+
+lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
+    local family=$1 routes=$2 keys=$3 prefix=$4 count lookups gc build updates memory
+    count=$(wc -l < "$routes" | tr -d ' ')
+    lpm_jmh "$family-lookup" "${prefix}LookupBenchmark" "$routes" "$keys" -prof gc
+    lpm_jmh "$family-build" "${prefix}BuildBenchmark" "$routes" -bm ss -wi 2 -i 3
+    lpm_jmh "$family-update" "${prefix}UpdateBenchmark" "$routes"
+    lookups=$(lpm_score "$RESULTS/lpm-$family-lookup.json")
+    gc=$(lpm_score "$RESULTS/lpm-$family-lookup.json" gc.alloc.rate.norm)
+    build=$(lpm_score "$RESULTS/lpm-$family-build.json")
+    updates=$(lpm_score "$RESULTS/lpm-$family-update.json")
+    memory=$("$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory "$family" "$routes")
+    echo "$memory" >> "$RESULTS/lpm-memory.txt"
+    printf 'lpm family=%s routes=%s lookups_per_s=%.0f build_s=%.3f bytes_per_route=%s updates_per_s=%.0f' \
+        "$family" "$count" "$lookups" "$build" "$(sed -n 's/.* bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")" \
+        "$updates"
+    printf ' gc_bytes_per_lookup=%s total_bytes_per_route=%s\n' "$gc" \
+        "$(sed -n 's/.*total_bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")"
+}
+
+V4_ROUTES="$RESULTS/routes-v4-1000000.txt"
+V4_KEYS="$RESULTS/keys-v4-2000000.txt"
+V6_ROUTES="$RESULTS/routes-v6-200000.txt"
+V6_KEYS="$RESULTS/keys-v6-2000000.txt"
+lpm_generate "$V4_ROUTES" routes v4 1000000 1
+lpm_generate "$V4_KEYS" keys v4 2000000 7 1 1000000
+lpm_generate "$V6_ROUTES" routes v6 200000 1
+lpm_generate "$V6_KEYS" keys v6 2000000 7 1 200000
+: > "$RESULTS/lpm-memory.txt"
+
+lpm_family v4 "$V4_ROUTES" "$V4_KEYS" Ipv4
+lpm_family v6 "$V6_ROUTES" "$V6_KEYS" Ipv6
+"$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory vns "$V4_ROUTES" 10000 100 \
+    | tee -a "$RESULTS/lpm-memory.txt" | sed 's/^lpm-memory /lpm memory /'
