@@ -48,6 +48,8 @@ final class Poptrie {
     static final int NO_ROUTE = -1;
     static final int NODE = 0x8000_0000;
     static final int STRIDE = 6;
+    /** Marks a batch result slot that holds a leaf index still to be loaded; below every value and NO_ROUTE. */
+    private static final int LEAF = Integer.MIN_VALUE;
     private static final int FAN_OUT = 1 << STRIDE;
     private static final VarHandle DIRECT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[24 * FAN_OUT]);
@@ -118,47 +120,124 @@ final class Poptrie {
 
     // ---------------------------------------------------------------------------------------------------- lookups
 
-    /** IPv4 lookup: the address in the low 32 bits of an int. */
+    /**
+     * IPv4 lookup: the address in the low 32 bits of an int. The common case (direct entry, then one node whose
+     * child is a leaf: every prefix up to /24 under an 18-bit direct array) is straight-line code; deeper walks
+     * leave it for {@link #descend}.
+     */
     static int lookup(Table t, int address) {
         long key = (long) address << 32;
-        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((key >>> 1) >>> (63 - t.directBits)));
+        int bits = t.directBits;
+        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((key >>> 1) >>> (63 - bits)));
         if (entry >= 0) {
             return entry - 1;
         }
         long[] nodes = t.nodes;
         int node = (entry & ~NODE) * 3;
-        int depth = t.directBits;
-        while (true) {
+        int c = (int) ((key << bits) >>> (64 - STRIDE));
+        long vector = nodes[node];
+        if ((vector >>> c & 1) == 0) {
+            return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+        }
+        return descend(t, key, 0, node, bits, c, vector);
+    }
+
+    /**
+     * IPv4 lookups of {@code count} addresses into {@code results}, in three passes over the batch (direct entries,
+     * first nodes, leaves) so that the cache misses of different addresses overlap instead of queueing behind each
+     * other's dependent loads. Between passes a result slot holds the direct entry, then a final value or
+     * {@code LEAF + leaf index}.
+     */
+    static void lookup(Table t, int[] addresses, int[] results, int count) {
+        int bits = t.directBits;
+        int[] direct = t.direct;
+        for (int i = 0; i < count; i++) {
+            results[i] = (int) DIRECT.getAcquire(direct, (int) ((((long) addresses[i] << 32) >>> 1) >>> (63 - bits)));
+        }
+        long[] nodes = t.nodes;
+        for (int i = 0; i < count; i++) {
+            int entry = results[i];
+            if (entry >= 0) {
+                results[i] = entry - 1;
+                continue;
+            }
+            long key = (long) addresses[i] << 32;
+            int node = (entry & ~NODE) * 3;
+            int c = (int) ((key << bits) >>> (64 - STRIDE));
             long vector = nodes[node];
-            int c = (int) ((key << depth) >>> 58);
-            long upTo = (2L << c) - 1;
-            if ((vector >>> c & 1) != 0) {
-                node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & upTo) - 1) * 3;
-                depth += STRIDE;
-            } else {
-                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & upTo) - 1];
+            results[i] = (vector >>> c & 1) == 0
+                    ? LEAF + (int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1
+                    : descend(t, key, 0, node, bits, c, vector);
+        }
+        int[] leaves = t.leaves;
+        for (int i = 0; i < count; i++) {
+            int r = results[i];
+            if (r < NO_ROUTE) {
+                results[i] = leaves[r - LEAF];
             }
         }
     }
 
-    /** IPv6 lookup: the address as its high and low 64 bits. */
+    /**
+     * IPv6 lookup: the address as its high and low 64 bits; the same shape as the IPv4 lookup, walking six bits a
+     * node across both longs.
+     */
     static int lookup(Table t, long hi, long lo) {
-        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((hi >>> 1) >>> (63 - t.directBits)));
+        int bits = t.directBits;
+        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((hi >>> 1) >>> (63 - bits)));
         if (entry >= 0) {
             return entry - 1;
         }
         long[] nodes = t.nodes;
         int node = (entry & ~NODE) * 3;
-        int depth = t.directBits;
-        while (true) {
+        int c = chunk(hi, lo, bits);
+        long vector = nodes[node];
+        if ((vector >>> c & 1) == 0) {
+            return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+        }
+        return descend(t, hi, lo, node, bits, c, vector);
+    }
+
+    /** IPv6 lookups of {@code count} addresses into {@code results}, in the three passes of the IPv4 batch. */
+    static void lookup(Table t, long[] highs, long[] lows, int[] results, int count) {
+        int bits = t.directBits;
+        int[] direct = t.direct;
+        for (int i = 0; i < count; i++) {
+            results[i] = (int) DIRECT.getAcquire(direct, (int) ((highs[i] >>> 1) >>> (63 - bits)));
+        }
+        long[] nodes = t.nodes;
+        for (int i = 0; i < count; i++) {
+            int entry = results[i];
+            if (entry >= 0) {
+                results[i] = entry - 1;
+                continue;
+            }
+            int node = (entry & ~NODE) * 3;
+            int c = chunk(highs[i], lows[i], bits);
             long vector = nodes[node];
-            int c = chunk(hi, lo, depth);
-            long upTo = (2L << c) - 1;
-            if ((vector >>> c & 1) != 0) {
-                node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & upTo) - 1) * 3;
-                depth += STRIDE;
-            } else {
-                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & upTo) - 1];
+            results[i] = (vector >>> c & 1) == 0
+                    ? LEAF + (int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1
+                    : descend(t, highs[i], lows[i], node, bits, c, vector);
+        }
+        int[] leaves = t.leaves;
+        for (int i = 0; i < count; i++) {
+            int r = results[i];
+            if (r < NO_ROUTE) {
+                results[i] = leaves[r - LEAF];
+            }
+        }
+    }
+
+    /** Continues a walk below {@code node} at {@code depth}, whose child {@code c} is a node. */
+    private static int descend(Table t, long hi, long lo, int node, int depth, int c, long vector) {
+        long[] nodes = t.nodes;
+        while (true) {
+            node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & ((2L << c) - 1)) - 1) * 3;
+            depth += STRIDE;
+            c = chunk(hi, lo, depth);
+            vector = nodes[node];
+            if ((vector >>> c & 1) == 0) {
+                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
             }
         }
     }

@@ -103,8 +103,15 @@ class Ipv4LpmTest {
         }
         Ipv4Lpm lpm = Ipv4Lpm.build(prefixes, lengths, values, table.size());
         assertEquals(reference.routes.size(), lpm.size());
-        for (int address : probesFor(table, probe)) {
-            assertEquals(reference.lookup(address), lpm.lookup(address), () -> "address " + Integer.toHexString(address));
+        List<Integer> probes = probesFor(table, probe);
+        int[] batch = probes.stream().mapToInt(Integer::intValue).toArray();
+        int[] results = new int[batch.length];
+        lpm.lookup(batch, results, batch.length);
+        for (int i = 0; i < batch.length; i++) {
+            int address = batch[i];
+            int expected = reference.lookup(address);
+            assertEquals(expected, lpm.lookup(address), () -> "address " + Integer.toHexString(address));
+            assertEquals(expected, results[i], () -> "batch lookup of " + Integer.toHexString(address));
         }
     }
 

@@ -113,8 +113,16 @@ class Ipv6LpmTest {
         }
         Ipv6Lpm lpm = Ipv6Lpm.build(highs, lows, lengths, values, n);
         assertEquals(reference.routes.size(), lpm.size());
-        for (Address a : probesFor(table, probe)) {
-            assertEquals(reference.lookup(a), lpm.lookup(a.high(), a.low()), () -> "address " + a);
+        List<Address> probes = probesFor(table, probe);
+        long[] batchHighs = probes.stream().mapToLong(Address::high).toArray();
+        long[] batchLows = probes.stream().mapToLong(Address::low).toArray();
+        int[] results = new int[probes.size()];
+        lpm.lookup(batchHighs, batchLows, results, probes.size());
+        for (int i = 0; i < probes.size(); i++) {
+            Address a = probes.get(i);
+            int expected = reference.lookup(a);
+            assertEquals(expected, lpm.lookup(a.high(), a.low()), () -> "address " + a);
+            assertEquals(expected, results[i], () -> "batch lookup of " + a);
         }
     }
 
