@@ -15,8 +15,10 @@ import java.util.Arrays;
  *                 |             |
  *                 v             |
  *  direct  int[2^s]  entry &gt;= 0: leaf, value + 1 (0 = no route)
- *                    entry &lt;  0: NODE | node index ----------------------+
- *                                                                       v
+ *                    entry = COMPACT | at: a root with only leaf children, stored in leaves as
+ *                            [ leafvec low | leafvec high | run values ... ]   (most blocks of an Internet table)
+ *                    entry = NODE | node index ------------------------------+
+ *                                                                            v
  *  nodes   long[3 * n]   [ vector | leafvec | base1 &lt;&lt; 32 | base0 ]   one 64-ary node, 24 bytes
  *          vector  bit c: child c is a node, at nodes[base1 + popcount(vector &amp; bits 0..c) - 1]
  *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
@@ -46,7 +48,11 @@ import java.util.Arrays;
  */
 final class Poptrie {
     static final int NO_ROUTE = -1;
+    /** Direct entry of a block whose root is a node: {@code NODE | node index}. */
     static final int NODE = 0x8000_0000;
+    /** Direct entry of a block whose root has only leaf children: {@code COMPACT | index of its record in leaves}. */
+    static final int COMPACT = 0xC000_0000;
+    private static final int INDEX = 0x3FFF_FFFF;
     static final int STRIDE = 6;
     /** Marks a batch result slot that holds a leaf index still to be loaded; below every value and NO_ROUTE. */
     private static final int LEAF = Integer.MIN_VALUE;
@@ -121,9 +127,8 @@ final class Poptrie {
     // ---------------------------------------------------------------------------------------------------- lookups
 
     /**
-     * IPv4 lookup: the address in the low 32 bits of an int. The common case (direct entry, then one node whose
-     * child is a leaf: every prefix up to /24 under an 18-bit direct array) is straight-line code; deeper walks
-     * leave it for {@link #descend}.
+     * IPv4 lookup: the address in the low 32 bits of an int. The common cases (a leaf in the direct array, a compact
+     * root, or one node whose child is a leaf) are straight-line code; deeper walks leave it for {@link #descend}.
      */
     static int lookup(Table t, int address) {
         long key = (long) address << 32;
@@ -132,12 +137,18 @@ final class Poptrie {
         if (entry >= 0) {
             return entry - 1;
         }
-        long[] nodes = t.nodes;
-        int node = (entry & ~NODE) * 3;
         int c = (int) ((key << bits) >>> (64 - STRIDE));
+        int[] leaves = t.leaves;
+        if ((entry & COMPACT) == COMPACT) {
+            int at = entry & INDEX;
+            long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
+            return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
+        }
+        long[] nodes = t.nodes;
+        int node = (entry & INDEX) * 3;
         long vector = nodes[node];
         if ((vector >>> c & 1) == 0) {
-            return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+            return leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
         }
         return descend(t, key, 0, node, bits, c, vector);
     }
@@ -154,28 +165,11 @@ final class Poptrie {
         for (int i = 0; i < count; i++) {
             results[i] = (int) DIRECT.getAcquire(direct, (int) ((((long) addresses[i] << 32) >>> 1) >>> (63 - bits)));
         }
-        long[] nodes = t.nodes;
         for (int i = 0; i < count; i++) {
-            int entry = results[i];
-            if (entry >= 0) {
-                results[i] = entry - 1;
-                continue;
-            }
             long key = (long) addresses[i] << 32;
-            int node = (entry & ~NODE) * 3;
-            int c = (int) ((key << bits) >>> (64 - STRIDE));
-            long vector = nodes[node];
-            results[i] = (vector >>> c & 1) == 0
-                    ? LEAF + (int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1
-                    : descend(t, key, 0, node, bits, c, vector);
+            results[i] = firstStep(t, results[i], key, 0, (int) ((key << bits) >>> (64 - STRIDE)));
         }
-        int[] leaves = t.leaves;
-        for (int i = 0; i < count; i++) {
-            int r = results[i];
-            if (r < NO_ROUTE) {
-                results[i] = leaves[r - LEAF];
-            }
-        }
+        finish(t, results, count);
     }
 
     /**
@@ -188,12 +182,18 @@ final class Poptrie {
         if (entry >= 0) {
             return entry - 1;
         }
-        long[] nodes = t.nodes;
-        int node = (entry & ~NODE) * 3;
         int c = chunk(hi, lo, bits);
+        int[] leaves = t.leaves;
+        if ((entry & COMPACT) == COMPACT) {
+            int at = entry & INDEX;
+            long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
+            return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
+        }
+        long[] nodes = t.nodes;
+        int node = (entry & INDEX) * 3;
         long vector = nodes[node];
         if ((vector >>> c & 1) == 0) {
-            return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+            return leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
         }
         return descend(t, hi, lo, node, bits, c, vector);
     }
@@ -205,20 +205,32 @@ final class Poptrie {
         for (int i = 0; i < count; i++) {
             results[i] = (int) DIRECT.getAcquire(direct, (int) ((highs[i] >>> 1) >>> (63 - bits)));
         }
-        long[] nodes = t.nodes;
         for (int i = 0; i < count; i++) {
-            int entry = results[i];
-            if (entry >= 0) {
-                results[i] = entry - 1;
-                continue;
-            }
-            int node = (entry & ~NODE) * 3;
-            int c = chunk(highs[i], lows[i], bits);
-            long vector = nodes[node];
-            results[i] = (vector >>> c & 1) == 0
-                    ? LEAF + (int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1
-                    : descend(t, highs[i], lows[i], node, bits, c, vector);
+            results[i] = firstStep(t, results[i], highs[i], lows[i], chunk(highs[i], lows[i], bits));
         }
+        finish(t, results, count);
+    }
+
+    /** Batch pass two: a direct entry becomes a final value, or {@code LEAF + index} of the leaf still to load. */
+    private static int firstStep(Table t, int entry, long hi, long lo, int c) {
+        if (entry >= 0) {
+            return entry - 1;
+        }
+        if ((entry & COMPACT) == COMPACT) {
+            int at = entry & INDEX;
+            long leafvec = (t.leaves[at] & 0xFFFF_FFFFL) | (long) t.leaves[at + 1] << 32;
+            return LEAF + at + 1 + Long.bitCount(leafvec & ((2L << c) - 1));
+        }
+        long[] nodes = t.nodes;
+        int node = (entry & INDEX) * 3;
+        long vector = nodes[node];
+        return (vector >>> c & 1) == 0
+                ? LEAF + (int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1
+                : descend(t, hi, lo, node, t.directBits, c, vector);
+    }
+
+    /** Batch pass three: loads the leaves that pass two located. */
+    private static void finish(Table t, int[] results, int count) {
         int[] leaves = t.leaves;
         for (int i = 0; i < count; i++) {
             int r = results[i];
@@ -556,7 +568,7 @@ final class Poptrie {
     // ------------------------------------------------------------------------------------------------ the FIB
 
     /**
-     * Rebuilds the lookup arrays from the RIB into fresh arrays, then publishes them. A bulk load leaves 1/16 spare
+     * Rebuilds the lookup arrays from the RIB into fresh arrays, then publishes them. A bulk load leaves 1/64 spare
      * room for later updates; a rebuild forced by updates doubles the room, so its cost is spread over as many
      * updates as the table has nodes.
      */
@@ -570,8 +582,8 @@ final class Poptrie {
         for (int b = 0; b < direct.length; b++) {
             direct[b] = blockEntry(b);
         }
-        int spareNodes = forUpdates ? nodeTop + 64 : (nodeTop >> 4) + 16;
-        int spareLeaves = forUpdates ? leafTop + 128 : (leafTop >> 4) + 32;
+        int spareNodes = forUpdates ? nodeTop + 64 : (nodeTop >> 6) + 16;
+        int spareLeaves = forUpdates ? leafTop + 128 : (leafTop >> 6) + 64;
         nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
         leaves = Arrays.copyOf(leaves, leafTop + spareLeaves);
         fresh = false;
@@ -608,18 +620,27 @@ final class Poptrie {
         if (routes == null) {
             return fallback + 1;
         }
+        int[] scratch = SCRATCH.get();
+        int n = routes.length / width;
+        if (paint(routes, 0, n, directBits, fallback, scratch, 0) == 0) {
+            long leafvec = runs(0, scratch, 0);
+            int at = allocateLeaves(2 + Long.bitCount(leafvec));
+            leaves[at] = (int) leafvec;
+            leaves[at + 1] = (int) (leafvec >>> 32);
+            storeRuns(leafvec, scratch, 0, at + 2);
+            return COMPACT | at;
+        }
         int root = allocateNodes(1);
-        fillNode(root, routes, 0, routes.length / width, directBits, fallback, SCRATCH.get(), 0);
+        fillNode(root, routes, 0, n, directBits, fallback, scratch, 0);
         return NODE | root;
     }
 
     /**
-     * Writes node {@code at} for the address range at {@code depth} bits, from the pre-ordered routes
-     * {@code [from, to)} of that range; routes of at most {@code depth} bits are already folded into
-     * {@code fallback}.
+     * Paints the 64 children of the node at {@code depth} into {@code scratch[level * 64 ..]}: each starts as
+     * {@code fallback}, and the routes {@code [from, to)} that end within this node overwrite the children they cover,
+     * shorter first (pre-order), so the longest wins. Returns the vector of children that routes go below.
      */
-    private void fillNode(int at, long[] routes, int from, int to, int depth, int fallback, int[] scratch,
-            int level) {
+    private long paint(long[] routes, int from, int to, int depth, int fallback, int[] scratch, int level) {
         int base = level * FAN_OUT;
         Arrays.fill(scratch, base, base + FAN_OUT, fallback);
         long vector = 0;
@@ -636,26 +657,48 @@ final class Poptrie {
                 vector |= 1L << c;
             }
         }
+        return vector;
+    }
+
+    /** The leafvec of painted children: a bit where a leaf child starts a run of a new value; node children skipped. */
+    private static long runs(long vector, int[] scratch, int level) {
+        int base = level * FAN_OUT;
         long leafvec = 0;
-        int runs = 0;
+        boolean first = true;
         int previous = 0;
         for (int c = 0; c < FAN_OUT; c++) {
-            if ((vector >>> c & 1) == 0 && (runs == 0 || scratch[base + c] != previous)) {
+            if ((vector >>> c & 1) == 0 && (first || scratch[base + c] != previous)) {
                 leafvec |= 1L << c;
                 previous = scratch[base + c];
-                runs++;
+                first = false;
             }
         }
-        int leafBase = allocateLeaves(runs);
-        for (int c = 0, k = leafBase; c < FAN_OUT; c++) {
-            if ((leafvec >>> c & 1) != 0) {
-                leaves[k++] = scratch[base + c];
-            }
+        return leafvec;
+    }
+
+    private void storeRuns(long leafvec, int[] scratch, int level, int at) {
+        for (long m = leafvec; m != 0; m &= m - 1) {
+            leaves[at++] = scratch[level * FAN_OUT + Long.numberOfTrailingZeros(m)];
         }
+    }
+
+    /**
+     * Writes node {@code at} for the address range at {@code depth} bits, from the pre-ordered routes
+     * {@code [from, to)} of that range; routes of at most {@code depth} bits are already folded into
+     * {@code fallback}.
+     */
+    private void fillNode(int at, long[] routes, int from, int to, int depth, int fallback, int[] scratch,
+            int level) {
+        long vector = paint(routes, from, to, depth, fallback, scratch, level);
+        long leafvec = runs(vector, scratch, level);
+        int leafBase = allocateLeaves(Long.bitCount(leafvec));
+        storeRuns(leafvec, scratch, level, leafBase);
         int childBase = allocateNodes(Long.bitCount(vector));
         nodes[3 * at] = vector;
         nodes[3 * at + 1] = leafvec;
         nodes[3 * at + 2] = (long) childBase << 32 | (leafBase & 0xFFFF_FFFFL);
+        int deep = depth + STRIDE;
+        int base = level * FAN_OUT;
         int child = childBase;
         int i = from;
         while (i < to) {
