@@ -27,9 +27,11 @@ import java.util.Arrays;
  * </pre>
  *
  * <p>Why Poptrie: on the benchmark's 1 M IPv4 routes DIR-24-8 (rte_lpm's layout) needs 64 MiB for its first level
- * alone, 67 bytes a route, and misses the last-level cache on every lookup; Poptrie needs a 1 MiB direct array and a
- * few MiB of nodes, mostly cache-resident, and a /24 resolves in one node after the direct array. Small tables use a
- * small (or single-entry) direct array, so an empty table costs a few dozen bytes and 100 routes a few KiB.
+ * alone, 67 bytes a route, and misses the last-level cache on every lookup; DXR's range tables binary-search up to
+ * hundreds of ranges per /16 chunk. Poptrie needs a 1 MiB direct array plus runs of leaves, 11 bytes a route,
+ * mostly cache-resident, and resolves any prefix up to /24 with two dependent loads after the direct array: the
+ * compact root's leafvec and the leaf, usually in the same cache line. Small tables use a small (or single-entry)
+ * direct array, so an empty table costs a few dozen bytes and 100 routes a few KiB.
  *
  * <p>Updates. The writer keeps the routes themselves (the RIB) per direct-array block: {@code blocks[b]} holds, sorted
  * in trie pre-order (prefix, then length), the routes longer than {@code s} bits under block {@code b}; routes of at
