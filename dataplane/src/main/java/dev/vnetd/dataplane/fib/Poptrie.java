@@ -3,6 +3,7 @@ package dev.vnetd.dataplane.fib;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.HashMap;
 
 /**
  * The longest-prefix-match engine behind {@link Ipv4Lpm} and {@link Ipv6Lpm}: a Poptrie (Asai and Ohara,
@@ -14,9 +15,9 @@ import java.util.Arrays;
  *  address  |&lt;-- s bits --&gt;|&lt;- 6 -&gt;|&lt;- 6 -&gt;| ...            s = directBits: 0, 8, 12 or 18 (IPv6: 16)
  *                 |             |
  *                 v             |
- *  direct  int[2^s]  entry &gt;= 0: leaf, value + 1 (0 = no route)
- *                    entry = COMPACT | at: a root with only leaf children, stored in leaves as
- *                            [ leafvec low | leafvec high | run values ... ]   (most blocks of an Internet table)
+ *  direct  int[2^s]  entry &gt;= 0: a root with only leaf children, a record in leaves at that index:
+ *                            [ leafvec low | leafvec high | run values ... ]   (most blocks of an Internet table;
+ *                            a block without routes shares the one-run record of its fallback value)
  *                    entry = NODE | node index ------------------------------+
  *                                                                            v
  *  nodes   long[3 * n]   [ vector | leafvec | base1 &lt;&lt; 32 | base0 ]   one 64-ary node, 24 bytes
@@ -50,11 +51,9 @@ import java.util.Arrays;
  */
 final class Poptrie {
     static final int NO_ROUTE = -1;
-    /** Direct entry of a block whose root is a node: {@code NODE | node index}. */
+    /** Direct entry of a block whose root is a node: {@code NODE | node index}; other entries index a record. */
     static final int NODE = 0x8000_0000;
-    /** Direct entry of a block whose root has only leaf children: {@code COMPACT | index of its record in leaves}. */
-    static final int COMPACT = 0xC000_0000;
-    private static final int INDEX = 0x3FFF_FFFF;
+    private static final int INDEX = 0x7FFF_FFFF;
     static final int STRIDE = 6;
     /** Marks a batch result slot that holds a leaf index still to be loaded; below every value and NO_ROUTE. */
     private static final int LEAF = Integer.MIN_VALUE;
@@ -104,6 +103,8 @@ final class Poptrie {
     private int nodeTop;
     private int leafTop;
     private boolean fresh;
+    /** Leaf index of the shared one-run record of each fallback value in use; reset by every rebuild. */
+    private HashMap<Integer, Integer> uniformRecords;
 
     /**
      * An empty engine for addresses of {@code addressBits} bits; the direct array grows with the route count through
@@ -118,7 +119,8 @@ final class Poptrie {
         this.shortValues = new int[directBits + 1][];
         this.direct = new int[1 << directBits];
         this.nodes = new long[0];
-        this.leaves = new int[0];
+        this.leaves = new int[] {1, 0, NO_ROUTE};
+        this.leafTop = 3;
         this.table = new Table(directBits, direct, nodes, leaves);
     }
 
@@ -136,13 +138,10 @@ final class Poptrie {
         long key = (long) address << 32;
         int bits = t.directBits;
         int entry = (int) DIRECT.getAcquire(t.direct, (int) ((key >>> 1) >>> (63 - bits)));
-        if (entry >= 0) {
-            return entry - 1;
-        }
         int c = (int) ((key << bits) >>> (64 - STRIDE));
         int[] leaves = t.leaves;
-        if ((entry & COMPACT) == COMPACT) {
-            int at = entry & INDEX;
+        if (entry >= 0) {
+            int at = entry;
             long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
             return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
         }
@@ -181,13 +180,10 @@ final class Poptrie {
     static int lookup(Table t, long hi, long lo) {
         int bits = t.directBits;
         int entry = (int) DIRECT.getAcquire(t.direct, (int) ((hi >>> 1) >>> (63 - bits)));
-        if (entry >= 0) {
-            return entry - 1;
-        }
         int c = chunk(hi, lo, bits);
         int[] leaves = t.leaves;
-        if ((entry & COMPACT) == COMPACT) {
-            int at = entry & INDEX;
+        if (entry >= 0) {
+            int at = entry;
             long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
             return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
         }
@@ -213,13 +209,10 @@ final class Poptrie {
         finish(t, results, count);
     }
 
-    /** Batch pass two: a direct entry becomes a final value, or {@code LEAF + index} of the leaf still to load. */
+    /** Batch pass two: a direct entry becomes {@code LEAF + index} of the leaf still to load, or a final value. */
     private static int firstStep(Table t, int entry, long hi, long lo, int c) {
         if (entry >= 0) {
-            return entry - 1;
-        }
-        if ((entry & COMPACT) == COMPACT) {
-            int at = entry & INDEX;
+            int at = entry;
             long leafvec = (t.leaves[at] & 0xFFFF_FFFFL) | (long) t.leaves[at + 1] << 32;
             return LEAF + at + 1 + Long.bitCount(leafvec & ((2L << c) - 1));
         }
@@ -581,6 +574,7 @@ final class Poptrie {
         leaves = new int[Math.max(64, leafTop)];
         nodeTop = 0;
         leafTop = 0;
+        uniformRecords = null;
         for (int b = 0; b < direct.length; b++) {
             direct[b] = blockEntry(b);
         }
@@ -620,7 +614,7 @@ final class Poptrie {
         }
         long[] routes = blocks[b];
         if (routes == null) {
-            return fallback + 1;
+            return uniformRecord(fallback);
         }
         int[] scratch = SCRATCH.get();
         int n = routes.length / width;
@@ -630,11 +624,28 @@ final class Poptrie {
             leaves[at] = (int) leafvec;
             leaves[at + 1] = (int) (leafvec >>> 32);
             storeRuns(leafvec, scratch, 0, at + 2);
-            return COMPACT | at;
+            return at;
         }
         int root = allocateNodes(1);
         fillNode(root, routes, 0, n, directBits, fallback, scratch, 0);
         return NODE | root;
+    }
+
+    /** The record of a block without routes of its own: one run, shared by every such block with this fallback. */
+    private int uniformRecord(int value) {
+        if (uniformRecords == null) {
+            uniformRecords = new HashMap<>();
+        }
+        Integer known = uniformRecords.get(value);
+        if (known != null) {
+            return known;
+        }
+        int at = allocateLeaves(3);
+        leaves[at] = 1;
+        leaves[at + 1] = 0;
+        leaves[at + 2] = value;
+        uniformRecords.put(value, at);
+        return at;
     }
 
     /**
