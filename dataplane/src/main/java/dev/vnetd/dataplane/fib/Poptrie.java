@@ -52,9 +52,9 @@ import java.util.HashMap;
 final class Poptrie {
     static final int NO_ROUTE = -1;
     /** Direct entry of a block whose root is a node: {@code NODE | node index}; other entries index a record. */
-    static final int NODE = 0x8000_0000;
+    private static final int NODE = 0x8000_0000;
     private static final int INDEX = 0x7FFF_FFFF;
-    static final int STRIDE = 6;
+    private static final int STRIDE = 6;
     /** Marks a batch result slot that holds a leaf index still to be loaded; below every value and NO_ROUTE. */
     private static final int LEAF = Integer.MIN_VALUE;
     private static final int FAN_OUT = 1 << STRIDE;
@@ -131,8 +131,8 @@ final class Poptrie {
     // ---------------------------------------------------------------------------------------------------- lookups
 
     /**
-     * IPv4 lookup: the address in the low 32 bits of an int. The common cases (a leaf in the direct array, a compact
-     * root, or one node whose child is a leaf) are straight-line code; deeper walks leave it for {@link #descend}.
+     * IPv4 lookup: the address in the low 32 bits of an int. The common cases (a record root, or a node whose child
+     * is a leaf) are straight-line code; deeper walks leave it for {@link #descend}.
      */
     static int lookup(Table t, int address) {
         long key = (long) address << 32;
