@@ -1,8 +1,10 @@
 # bench/run.sh lpm — the per-virtual-network LPM (dataplane/.../fib): lookups, bulk build, single-route updates and
 # memory, on gen-routes.py tables (generated once into $RESULTS and reused). Prints one line per family:
 #   lpm family=v4 routes=1000000 lookups_per_s=... build_s=... bytes_per_route=... updates_per_s=... gc_bytes_per_lookup=...
-#       batch_lookups_per_s=... total_bytes_per_route=...
-# (bytes_per_route: the lookup arrays; total_ adds the writer's route store) and one line for 10 000 virtual networks x 100 routes. Raw JMH output: $RESULTS/lpm-*.{txt,json}.
+#       lookups_per_s_best_iteration=... batch_lookups_per_s=... total_bytes_per_route=...
+# (lookups_per_s is JMH's mean over the measured iterations; the best iteration shows what the shared machine allows
+# when the other engineers' benchmarks pause; bytes_per_route counts the lookup arrays, total_ adds the writer's
+# route store) and one line for 10 000 virtual networks x 100 routes. Raw JMH output: $RESULTS/lpm-*.{txt,json}.
 # Settings: LPM_JMH (default "-f 1 -wi 3 -w 1s -i 5 -r 1s", moderate: the machine is shared).
 GEN="$ROOT/../shared/tools/gen-routes.py"
 LPM_JMH=${LPM_JMH:--f 1 -wi 3 -w 1s -i 5 -r 1s}
@@ -15,12 +17,15 @@ lpm_generate() { # FILE ARGS... — runs gen-routes.py once per FILE
     fi
 }
 
-lpm_score() { # JSON [SECONDARY] — the primary score, or a secondary metric, of the single result in a JMH json file
+lpm_score() { # JSON [SECONDARY|best] — mean score, a secondary metric, or the best measured iteration of a JMH json
     python3 - "$@" <<'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))[0]
-metric = result["primaryMetric"] if len(sys.argv) < 3 else result["secondaryMetrics"][sys.argv[2]]
-print("%.6g" % metric["score"])
+if len(sys.argv) > 2 and sys.argv[2] == "best":
+    print("%.6g" % max(max(fork) for fork in result["primaryMetric"]["rawData"]))
+else:
+    metric = result["primaryMetric"] if len(sys.argv) < 3 else result["secondaryMetrics"][sys.argv[2]]
+    print("%.6g" % metric["score"])
 PY
 }
 
@@ -43,7 +48,7 @@ lpm_jmh() { # NAME CLASS ROUTES KEYS|- JMH_ARGS... — runs one benchmark class 
 }
 
 lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
-    local family=$1 routes=$2 keys=$3 prefix=$4 count lookups gc batch build updates memory
+    local family=$1 routes=$2 keys=$3 prefix=$4 count lookups best gc batch build updates memory
     count=$(wc -l < "$routes" | tr -d ' ')
     # shellcheck disable=SC2086
     lpm_jmh "$family-lookup" "${prefix}LookupBenchmark" "$routes" "$keys" $LPM_JMH -prof gc
@@ -53,6 +58,7 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
     # shellcheck disable=SC2086
     lpm_jmh "$family-update" "${prefix}UpdateBenchmark" "$routes" - $LPM_JMH
     lookups=$(lpm_score "$RESULTS/lpm-$family-lookup.json")
+    best=$(lpm_score "$RESULTS/lpm-$family-lookup.json" best)
     gc=$(lpm_score "$RESULTS/lpm-$family-lookup.json" gc.alloc.rate.norm)
     batch=$(lpm_score "$RESULTS/lpm-$family-batch-lookup.json")
     build=$(lpm_score "$RESULTS/lpm-$family-build.json")
@@ -62,7 +68,8 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
     printf 'lpm family=%s routes=%s lookups_per_s=%.0f build_s=%.3f bytes_per_route=%s updates_per_s=%.0f' \
         "$family" "$count" "$lookups" "$build" "$(sed -n 's/.* bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")" \
         "$updates"
-    printf ' gc_bytes_per_lookup=%s batch_lookups_per_s=%.0f total_bytes_per_route=%s\n' "$gc" "$batch" \
+    printf ' gc_bytes_per_lookup=%s lookups_per_s_best_iteration=%.0f batch_lookups_per_s=%.0f' "$gc" "$best" "$batch"
+    printf ' total_bytes_per_route=%s\n' \
         "$(sed -n 's/.*total_bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")"
 }
 
