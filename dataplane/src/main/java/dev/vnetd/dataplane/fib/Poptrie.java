@@ -564,8 +564,9 @@ final class Poptrie {
 
     /**
      * Rebuilds the lookup arrays from the RIB into fresh arrays, then publishes them. A bulk load leaves 1/64 spare
-     * room for later updates; a rebuild forced by updates doubles the room, so its cost is spread over as many
-     * updates as the table has nodes.
+     * room for later updates; a rebuild forced by updates leaves twice the live size spare, so its cost (about 0.3 s
+     * for 1 M routes, page faults of the fresh arrays included) is spread over some 200 000 updates; the price is
+     * lookup arrays up to three times the live size on a table that churns.
      */
     private void rebuild(boolean forUpdates) {
         fresh = true;
@@ -578,8 +579,8 @@ final class Poptrie {
         for (int b = 0; b < direct.length; b++) {
             direct[b] = blockEntry(b);
         }
-        int spareNodes = forUpdates ? nodeTop + 64 : (nodeTop >> 6) + 16;
-        int spareLeaves = forUpdates ? leafTop + 128 : (leafTop >> 6) + 64;
+        int spareNodes = forUpdates ? 2 * nodeTop + 64 : (nodeTop >> 6) + 16;
+        int spareLeaves = forUpdates ? 2 * leafTop + 128 : (leafTop >> 6) + 64;
         nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
         leaves = Arrays.copyOf(leaves, leafTop + spareLeaves);
         fresh = false;
