@@ -58,6 +58,10 @@ final class Poptrie {
     /** Marks a batch result slot that holds a leaf index still to be loaded; below every value and NO_ROUTE. */
     private static final int LEAF = Integer.MIN_VALUE;
     private static final int FAN_OUT = 1 << STRIDE;
+    /** A skip node stores its level count in the top four bits of its vector and the skipped bits below. */
+    private static final int SKIP_SHIFT = 60;
+    private static final long SKIP_BITS = (1L << SKIP_SHIFT) - 1;
+    private static final int MAX_SKIP_LEVELS = 9;
     private static final VarHandle DIRECT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[24 * FAN_OUT]);
 
@@ -235,18 +239,40 @@ final class Poptrie {
         }
     }
 
-    /** Continues a walk below {@code node} at {@code depth}, whose child {@code c} is a node. */
+    /**
+     * Continues a walk below {@code node} at {@code depth}, whose child {@code c} is a node. A child may be a skip
+     * node (leafvec 0 while not every child is a node): the walk compares the skipped address bits and either falls
+     * back to the value stored there or jumps to the node below the skipped levels.
+     */
     private static int descend(Table t, long hi, long lo, int node, int depth, int c, long vector) {
         long[] nodes = t.nodes;
         while (true) {
             node = ((int) (nodes[node + 2] >>> 32) + Long.bitCount(vector & ((2L << c) - 1)) - 1) * 3;
             depth += STRIDE;
-            c = chunk(hi, lo, depth);
             vector = nodes[node];
+            if (nodes[node + 1] == 0 && vector != -1L) {
+                int skipped = (int) (vector >>> SKIP_SHIFT) * STRIDE;
+                if (bits(hi, lo, depth, skipped) != (vector & SKIP_BITS)) {
+                    return (int) nodes[node + 2];
+                }
+                node = (int) (nodes[node + 2] >>> 32) * 3;
+                depth += skipped;
+                vector = nodes[node];
+            }
+            c = chunk(hi, lo, depth);
             if ((vector >>> c & 1) == 0) {
                 return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
             }
         }
+    }
+
+    /** The {@code count} (1..54) address bits starting at bit {@code depth}, zero-padded past the end. */
+    static long bits(long hi, long lo, int depth, int count) {
+        if (depth >= 64) {
+            return (lo << (depth - 64)) >>> (64 - count);
+        }
+        long high = (hi << depth) >>> (64 - count);
+        return depth + count <= 64 ? high : high | (lo >>> (128 - depth - count));
     }
 
     /** The six address bits starting at bit {@code depth} (0 = most significant), zero-padded past the end. */
@@ -725,9 +751,47 @@ final class Poptrie {
             while (j < to && chunk(hi(routes, j), lo(routes, j), depth) == c) {
                 j++;
             }
-            fillNode(child++, routes, i, j, deep, scratch[base + c], scratch, level + 1);
+            int levels = passThroughLevels(routes, i, j, deep);
+            if (levels >= 2) {
+                int below = allocateNodes(1);
+                long skipped = bits(hi(routes, i), lo(routes, i), deep, levels * STRIDE);
+                nodes[3 * child] = (long) levels << SKIP_SHIFT | skipped;
+                nodes[3 * child + 1] = 0;
+                nodes[3 * child + 2] = (long) below << 32 | (scratch[base + c] & 0xFFFF_FFFFL);
+                fillNode(below, routes, i, j, deep + levels * STRIDE, scratch[base + c], scratch, level + 1);
+            } else {
+                fillNode(child, routes, i, j, deep, scratch[base + c], scratch, level + 1);
+            }
+            child++;
             i = j;
         }
+    }
+
+    /**
+     * How many levels from {@code depth} down are pure pass-through for the routes {@code [from, to)}: every route
+     * (longer than {@code depth}) goes below the level and all take the same child there, so the level's node would
+     * hold one child node and leaves that all repeat the fallback. At most {@link #MAX_SKIP_LEVELS}.
+     */
+    private int passThroughLevels(long[] routes, int from, int to, int depth) {
+        int first = from;
+        while (length(routes, first) <= depth) {
+            first++;
+        }
+        long hi = hi(routes, first);
+        long lo = lo(routes, first);
+        int levels = 0;
+        while (levels < MAX_SKIP_LEVELS) {
+            int at = depth + levels * STRIDE;
+            int c = chunk(hi, lo, at);
+            for (int i = first; i < to; i++) {
+                int length = length(routes, i);
+                if (length > depth && (length <= at + STRIDE || chunk(hi(routes, i), lo(routes, i), at) != c)) {
+                    return levels;
+                }
+            }
+            levels++;
+        }
+        return levels;
     }
 
     private int allocateNodes(int count) {
