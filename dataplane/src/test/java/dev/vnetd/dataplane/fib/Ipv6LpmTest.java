@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -219,6 +223,73 @@ class Ipv6LpmTest {
         fallback.add(0, 0, 0, 2);
         assertEquals(1, vn.lookup(0x2001_0db8_0001_0000L, 5, fallback));
         assertEquals(2, vn.lookup(0x2a00_0000_0000_0000L, 5, fallback));
+    }
+
+    /**
+     * A writer toggles a /64 (below skip nodes of the sparse table) and a /12 that spans sixteen direct-array blocks
+     * while a reader looks up: every answer must be the answer of one of the four versions the writer publishes.
+     */
+    @Test
+    void shouldOnlyAnswerFromPublishedVersionsWhileAWriterChurns() throws InterruptedException {
+        Random random = new Random(13);
+        int count = 40_000;
+        long[] highs = new long[count];
+        long[] lows = new long[count];
+        int[] lengths = new int[count];
+        int[] values = new int[count];
+        for (int i = 0; i < count; i++) {
+            highs[i] = 0x2000_0000_0000_0000L | random.nextLong() >>> 3;
+            lows[i] = random.nextLong();
+            lengths[i] = 24 + random.nextInt(105);
+            values[i] = i;
+        }
+        Ipv6Lpm lpm = Ipv6Lpm.build(highs, lows, lengths, values, count);
+        Route longRoute = new Route(new Address(highs[7], 0), 64, 900_001);
+        Route shortRoute = new Route(new Address(highs[11], 0), 12, 900_002);
+        Address[] probes = new Address[2048];
+        for (int i = 0; i < probes.length; i++) {
+            probes[i] = i % 2 == 0 ? new Address(highs[7], random.nextLong())
+                    : new Address(highs[11] & 0xFFF0_0000_0000_0000L | random.nextLong() >>> 12, random.nextLong());
+        }
+        List<Set<Integer>> allowed = new ArrayList<>();
+        for (int i = 0; i < probes.length; i++) {
+            allowed.add(new HashSet<>());
+        }
+        for (int version = 0; version < 4; version++) {
+            toggle(lpm, longRoute, (version & 1) != 0);
+            toggle(lpm, shortRoute, (version & 2) != 0);
+            for (int i = 0; i < probes.length; i++) {
+                allowed.get(i).add(lpm.lookup(probes[i].high(), probes[i].low()));
+            }
+        }
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicReference<String> failure = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            while (running.get() && failure.get() == null) {
+                for (int i = 0; i < probes.length; i++) {
+                    int answer = lpm.lookup(probes[i].high(), probes[i].low());
+                    if (!allowed.get(i).contains(answer)) {
+                        failure.set("address " + probes[i] + " answered " + answer);
+                    }
+                }
+            }
+        });
+        reader.start();
+        for (int round = 0; round < 2_000 && failure.get() == null; round++) {
+            toggle(lpm, longRoute, (round & 1) != 0);
+            toggle(lpm, shortRoute, (round & 2) != 0);
+        }
+        running.set(false);
+        reader.join();
+        assertEquals(null, failure.get());
+    }
+
+    private static void toggle(Ipv6Lpm lpm, Route route, boolean present) {
+        if (present) {
+            lpm.add(route.prefix().high(), route.prefix().low(), route.length(), route.value());
+        } else {
+            lpm.remove(route.prefix().high(), route.prefix().low(), route.length());
+        }
     }
 
     /** Each route's first and last address, the addresses just outside it, and one address within it. */
