@@ -25,8 +25,8 @@ import java.util.HashMap;
  *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
  *                  leaves[base0 + popcount(leafvec &amp; bits 0..c) - 1]   (runs of equal leaves are stored once)
  *          skip node (a child with leafvec 0 and a vector not all ones; an ordinary node has leafvec 0 only
- *                  when all 64 children are nodes): [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ] stands for
- *                  2..9 levels that would each hold one child node and one run of the fallback (a chain that
+ *                  when all 64 children are nodes): [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ]
+ *                  stands for 2..9 levels that would each hold one child node and one run of the fallback (a chain that
  *                  a lone long prefix leaves behind); an address whose bits differ gets the fallback, the others
  *                  continue at node {@code below}, 6 * levels bits deeper
  *  leaves  int[m]        route values, NO_ROUTE = -1
@@ -329,7 +329,7 @@ final class Poptrie {
             }
             put(routes, at, hi, lo, length, value);
             if (!retier()) {
-                refreshBlocks(b, 1);
+                refreshBlock(b, hi, lo, length);
             }
         }
         return added;
@@ -364,7 +364,7 @@ final class Poptrie {
             blocks[b] = shrunk;
         }
         size--;
-        refreshBlocks(b, 1);
+        refreshBlock(b, hi, lo, length);
         return true;
     }
 
@@ -627,16 +627,115 @@ final class Poptrie {
                 }
             }
         } catch (Full full) {
-            int bits = tierFor(size);
-            if (bits != directBits) {
-                distribute(collect(), size, bits);
-            }
-            rebuild(true);
+            rebuildFull();
         }
     }
 
-    /** Builds block {@code b}'s subtree (if it has long routes) and returns its direct entry. */
-    private int blockEntry(int b) {
+    /** The arrays are full: rebuilds into fresh ones, in the tier the route count now calls for. */
+    private void rebuildFull() {
+        int bits = tierFor(size);
+        if (bits != directBits) {
+            distribute(collect(), size, bits);
+        }
+        rebuild(true);
+    }
+
+    /**
+     * After a route longer than the direct array changed in block {@code b}: copies the path from the block's root
+     * down to the node whose children the route paints and rebuilds only that node's subtree (the paper's
+     * incremental update), so a block holding many routes costs a few node copies per update, not a rebuild.
+     */
+    private void refreshBlock(int b, long hi, long lo, int length) {
+        int old = direct[b];
+        long[] routes = blocks[b];
+        if (old >= 0 || routes == null) {
+            refreshBlocks(b, 1);
+            return;
+        }
+        try {
+            int root = allocateNodes(1);
+            copyPath(root, old & INDEX, routes, 0, routes.length / width, directBits, blockFallback(b), hi, lo, length,
+                    SCRATCH.get(), 0);
+            DIRECT.setRelease(direct, b, NODE | root);
+        } catch (Full full) {
+            rebuildFull();
+        }
+    }
+
+    /**
+     * Writes at {@code at} a copy of node {@code old} (at {@code depth}, routes {@code [from, to)} of its range) in
+     * which only the child on the path of the changed route is new; rebuilds the node instead when the route ends in
+     * its children or changes which of them are nodes.
+     */
+    private void copyPath(int at, int old, long[] routes, int from, int to, int depth, int fallback, long hi, long lo,
+            int length, int[] scratch, int level) {
+        int deep = depth + STRIDE;
+        if (length <= deep) {
+            fillNode(at, routes, from, to, depth, fallback, scratch, level);
+            return;
+        }
+        int c = chunk(hi, lo, depth);
+        long childHi = hi & Ipv6Lpm.highMask(deep);
+        long childLo = lo & Ipv6Lpm.lowMask(deep);
+        int childFrom = lowerBound(routes, from, to, childHi, childLo);
+        long endLo = deep > 64 ? childLo + (1L << (128 - deep)) : 0;
+        long endHi = deep > 64 ? childHi + (endLo == 0 ? 1 : 0) : childHi + (1L << (64 - deep));
+        int childTo = endHi == 0 && (deep <= 64 || childHi != 0) ? to : lowerBound(routes, childFrom, to, endHi, endLo);
+        boolean deepChild = false;
+        for (int i = childFrom; i < childTo && !deepChild; i++) {
+            deepChild = length(routes, i) > deep;
+        }
+        long vector = nodes[3 * old];
+        if (deepChild != ((vector >>> c & 1) != 0)) {
+            fillNode(at, routes, from, to, depth, fallback, scratch, level);
+            return;
+        }
+        int children = Long.bitCount(vector);
+        int oldBase = (int) (nodes[3 * old + 2] >>> 32);
+        int rank = Long.bitCount(vector & ((2L << c) - 1)) - 1;
+        int newBase = allocateNodes(children);
+        System.arraycopy(nodes, 3 * oldBase, nodes, 3 * newBase, 3 * children);
+        int childFallback = fallback;
+        for (int l = deep; l > depth; l--) {
+            int found = search(routes, routes.length / width, hi & Ipv6Lpm.highMask(l), lo & Ipv6Lpm.lowMask(l), l);
+            if (found >= 0) {
+                childFallback = value(routes, found);
+                break;
+            }
+        }
+        int oldChild = oldBase + rank;
+        if (nodes[3 * oldChild + 1] == 0 && nodes[3 * oldChild] != -1L) {
+            writeChild(newBase + rank, routes, childFrom, childTo, deep, childFallback, scratch, level + 1);
+        } else {
+            copyPath(newBase + rank, oldChild, routes, childFrom, childTo, deep, childFallback, hi, lo, length,
+                    scratch, level + 1);
+        }
+        nodes[3 * at] = vector;
+        nodes[3 * at + 1] = nodes[3 * old + 1];
+        nodes[3 * at + 2] = (long) newBase << 32 | (nodes[3 * old + 2] & 0xFFFF_FFFFL);
+    }
+
+    /** The first index in {@code [from, to)} whose prefix is at or after (hi, lo). */
+    private int lowerBound(long[] routes, int from, int to, long hi, long lo) {
+        int low = from;
+        int high = to;
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            int c = Long.compareUnsigned(hi(routes, mid), hi);
+            if (c == 0) {
+                c = Long.compareUnsigned(lo(routes, mid), lo);
+            }
+            if (c < 0) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        return low;
+    }
+
+    /** The value of the longest route of at most {@code directBits} bits covering block {@code b}. */
+    private int blockFallback(int b) {
         int fallback = NO_ROUTE;
         for (int length = directBits; length >= 0 && fallback == NO_ROUTE; length--) {
             int[] slots = shortValues[length];
@@ -644,6 +743,12 @@ final class Poptrie {
                 fallback = slots[b >>> (directBits - length)];
             }
         }
+        return fallback;
+    }
+
+    /** Builds block {@code b}'s subtree (if it has long routes) and returns its direct entry. */
+    private int blockEntry(int b) {
+        int fallback = blockFallback(b);
         long[] routes = blocks[b];
         if (routes == null) {
             return uniformRecord(fallback);
@@ -756,20 +861,34 @@ final class Poptrie {
             while (j < to && chunk(hi(routes, j), lo(routes, j), depth) == c) {
                 j++;
             }
-            int levels = passThroughLevels(routes, i, j, deep);
-            if (levels >= 2) {
-                int below = allocateNodes(1);
-                long skipped = bits(hi(routes, i), lo(routes, i), deep, levels * STRIDE);
-                nodes[3 * child] = (long) levels << SKIP_SHIFT | skipped;
-                nodes[3 * child + 1] = 0;
-                nodes[3 * child + 2] = (long) below << 32 | (scratch[base + c] & 0xFFFF_FFFFL);
-                fillNode(below, routes, i, j, deep + levels * STRIDE, scratch[base + c], scratch, level + 1);
-            } else {
-                fillNode(child, routes, i, j, deep, scratch[base + c], scratch, level + 1);
-            }
+            writeChild(child, routes, i, j, deep, scratch[base + c], scratch, level + 1);
             child++;
             i = j;
         }
+    }
+
+    /**
+     * Writes child node {@code at} for the range at {@code depth} bits from the pre-ordered routes {@code [from, to)}
+     * (some longer than {@code depth}): a skip node over the pass-through levels if there are two or more, else an
+     * ordinary node.
+     */
+    private void writeChild(int at, long[] routes, int from, int to, int depth, int fallback, int[] scratch,
+            int level) {
+        int levels = passThroughLevels(routes, from, to, depth);
+        if (levels < 2) {
+            fillNode(at, routes, from, to, depth, fallback, scratch, level);
+            return;
+        }
+        int first = from;
+        while (length(routes, first) <= depth) {
+            first++;
+        }
+        int below = allocateNodes(1);
+        long skipped = bits(hi(routes, first), lo(routes, first), depth, levels * STRIDE);
+        nodes[3 * at] = (long) levels << SKIP_SHIFT | skipped;
+        nodes[3 * at + 1] = 0;
+        nodes[3 * at + 2] = (long) below << 32 | (fallback & 0xFFFF_FFFFL);
+        fillNode(below, routes, from, to, depth + levels * STRIDE, fallback, scratch, level);
     }
 
     /**
