@@ -41,10 +41,13 @@ import java.util.HashMap;
  *
  * <p>Updates. The writer keeps the routes themselves (the RIB) per direct-array block: {@code blocks[b]} holds, sorted
  * in trie pre-order (prefix, then length), the routes longer than {@code s} bits under block {@code b}; routes of at
- * most {@code s} bits sit in {@code shortValues[length]}, indexed by prefix. A change rebuilds only the affected
- * blocks' subtrees: new nodes and leaves are appended after the used part of the arrays, then the block's direct
- * entry is switched with one release store. When the arrays are full, the whole table is rebuilt into fresh arrays
- * (sized for the routes, which also reclaims abandoned subtrees) and published through the volatile {@link #table}.
+ * most {@code s} bits sit in {@code shortValues[length]}, indexed by prefix. A change writes new nodes and leaves
+ * after the used part of the arrays, then switches the block's direct entry with one release store: a block that is
+ * a record is rebuilt whole (it holds few routes); in a block with nodes the path from the root down to the node
+ * whose children the route paints is copied (each copy shares every other subtree) and only that node's subtree is
+ * rebuilt; a short route rebuilds every block it covers. When the arrays are full, the whole table is rebuilt into
+ * fresh arrays (sized for the routes, which also reclaims abandoned subtrees) and published through the volatile
+ * {@link #table}.
  *
  * <p>Why readers are safe without locks: (1) a published node or leaf is never written again, only abandoned; the
  * writer appends into unused slots that nothing reachable points to; (2) a direct entry is written with
