@@ -13,9 +13,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Single-thread IPv6 batch lookups/s ({@code Ipv6Lpm.lookup(long[], long[], int[], int)}): each invocation looks up the next
- * {@link #BATCH} keys of the key file (wrapping around) in calls of {@link #VECTOR} addresses, a receive batch, so
- * the score in ops/s is lookups/s.
+ * Single-thread IPv6 batch lookups/s ({@code Ipv6Lpm.lookup(long[], long[], int[], int)}): each invocation looks up
+ * the next {@link #BATCH} keys of the key file (wrapping around) in calls of {@link #VECTOR} addresses, a receive
+ * batch, so the score in ops/s is lookups/s.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -25,10 +25,11 @@ import java.util.HashMap;
  *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
  *                  leaves[base0 + popcount(leafvec &amp; bits 0..c) - 1]   (runs of equal leaves are stored once)
  *          skip node (a child with leafvec 0 and a vector not all ones; an ordinary node has leafvec 0 only
- *                  when all 64 children are nodes): [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ]
- *                  stands for 2..9 levels that would each hold one child node and one run of the fallback (a chain that
- *                  a lone long prefix leaves behind); an address whose bits differ gets the fallback, the others
- *                  continue at node {@code below}, 6 * levels bits deeper
+ *                  when all 64 children are nodes):
+ *                  [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ]
+ *                  stands for 2..9 levels that would each hold one child node and one run of the fallback (the
+ *                  chain a lone long prefix leaves behind); an address whose bits differ gets the fallback, the
+ *                  others continue at node {@code below}, 6 * levels bits deeper
  *  leaves  int[m]        route values, NO_ROUTE = -1
  * </pre>
  *

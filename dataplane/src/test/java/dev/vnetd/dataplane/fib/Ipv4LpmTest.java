@@ -137,7 +137,8 @@ class Ipv4LpmTest {
             assertEquals(reference.lookup(address), lpm.lookup(address));
         }
         for (int address : probesFor(seen, probe)) {
-            assertEquals(reference.lookup(address), lpm.lookup(address), () -> "address " + Integer.toHexString(address));
+            assertEquals(reference.lookup(address), lpm.lookup(address),
+                    () -> "address " + Integer.toHexString(address));
         }
     }
 

@@ -22,7 +22,7 @@ class NextHopGroupTest {
     record Entry(int tunnel, int priority, int weight, int state) {
     }
 
-    /** The reference: effective priorities, then the highest score -weight / ln(u) among the lowest, computed plainly. */
+    /** The reference: effective priorities, then the highest -weight / ln(u) among the lowest, computed plainly. */
     private static int referenceSelect(List<Entry> entries, int flowHash) {
         long best = Long.MAX_VALUE;
         for (Entry e : entries) {
