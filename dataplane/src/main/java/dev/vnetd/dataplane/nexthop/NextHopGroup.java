@@ -15,6 +15,11 @@ public final class NextHopGroup {
     public static final int MAX_ENTRIES = 64;
     /** Weights run 1..256. */
     public static final int MAX_WEIGHT = 256;
+    /**
+     * Since -ln(u) &gt;= 1 - u, an entry's score is at most weight / (1 - u): an entry whose bound is below the best
+     * score so far cannot win and skips its logarithm. The margin keeps rounding from ever skipping a winner.
+     */
+    private static final double BOUND_MARGIN = 1 - 0x1.0p-30;
 
     private final int[] tunnels;
     private final int[] priorities;
@@ -68,7 +73,8 @@ public final class NextHopGroup {
      * Index of the entry chosen for a flow with this hash under the given health. Allocation-free; one pass over
      * the entries finds the lowest effective priority and the set of entries that share it (a bit set, as a group
      * holds at most 64), then only those are scored. When every weight is equal the highest hash wins, which is the
-     * same choice as the weighted score without its logarithm.
+     * same choice as the weighted score without its logarithm; otherwise a cheap upper bound skips the logarithm of
+     * entries that cannot win.
      */
     public int selectEntry(int flowHash, TunnelHealth health) {
         int n = tunnels.length;
@@ -105,7 +111,11 @@ public final class NextHopGroup {
         double bestScore = Double.NEGATIVE_INFINITY;
         for (long m = candidates; m != 0; m &= m - 1) {
             int i = Long.numberOfTrailingZeros(m);
-            double score = -weights[i] / Math.log(((mix(flowHash, tunnels[i]) >>> 11) + 0.5) * 0x1.0p-53);
+            double u = ((mix(flowHash, tunnels[i]) >>> 11) + 0.5) * 0x1.0p-53;
+            if (weights[i] / (1 - u) < bestScore * BOUND_MARGIN) {
+                continue;
+            }
+            double score = -weights[i] / Math.log(u);
             if (score > bestScore) {
                 bestScore = score;
                 chosen = i;
