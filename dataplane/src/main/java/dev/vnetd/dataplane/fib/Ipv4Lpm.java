@@ -4,8 +4,8 @@ package dev.vnetd.dataplane.fib;
  * Longest-prefix match over IPv4 prefixes for one virtual network; values are route indexes.
  *
  * <p>A Poptrie in flat primitive arrays (layout, paper and the lock-free argument in {@link Poptrie}). The size of
- * the direct array follows the route count, so an empty table costs a few dozen bytes and a full Internet table
- * resolves most addresses with one node after the direct array:
+ * the direct array follows the route count, so an empty table costs about a hundred bytes and a full Internet table
+ * resolves most addresses with one record (leafvec and leaf, one cache line) after the direct array:
  * <pre>
  *   routes        &lt; 128     &lt; 2048    &lt; 32768    more
  *   direct bits     0         8         12         18
@@ -14,7 +14,8 @@ package dev.vnetd.dataplane.fib;
  *
  * <p>Threading: one writer thread ({@link #build}, {@link #add}, {@link #remove}; callers serialise them), any number
  * of concurrent readers ({@link #lookup}, {@link #size}). A lookup is lock-free and allocation-free and answers from
- * the table as it was before or after each update, never from a half-applied one.
+ * the table as it was before or after each update, never from a half-applied one; a batch lookup answers every
+ * address from one version. {@link #build} returns a new table, for a reload to publish with its snapshot.
  */
 public final class Ipv4Lpm {
     /** Returned by {@link #lookup(int)} when no prefix covers the address. */
