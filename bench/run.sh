@@ -32,14 +32,18 @@ if [ ! -f "$BENCH_JAR" ] || [ -n "$(find "$ROOT" -path '*/src/main/*' -newer "$B
     (cd "$ROOT" && mvn -q -B -DskipTests package -pl bench -am) >&2
 fi
 
-# run_jmh ARGS... — JMH from BENCH_JAR. Another JMH run on this shared machine holds /tmp/jmh.lock while it runs:
-# wait for it (up to 20 minutes) rather than measure on top of it.
+# The flags every vnetd JVM needs: FFM native access (raw sockets, huge pages) and Agrona's jdk.internal.misc.
+VNETD_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+
+# run_jmh ARGS... — JMH from BENCH_JAR, its forks started with VNETD_JVM_FLAGS. Another JMH run on this shared
+# machine holds /tmp/jmh.lock while it runs: wait for it (up to 20 minutes) rather than measure on top of it.
 run_jmh() {
     local out attempt status
     out=$(mktemp)
     for attempt in $(seq 1 120); do
         status=0
-        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$BENCH_JAR" "$@" > "$out" 2>&1 || status=$?
+        "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -jar "$BENCH_JAR" -jvmArgsPrepend "$VNETD_JVM_FLAGS" "$@" \
+            > "$out" 2>&1 || status=$?
         if ! grep -q 'Unable to acquire the JMH lock' "$out"; then
             cat "$out"
             rm -f "$out"

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * Where the cipher implementations come from. The default per transform is the faster one measured by
- * {@code bench/run.sh esp} (docs/performance-esp.md); the setting below overrides it for every transform.
+ * {@code bench/run.sh esp} (docs/performance.md, ESP); the setting below overrides it for every transform.
  *
  * <p>Setting: {@code vnetd.esp.provider} (system property), default {@code auto}: {@code jdk} forces the JDK's JCE
  * (AES-NI, CLMUL and vector intrinsics), {@code bc} forces Bouncy Castle's low-level engines, {@code auto} picks
@@ -32,7 +32,7 @@ public enum EspProvider {
 
     /**
      * The provider measured fastest for this transform (decrypt plus re-encrypt at 64, 512 and 1400 bytes, see
-     * docs/performance-esp.md): the JCE, whose intrinsics beat Bouncy Castle's pure-Java engines, wherever it
+     * docs/performance.md, ESP): the JCE, whose intrinsics beat Bouncy Castle's pure-Java engines, wherever it
      * implements the transform.
      */
     public static EspProvider fastest(EspTransform transform) {
