@@ -8,7 +8,8 @@ Usage: gre_peer.py CONFIG_JSON
                                                      # GRE) and GRE key (null for none)
    "cases": [{"name": "...", "from": "site-a", "key": 100, "src": "192.168.10.5", "dst": "10.1.2.3",
               "ttl": 64, "l4": "udp" | "tcp" | "tcp-synack" | "icmp" | "icmp-reply",
-              "sport": 40000, "dport": 40001}]}          # ports, or the ICMP echo identifier in sport
+              "sport": 40000, "dport": 40001}]}          # ports, or the ICMP echo identifier in sport;
+                                                         # "$CASE.sport" takes a port an earlier case reported
 Prints one line of key=value fields per case: where the packet arrived (peer name or null), the GRE key, the inner
 packet's TTL / hop limit, whether every checksum verifies, and for ICMP errors their type and code and the
 quoted packet's destination.
@@ -79,6 +80,8 @@ def describe(data, peer):
     else:
         inner = IP(raw(inner))
         result.update(ttl=inner.ttl, src=inner.src, dst=inner.dst, ip_len=inner.len)
+        if inner.proto in (6, 17):
+            result.update(sport=inner.sport, dport=inner.dport)
         if inner.proto == 1 and inner[ICMP].type in (3, 11):
             result.update(icmp_type=inner[ICMP].type, icmp_code=inner[ICMP].code,
                           icmp_mtu=inner[ICMP].nexthopmtu if inner[ICMP].type == 3 else 0)
@@ -110,7 +113,12 @@ def run_udp(cfg):
             s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
             s.bind((addr, port))
             socks[(addr, port)] = s
+    seen = {}
     for case in cfg["cases"]:
+        for field in ("sport", "dport"):
+            if isinstance(case.get(field), str):  # "$CASE.FIELD": a value an earlier case reported
+                ref_case, ref_field = case[field][1:].split(".")
+                case[field] = int(seen[ref_case][ref_field])
         p = peers[case["from"]]
         sender = socks[(p[0], p[1])]
         target = vnetd if sender.family == socket.AF_INET else tuple(cfg["vnetd6"])
@@ -125,6 +133,7 @@ def run_udp(cfg):
         result = {"case": case["name"]}
         result.update(describe(data, peer_name(peers, local[0], gre.key if gre.key_present else None)))
         result["from_port"] = addr[1]
+        seen[case["name"]] = result
         report(result)
 
 

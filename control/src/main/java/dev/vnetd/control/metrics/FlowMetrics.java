@@ -16,7 +16,8 @@ import java.util.function.IntToLongFunction;
 /**
  * The flow table's and ARR's metrics: {@code vnetd_flows{vn}}, {@code vnetd_flow_table_capacity},
  * {@code vnetd_flow_inserts_total}, {@code vnetd_flow_evictions_total{reason}}, {@code vnetd_flow_table_full_total},
- * {@code vnetd_arr_returns_total{tunnel}}, {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}.
+ * {@code vnetd_arr_returns_total{tunnel}}, {@code vnetd_arr_port_translations_total},
+ * {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}.
  * Every object read here is kept reachable by the daemon (Micrometer holds them weakly).
  */
 public final class FlowMetrics {
@@ -54,8 +55,11 @@ public final class FlowMetrics {
                     "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),
                     "tunnel", t.name());
         }
+        DataplaneMetrics.counter(registry, "vnetd.arr.port.translations", null,
+                "flows opened under a translated source port: their 5-tuple was another tunnel's flow", dataplane,
+                WorkerCounters::portTranslations);
         DataplaneMetrics.counter(registry, "vnetd.flow.collisions", null,
-                "packets whose 5-tuple matched a flow another tunnel started (routed by the FIB)", dataplane,
+                "packets matching another tunnel's flow that could not be translated (routed by the FIB)", dataplane,
                 WorkerCounters::flowCollisions);
         DataplaneMetrics.counter(registry, "vnetd.flow.failovers", null,
                 "flows moved off a pinned next hop that went down", dataplane, WorkerCounters::flowFailovers);

@@ -71,7 +71,11 @@ class ArrPeerTest {
                     kase("c-reply", "dc", null, "10.9.9.9", "10.0.1.5", "udp", 53, 3000),
                     kase("b-pong", "dc", null, "10.9.9.9", "10.0.1.5", "icmp-reply", 77, 0),
                     kase("b-synack", "dc", null, "10.9.9.9", "10.0.1.5", "tcp-synack", 443, 4000),
-                    kase("stranger", "dc", null, "10.9.9.9", "10.0.1.5", "udp", 53, 9999)));
+                    kase("stranger", "dc", null, "10.9.9.9", "10.0.1.5", "udp", 53, 9999),
+                    kase("same-a", "site-a", 1, "10.0.1.7", "10.9.9.9", "udp", 5000, 53),
+                    kase("same-b", "site-b", 2, "10.0.1.7", "10.9.9.9", "udp", 5000, 53),
+                    kase("same-reply-a", "dc", null, "10.9.9.9", "10.0.1.7", "udp", 53, 5000),
+                    kase("same-reply-b", "dc", null, "10.9.9.9", "10.0.1.7", "udp", 53, "\"$same-b.sport\"")));
             metrics = daemon.scrape();
             flowsJson = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + daemon.adminAddress().getPort() + "/api/v1/flows?vn=production&limit=10")).build(),
@@ -97,10 +101,10 @@ class ArrPeerTest {
     }
 
     private static String kase(String name, String from, Integer key, String src, String dst, String l4, int sport,
-                               int dport) {
+                               Object dport) {
         return """
                 {"name": "%s", "from": "%s", "key": %s, "src": "%s", "dst": "%s", "ttl": 64, "l4": "%s",
-                 "sport": %d, "dport": %d}""".formatted(name, from, key == null ? "null" : key, src, dst, l4, sport,
+                 "sport": %d, "dport": %s}""".formatted(name, from, key == null ? "null" : key, src, dst, l4, sport,
                 dport);
     }
 
@@ -118,6 +122,20 @@ class ArrPeerTest {
         assertArrived(results, "a-reply", "site-a");
         assertArrived(results, "b-reply", "site-b");
         assertEquals("2", results.get("b-reply").get("key"), "site-b's GRE key, though the FIB names site-a");
+    }
+
+    @Test
+    void shouldTranslateTheSourcePortWhenTwoSitesSendTheSameFiveTuple() {
+        assertArrived(results, "same-a", "dc");
+        assertArrived(results, "same-b", "dc");
+        assertEquals("5000", results.get("same-a").get("sport"), "the first site keeps its port");
+        int translated = Integer.parseInt(results.get("same-b").get("sport"));
+        assertTrue(translated >= 49152, "the second site's port is translated: " + translated);
+        assertArrived(results, "same-reply-a", "site-a");
+        assertEquals("5000", results.get("same-reply-a").get("dport"));
+        assertArrived(results, "same-reply-b", "site-b");
+        assertEquals("5000", results.get("same-reply-b").get("dport"), "the site sees its own port again");
+        assertTrue(metrics.contains("vnetd_arr_port_translations_total 1.0"), metrics);
     }
 
     @Test
@@ -142,16 +160,16 @@ class ArrPeerTest {
 
     @Test
     void shouldListFlowsThroughTheAdminApi() {
-        assertTrue(flowsJson.contains("\"count\":4"), flowsJson);
+        assertTrue(flowsJson.contains("\"count\":6"), flowsJson);
         assertTrue(flowsJson.contains("\"src\":\"10.0.1.5\",\"dst\":\"10.9.9.9\",\"sport\":2000,\"dport\":53,"
                 + "\"origin_tunnel\":\"site-b\",\"egress_tunnel\":\"dc\",\"replied\":true"), flowsJson);
     }
 
     @Test
     void shouldCountFlowsAndReturns() {
-        assertTrue(metrics.contains("vnetd_arr_returns_total{tunnel=\"site-b\"} 3.0"), metrics);
-        assertTrue(metrics.contains("vnetd_arr_returns_total{tunnel=\"site-a\"} 1.0"), metrics);
-        assertTrue(metrics.contains("vnetd_flow_inserts_total 4.0"), metrics);
+        assertTrue(metrics.contains("vnetd_arr_returns_total{tunnel=\"site-b\"} 4.0"), metrics);
+        assertTrue(metrics.contains("vnetd_arr_returns_total{tunnel=\"site-a\"} 2.0"), metrics);
+        assertTrue(metrics.contains("vnetd_flow_inserts_total 6.0"), metrics);
         assertTrue(metrics.contains("vnetd_flow_table_capacity 65536.0"), metrics);
     }
 }

@@ -19,6 +19,10 @@ public final class L4Flyweight {
     public static final int SOURCE_PORT_OFFSET = 0;
     /** Destination port of UDP and TCP. */
     public static final int DESTINATION_PORT_OFFSET = 2;
+    /** UDP checksum. */
+    public static final int UDP_CHECKSUM_OFFSET = 6;
+    /** TCP checksum. */
+    public static final int TCP_CHECKSUM_OFFSET = 16;
     /** TCP flags byte (CWR ECE URG ACK PSH RST SYN FIN). */
     public static final int TCP_FLAGS_OFFSET = 13;
     /** ICMP type. */

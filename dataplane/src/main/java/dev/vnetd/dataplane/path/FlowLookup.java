@@ -1,9 +1,11 @@
 package dev.vnetd.dataplane.path;
 
+import dev.vnetd.dataplane.nexthop.FlowHash;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.VirtualNetwork;
 import dev.vnetd.flowtable.FlowTable;
+import io.netty.buffer.ByteBuf;
 
 import java.util.function.LongSupplier;
 
@@ -11,20 +13,31 @@ import java.util.function.LongSupplier;
  * Step 5a of the path, before the FIB: Automatic Return Routing through the flow table. In a virtual network with
  * an {@code arr: true} tunnel, every packet is looked up as a flow:
  * <ul>
- *   <li>its own key matches a flow: it travels in the flow's direction and goes to the flow's pinned next hop;</li>
+ *   <li>its own key matches a flow its ingress tunnel started: it goes to the flow's pinned next hop;</li>
  *   <li>its swapped key (dst, src, dport, sport) matches: it is a reply, and goes back to the tunnel that started
  *       the flow, without a FIB lookup, wherever it arrived from;</li>
  *   <li>neither: the FIB decides, and a packet that opens a flow (TCP SYN, UDP, ICMP echo request) from an
  *       {@code arr: true} tunnel is recorded with its ingress tunnel as origin ({@link #record}).</li>
  * </ul>
- * A packet whose own key matches a flow started by another tunnel (two sites sending the same 5-tuple) is routed
- * by the FIB and counted; translating its source port is the next step of the ARR work.
+ *
+ * <p>Port translation: when two sites send the same 5-tuple (same private source address and port, same
+ * destination), the second site's flow gets a translated source port (or ICMP identifier) from 49152-65535,
+ * derived from the key and the ingress tunnel so every later packet of that site finds it again without state of
+ * its own. The flow is stored under the translated key with the site's port as {@code originalPort}; packets from
+ * the site are rewritten on the way in, replies restored on the way back, checksums updated incrementally. Should
+ * the translated key belong to yet another tunnel's flow, the packet is routed by the FIB and counted.
  */
 public final class FlowLookup {
+    /** First port translated flows use: the dynamic range (RFC 6335). */
+    static final int TRANSLATED_PORTS_FIRST = 49152;
+    private static final int TRANSLATED_PORTS_MASK = 0x3FFF;
+    private static final int NONE = -1;
+    private static final int ICMP = 1;
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int ICMPV6 = 58;
     private static final int TCP_SYN = 0x02;
     private static final int TCP_ACK = 0x10;
-    private static final int ICMP = 1;
-    private static final int ICMPV6 = 58;
     private static final int ICMP_ECHO_REQUEST = 8;
     private static final int ICMPV6_ECHO_REQUEST = 128;
 
@@ -33,6 +46,12 @@ public final class FlowLookup {
     private long now;
     private int slot;
     private boolean fromOrigin;
+    private int translatedPort;
+    private int family;
+    private long srcHigh;
+    private long srcLow;
+    private long dstHigh;
+    private long dstLow;
 
     /**
      * A lookup over {@code flows} (shared by all workers) with wall-clock {@code clockMillis}: flow times survive a
@@ -44,55 +63,106 @@ public final class FlowLookup {
     }
 
     /**
-     * The tunnel the flow table decides for {@code packet} from {@code ingress}, or null when the FIB decides.
-     * Counts the packet against its flow.
+     * The tunnel the flow table decides for {@code packet} (in {@code buf}) from {@code ingress}, or null when the
+     * FIB decides. Counts the packet against its flow; rewrites a translated flow's port.
      */
-    public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet,
+    public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet, ByteBuf buf,
                          WorkerCounters counters) {
-        slot = -1;
+        slot = NONE;
+        translatedPort = NONE;
         if (!vn.arr()) {
             return null;
         }
         now = clockMillis.getAsLong();
-        int family = packet.ipv6() ? FlowTable.FAMILY_IPV6 : FlowTable.FAMILY_IPV4;
-        long srcHigh = packet.ipv6() ? packet.sourceHigh() : 0;
-        long srcLow = packet.ipv6() ? packet.sourceLow() : packet.source4() & 0xFFFF_FFFFL;
-        long dstHigh = packet.ipv6() ? packet.destinationHigh() : 0;
-        long dstLow = packet.ipv6() ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL;
-        long handle = flows.lookup(vn.id(), family, packet.protocol(), srcHigh, srcLow, dstHigh, dstLow,
-                packet.sourcePort(), packet.destinationPort());
+        boolean v6 = packet.ipv6();
+        family = v6 ? FlowTable.FAMILY_IPV6 : FlowTable.FAMILY_IPV4;
+        srcHigh = v6 ? packet.sourceHigh() : 0;
+        srcLow = v6 ? packet.sourceLow() : packet.source4() & 0xFFFF_FFFFL;
+        dstHigh = v6 ? packet.destinationHigh() : 0;
+        dstLow = v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL;
+        int proto = packet.protocol();
+        long handle = forward(vn, proto, packet.sourcePort(), packet.destinationPort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
             int egress = flows.egressTunnel(at);
-            if (flows.validate(handle) && origin == ingress.id()) {
-                slot = at;
-                fromOrigin = true;
-                flows.touch(at, true, packet.length(), packet.tcpFlags(), now);
-                return state.tunnels()[egress];
+            if (origin == ingress.id() && flows.validate(handle)) {
+                return pinned(state, at, egress, packet);
             }
             if (origin != ingress.id()) {
-                counters.flowCollision();
-                return null;
+                return translated(state, vn, ingress, packet, buf, counters, true);
             }
         }
-        boolean icmp = packet.protocol() == ICMP || packet.protocol() == ICMPV6;
+        boolean icmp = proto == ICMP || proto == ICMPV6;
         // an ICMP echo reply carries the request's identifier where the request had it: no ports to swap
-        handle = flows.lookup(vn.id(), family, packet.protocol(), dstHigh, dstLow, srcHigh, srcLow,
+        handle = flows.lookup(vn.id(), family, proto, dstHigh, dstLow, srcHigh, srcLow,
                 icmp ? packet.sourcePort() : packet.destinationPort(),
                 icmp ? packet.destinationPort() : packet.sourcePort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
+            int originalPort = flows.originalPort(at);
             if (flows.validate(handle)) {
                 slot = at;
                 fromOrigin = false;
                 flows.touch(at, false, packet.length(), packet.tcpFlags(), now);
+                if (originalPort != FlowTable.NO_PORT && packet.portsRewritable()) {
+                    packet.rewriteDestinationPort(buf, originalPort);
+                }
                 counters.arrReturn(origin);
                 return state.tunnels()[origin];
             }
         }
+        return ingress.arr() ? translated(state, vn, ingress, packet, buf, counters, false) : null;
+    }
+
+    private long forward(VirtualNetwork vn, int proto, int sport, int dport) {
+        return flows.lookup(vn.id(), family, proto, srcHigh, srcLow, dstHigh, dstLow, sport, dport);
+    }
+
+    private Tunnel pinned(ForwardingState state, int at, int egress, InnerPacket packet) {
+        slot = at;
+        fromOrigin = true;
+        flows.touch(at, true, packet.length(), packet.tcpFlags(), now);
+        return state.tunnels()[egress];
+    }
+
+    /**
+     * Finds the ingress tunnel's translated flow for this 5-tuple. {@code collided}: the untranslated key belongs
+     * to another tunnel, so a new flow must be translated ({@link #record} does it).
+     */
+    private Tunnel translated(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet,
+                             ByteBuf buf, WorkerCounters counters, boolean collided) {
+        if (!packet.portsRewritable()) {
+            if (collided) {
+                counters.flowCollision();
+            }
+            return null;
+        }
+        int port = translatedPort(vn, ingress, packet);
+        long handle = forward(vn, packet.protocol(), port, packet.destinationPort());
+        if (handle >= 0) {
+            int at = FlowTable.slot(handle);
+            int origin = flows.originTunnel(at);
+            int egress = flows.egressTunnel(at);
+            if (origin == ingress.id() && flows.validate(handle)) {
+                packet.rewriteSourcePort(buf, port);
+                return pinned(state, at, egress, packet);
+            }
+            counters.flowCollision();
+            return null;
+        }
+        if (collided) {
+            translatedPort = port;
+        }
         return null;
+    }
+
+    private int translatedPort(VirtualNetwork vn, Tunnel ingress, InnerPacket packet) {
+        long h = FlowHash.fmix64(srcHigh * 31 + srcLow) ^ FlowHash.fmix64(dstHigh * 31 + dstLow);
+        h = FlowHash.fmix64(h ^ ((long) vn.id() << 48) ^ ((long) packet.protocol() << 40)
+                ^ ((long) packet.sourcePort() << 16) ^ packet.destinationPort() ^ ((long) ingress.id() << 24));
+        return TRANSLATED_PORTS_FIRST + (int) (h & TRANSLATED_PORTS_MASK);
     }
 
     /** Whether the last decision came from a flow in its own direction (a pinned next hop). */
@@ -106,28 +176,33 @@ public final class FlowLookup {
     }
 
     /**
-     * Records a flow for a packet the FIB routed, when it opens one from an {@code arr: true} tunnel. Returns false
-     * when the table is full and refuses it (the packet is then dropped, as conntrack does).
+     * Records a flow for a packet the FIB routed, when it opens one from an {@code arr: true} tunnel, translating
+     * its source port when its 5-tuple is another tunnel's flow. Returns false when the table is full and refuses
+     * it (the packet is then dropped, as conntrack does).
      */
-    public boolean record(VirtualNetwork vn, Tunnel ingress, Tunnel egress, InnerPacket packet) {
+    public boolean record(VirtualNetwork vn, Tunnel ingress, Tunnel egress, InnerPacket packet, ByteBuf buf,
+                          WorkerCounters counters) {
         if (!vn.arr() || !ingress.arr() || !opensFlow(packet)) {
             return true;
         }
-        int family = packet.ipv6() ? FlowTable.FAMILY_IPV6 : FlowTable.FAMILY_IPV4;
-        long handle = flows.insert(vn.id(), family, packet.protocol(),
-                packet.ipv6() ? packet.sourceHigh() : 0,
-                packet.ipv6() ? packet.sourceLow() : packet.source4() & 0xFFFF_FFFFL,
-                packet.ipv6() ? packet.destinationHigh() : 0,
-                packet.ipv6() ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL,
-                packet.sourcePort(), packet.destinationPort(), ingress.id(), egress.id(), FlowTable.NO_PORT,
-                packet.tcpFlags(), now);
-        return handle != FlowTable.TABLE_FULL;
+        int sport = translatedPort == NONE ? packet.sourcePort() : translatedPort;
+        int originalPort = translatedPort == NONE ? FlowTable.NO_PORT : packet.sourcePort();
+        long handle = flows.insert(vn.id(), family, packet.protocol(), srcHigh, srcLow, dstHigh, dstLow, sport,
+                packet.destinationPort(), ingress.id(), egress.id(), originalPort, packet.tcpFlags(), now);
+        if (handle == FlowTable.TABLE_FULL) {
+            return false;
+        }
+        if (translatedPort != NONE) {
+            packet.rewriteSourcePort(buf, translatedPort);
+            counters.portTranslation();
+        }
+        return true;
     }
 
     private static boolean opensFlow(InnerPacket packet) {
         return switch (packet.protocol()) {
-            case 6 -> (packet.tcpFlags() & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-            case 17 -> true;
+            case TCP -> (packet.tcpFlags() & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+            case UDP -> true;
             case ICMP, ICMPV6 -> packet.icmpType() == ICMP_ECHO_REQUEST || packet.icmpType() == ICMPV6_ECHO_REQUEST;
             default -> false;
         };

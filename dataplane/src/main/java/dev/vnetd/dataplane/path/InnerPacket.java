@@ -1,6 +1,7 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.nexthop.FlowHash;
+import dev.vnetd.dataplane.packet.InternetChecksum;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
 import dev.vnetd.dataplane.packet.L4Flyweight;
@@ -31,6 +32,8 @@ public final class InnerPacket {
     private int destinationPort;
     private int icmpType;
     private int tcpFlags;
+    private int transportOffset;
+    private int transportLength;
     private boolean dontFragment;
     private boolean nonFirstFragment;
     private int source4;
@@ -122,6 +125,8 @@ public final class InnerPacket {
     }
 
     private void readTransport(ByteBuf buf, int at, int available, int icmpProtocol) {
+        transportOffset = at;
+        transportLength = available;
         if (available < L4Flyweight.MIN_LENGTH) {
             return;
         }
@@ -144,6 +149,57 @@ public final class InnerPacket {
     private boolean drop(DropReason reason) {
         dropReason = reason;
         return false;
+    }
+
+    /**
+     * Rewrites the flow's source port (TCP, UDP) or ICMP echo identifier to {@code port}, and with it the transport
+     * checksum, incrementally (RFC 1624). An IPv4 UDP datagram without a checksum keeps none.
+     */
+    public void rewriteSourcePort(ByteBuf buf, int port) {
+        if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
+            rewrite(buf, transportOffset + L4Flyweight.SOURCE_PORT_OFFSET, port);
+            sourcePort = port;
+        } else {
+            rewrite(buf, transportOffset + L4Flyweight.ICMP_IDENTIFIER_OFFSET, port);
+            sourcePort = port;
+        }
+    }
+
+    /** Rewrites the destination port (TCP, UDP) or ICMP echo identifier, as {@link #rewriteSourcePort}. */
+    public void rewriteDestinationPort(ByteBuf buf, int port) {
+        if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
+            rewrite(buf, transportOffset + L4Flyweight.DESTINATION_PORT_OFFSET, port);
+            destinationPort = port;
+        } else {
+            rewrite(buf, transportOffset + L4Flyweight.ICMP_IDENTIFIER_OFFSET, port);
+            sourcePort = port;
+        }
+    }
+
+    /** Whether the transport header is whole enough to rewrite a port and its checksum. */
+    public boolean portsRewritable() {
+        int checksumEnd = switch (protocol) {
+            case Ipv4Flyweight.PROTO_TCP -> L4Flyweight.TCP_CHECKSUM_OFFSET + 2;
+            case Ipv4Flyweight.PROTO_UDP -> L4Flyweight.UDP_CHECKSUM_OFFSET + 2;
+            default -> icmpType >= 0 ? L4Flyweight.MIN_LENGTH : Integer.MAX_VALUE;
+        };
+        return !nonFirstFragment && transportLength >= checksumEnd;
+    }
+
+    private void rewrite(ByteBuf buf, int at, int port) {
+        int old = buf.getUnsignedShort(at);
+        buf.setShort(at, port);
+        int checksumAt = transportOffset + switch (protocol) {
+            case Ipv4Flyweight.PROTO_TCP -> L4Flyweight.TCP_CHECKSUM_OFFSET;
+            case Ipv4Flyweight.PROTO_UDP -> L4Flyweight.UDP_CHECKSUM_OFFSET;
+            default -> L4Flyweight.ICMP_CHECKSUM_OFFSET;
+        };
+        int checksum = buf.getUnsignedShort(checksumAt);
+        if (protocol == Ipv4Flyweight.PROTO_UDP && checksum == 0 && !isIpv6) {
+            return;
+        }
+        int updated = InternetChecksum.update(checksum, old, port);
+        buf.setShort(checksumAt, protocol == Ipv4Flyweight.PROTO_UDP && updated == 0 ? 0xFFFF : updated);
     }
 
     /** Hash of the 5-tuple, for ECMP. */

@@ -123,7 +123,7 @@ public final class PacketPath {
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
-        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, counters);
+        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters);
         if (egress != null && flowLookup.pinned() && state.health().state(egress.id()) == TunnelHealth.DOWN) {
             Tunnel better = route(state, vn, flowHash);
             if (better != null && better != egress) {
@@ -139,7 +139,7 @@ public final class PacketPath {
                 drop(buf, DropReason.NO_ROUTE);
                 return;
             }
-            if (!flowLookup.record(vn, ingress, egress, packet)) {
+            if (!flowLookup.record(vn, ingress, egress, packet, buf, counters)) {
                 drop(buf, DropReason.FLOW_TABLE_FULL);
                 return;
             }

@@ -18,13 +18,14 @@ public final class WorkerCounters {
     private final long[] txPackets;
     private final long[] txBytes;
     private final long[] arrReturns;
-    private final long[] flows = new long[2];
+    private final long[] flows = new long[3];
     private final long[] icmp = new long[2];
 
     private static final int ICMP_SENT = 0;
     private static final int ICMP_RATE_LIMITED = 1;
     private static final int FLOW_COLLISIONS = 0;
     private static final int FLOW_FAILOVERS = 1;
+    private static final int PORT_TRANSLATIONS = 2;
 
     /** Counters for {@code tunnels} tunnels. */
     public WorkerCounters(int tunnels) {
@@ -65,7 +66,20 @@ public final class WorkerCounters {
         add(arrReturns, originTunnel, 1);
     }
 
-    /** Counts a packet whose 5-tuple matched a flow another tunnel started (routed by the FIB instead). */
+    /** Counts a flow opened under a translated source port (its 5-tuple was another tunnel's flow). */
+    public void portTranslation() {
+        add(flows, PORT_TRANSLATIONS, 1);
+    }
+
+    /** Flows opened under a translated source port. */
+    public long portTranslations() {
+        return get(flows, PORT_TRANSLATIONS);
+    }
+
+    /**
+     * Counts a packet whose 5-tuple matched another tunnel's flow and could not be translated (its translated key
+     * is taken too, or it has no port to translate): routed by the FIB instead.
+     */
     public void flowCollision() {
         add(flows, FLOW_COLLISIONS, 1);
     }

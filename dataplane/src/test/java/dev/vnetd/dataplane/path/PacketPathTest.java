@@ -18,6 +18,7 @@ import static dev.vnetd.dataplane.path.TestNetwork.DC_STAGING;
 import static dev.vnetd.dataplane.path.TestNetwork.INTERNET;
 import static dev.vnetd.dataplane.path.TestNetwork.SITE_A;
 import static dev.vnetd.dataplane.path.TestNetwork.SITE_B;
+import static dev.vnetd.dataplane.path.TestNetwork.V6_SITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -264,5 +265,48 @@ class PacketPathTest {
         assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote(),
                 "the only next hop stays, penalised but not removed");
         assertEquals(0, net.counters.flowFailovers(), "no better next hop to fail over to");
+    }
+
+    @Test
+    void shouldTranslateTheSourcePortOfASecondSiteSendingTheSameFiveTupleAndRestoreItOnReplies() {
+        net.receive(SITE_A, udp(100, "10.0.1.5", "10.1.2.3", 1000, 53));
+        net.receive(V6_SITE, udp(-1, "10.0.1.5", "10.1.2.3", 1000, 53));
+        assertEquals(2, net.ports[0].sent.size(), "both reach the data centre");
+        ByteBuf second = net.ports[0].sent.get(1).packet();
+        int udp = second.readerIndex() + 4 + 20;
+        int translated = second.getUnsignedShort(udp);
+        assertTrue(translated >= 49152, "translated into the dynamic range: " + translated);
+        assertTrue(udpChecksumValid(second, second.readerIndex() + 4), "UDP checksum follows the new port");
+        assertEquals(1000, net.ports[0].sent.get(0).packet().getUnsignedShort(
+                net.ports[0].sent.get(0).packet().readerIndex() + 4 + 20), "the first site keeps its port");
+        assertEquals(1, net.counters.portTranslations());
+        net.ports[0].releaseAll();
+
+        net.receive(DC_PROD, udp(-1, "10.1.2.3", "10.0.1.5", 53, translated));
+        net.receive(DC_PROD, udp(-1, "10.1.2.3", "10.0.1.5", 53, 1000));
+
+        assertEquals(1, net.ports[2].sent.size(), "the translated flow's reply goes to v6-site");
+        ByteBuf back = net.ports[2].sent.getFirst().packet();
+        assertEquals(1000, back.getUnsignedShort(back.readerIndex() + 4 + 20 + 2), "destination port restored");
+        assertTrue(udpChecksumValid(back, back.readerIndex() + 4));
+        assertEquals(net.tunnels[SITE_A].remote(), onlySent().remote(), "the untranslated reply goes to site-a");
+        net.ports[2].releaseAll();
+
+        net.receive(V6_SITE, udp(-1, "10.0.1.5", "10.1.2.3", 1000, 53));
+        ByteBuf again = onlySentAfter(1);
+        assertEquals(translated, again.getUnsignedShort(again.readerIndex() + 4 + 20), "later packets, same port");
+    }
+
+    private ByteBuf onlySentAfter(int before) {
+        assertEquals(before + 1, net.ports[0].sent.size());
+        return net.ports[0].sent.get(before).packet();
+    }
+
+    private static boolean udpChecksumValid(ByteBuf buf, int ip) {
+        int headerLength = (buf.getUnsignedByte(ip) & 0x0F) * 4;
+        int udpLength = buf.getUnsignedShort(ip + 2) - headerLength;
+        long sum = InternetChecksum.sum(buf, ip + 12, 8) + 17 + udpLength
+                + InternetChecksum.sum(buf, ip + headerLength, udpLength);
+        return InternetChecksum.finish(sum) == 0;
     }
 }

@@ -28,7 +28,7 @@ import java.util.List;
  * Tunnels: 0 site-a (127.0.0.2 key 100, production), 1 site-b (127.0.0.2 key 200, staging), 2 dc-prod (127.0.0.3,
  * production, mtu 1400), 3 dc-staging (127.0.0.4, staging), 4 internet (127.0.0.5, default), 5 raw-site (plain GRE
  * from 127.0.0.6, production), 6 v6-site ([::1], production).
- * site-a has ARR ({@code arr: true}), so production's packets go through the flow table.
+ * site-a and v6-site have ARR ({@code arr: true}), so production's packets go through the flow table.
  * Routes: production 10.0.0.0/8 and fd00:10::/32 via dc-prod, 192.168.10.0/24 via site-a; staging 10.0.0.0/8 via
  * dc-staging, 192.168.10.0/24 via site-b; default 0.0.0.0/0 via internet.
  */
@@ -106,7 +106,7 @@ public final class TestNetwork {
     }
 
     private static Tunnel tunnel(int id, String name, Listener listener, String remote, long key, int vn, int mtu) {
-        return new Tunnel(id, name, listener, address(remote, listener.address().getPort()), key, vn, mtu, id == SITE_A,
+        return new Tunnel(id, name, listener, address(remote, listener.address().getPort()), key, vn, mtu, id == SITE_A || id == V6_SITE,
                 Tunnel.ipv4ToInt(InetAddress.ofLiteral("169.254.10." + id)), 0xFE80_0000_0000_0000L, id + 1);
     }
 
