@@ -1,8 +1,8 @@
 package dev.vnetd.control.cli;
 
+import dev.vnetd.control.config.ConfigError;
 import dev.vnetd.control.config.ConfigException;
-import dev.vnetd.control.config.ConfigLoader;
-import dev.vnetd.control.config.VnetdConfig;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +25,10 @@ final class ConfigOption {
         return Files.isRegularFile(REPOSITORY_CONFIG) ? REPOSITORY_CONFIG : SYSTEM_CONFIG;
     }
 
-    /** Loads {@code given}, or the embedded default configuration when it is null. */
-    static VnetdConfig loadOrEmbedded(Path given) throws ConfigException {
-        return given == null ? ConfigLoader.loadEmbedded() : ConfigLoader.load(given);
+    /** Prints every error of a configuration that failed, one {@code file:line:column: message} a line. */
+    static void printErrors(CommandSpec spec, ConfigException e) {
+        for (ConfigError error : e.errors()) {
+            spec.commandLine().getErr().println(error);
+        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.vnetd.control.cli;
 
 import dev.vnetd.control.config.Addresses;
-import dev.vnetd.control.config.ConfigError;
 import dev.vnetd.control.config.ConfigException;
 import dev.vnetd.control.config.ConfigLoader;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
@@ -57,9 +56,7 @@ public final class LookupCommand implements Callable<Integer> {
         try {
             state = ForwardingStateBuilder.build(ConfigLoader.load(config));
         } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                spec.commandLine().getErr().println(error);
-            }
+            ConfigOption.printErrors(spec, e);
             return 1;
         }
         VirtualNetwork network = state.virtualNetwork(vn);

@@ -1,7 +1,6 @@
 package dev.vnetd.control.cli;
 
 import dev.vnetd.control.Daemon;
-import dev.vnetd.control.config.ConfigError;
 import dev.vnetd.control.config.ConfigException;
 import dev.vnetd.control.config.ConfigLoader;
 import picocli.CommandLine.Command;
@@ -29,9 +28,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             daemon = Daemon.start(ConfigLoader.load(path));
         } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                spec.commandLine().getErr().println(error);
-            }
+            ConfigOption.printErrors(spec, e);
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);

@@ -1,6 +1,5 @@
 package dev.vnetd.control.cli;
 
-import dev.vnetd.control.config.ConfigError;
 import dev.vnetd.control.config.ConfigException;
 import dev.vnetd.control.config.ConfigLoader;
 import dev.vnetd.control.config.VnetdConfig;
@@ -30,9 +29,7 @@ public final class ValidateCommand implements Callable<Integer> {
                     config.routes().size());
             return 0;
         } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                spec.commandLine().getErr().println(error);
-            }
+            ConfigOption.printErrors(spec, e);
             spec.commandLine().getErr().printf("%s: %d error(s)%n", path, e.errors().size());
             return 1;
         }
