@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** vnetd as a separate process (e.g. inside a network namespace), from the test classpath. */
@@ -23,13 +24,21 @@ public final class VnetdProcess implements AutoCloseable {
      */
     public static VnetdProcess start(List<String> prefix, Path config, Path log)
             throws IOException, InterruptedException {
+        return start(prefix, config, log, Map.of());
+    }
+
+    /** As {@link #start(List, Path, Path)}, with extra environment variables. */
+    public static VnetdProcess start(List<String> prefix, Path config, Path log, Map<String, String> environment)
+            throws IOException, InterruptedException {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp",
                 classpath, "dev.vnetd.control.Main", "run", "--config",
                 config.toString()));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process p = builder.start();
         VnetdProcess vnetd = new VnetdProcess(p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {

@@ -1,0 +1,81 @@
+package dev.vnetd.control;
+
+import dev.vnetd.control.peers.FreePort;
+import dev.vnetd.control.peers.Prerequisites;
+import dev.vnetd.control.peers.VnetdProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The test plays systemd: a unix datagram socket as NOTIFY_SOCKET receives what {@code vnetd run} says — READY=1
+ * once it forwards, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 on SIGTERM.
+ */
+class SystemdNotifierTest {
+    private static final String RECEIVER = """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.bind(sys.argv[1])
+            s.settimeout(float(sys.argv[2]))
+            print("listening", flush=True)
+            start = time.time()
+            while True:
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    break
+                print("%.3f %s" % (time.time() - start, data.decode().replace("\\n", "|")), flush=True)
+                if b"STOPPING=1" in data:
+                    break
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldSayReadyFeedTheWatchdogAndSayStopping() throws Exception {
+        Path config = dir.resolve("vnetd.yaml");
+        Files.writeString(config, """
+                node: {name: systemd-test, workers: 1}
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d}
+                virtual_networks:
+                  - {name: v}
+                """.formatted(FreePort.tcp(), FreePort.udp("127.0.0.1")));
+        Path socket = dir.resolve("notify.sock");
+        Process receiver = new ProcessBuilder(Prerequisites.PYTHON, "-c", RECEIVER, socket.toString(), "30")
+                .redirectErrorStream(true).start();
+        BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(),
+                StandardCharsets.UTF_8));
+        assertEquals("listening", lines.readLine());
+
+        VnetdProcess vnetd = VnetdProcess.start(List.of(), config, dir.resolve("vnetd.log"),
+                Map.of("NOTIFY_SOCKET", socket.toString(), "WATCHDOG_USEC", "400000"));
+        Thread.sleep(2000);
+        vnetd.close();
+
+        List<String> messages = new ArrayList<>();
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            messages.add(line.substring(line.indexOf(' ') + 1));
+        }
+        assertTrue(receiver.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(messages.getFirst().startsWith("READY=1|STATUS=forwarding on 1 listener(s)|MAINPID="),
+                messages.toString());
+        assertEquals("STOPPING=1", messages.getLast(), messages.toString());
+        long watchdogs = messages.stream().filter("WATCHDOG=1"::equals).count();
+        assertTrue(watchdogs >= 5 && watchdogs <= 16, "WATCHDOG=1 every 200 ms for about 2 s: " + messages);
+    }
+}
