@@ -1,14 +1,12 @@
 package dev.vnetd.control;
 
 import dev.vnetd.control.admin.AdminServer;
-import dev.vnetd.control.admin.FlowListing;
 import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
-import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
@@ -21,9 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Properties;
 
 /**
@@ -76,10 +72,8 @@ public final class Daemon implements AutoCloseable {
         try {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
-            admin = AdminServer.start(config.admin().listen(), new AdminServer.Endpoints(registry::scrape,
-                    () -> dataplane.workersAlive() ? null : "dataplane workers stopped",
-                    () -> readiness(dataplane, state),
-                    (vn, limit) -> FlowListing.json(flows, holder.get(), vn, limit, System.currentTimeMillis())));
+            admin = AdminServer.start(config.admin().listen(),
+                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry));
         } catch (IOException | RuntimeException e) {
             dataplane.close();
             sweeper.close();
@@ -92,17 +86,6 @@ public final class Daemon implements AutoCloseable {
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
         return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper);
-    }
-
-    private static String readiness(Dataplane dataplane, ForwardingState state) {
-        String[] errors = dataplane.listenerErrors();
-        List<String> problems = new ArrayList<>();
-        for (Listener l : state.listeners()) {
-            if (errors[l.id()] != null) {
-                problems.add("listener " + l.name() + ": " + errors[l.id()]);
-            }
-        }
-        return problems.isEmpty() ? null : String.join("\n", problems);
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {

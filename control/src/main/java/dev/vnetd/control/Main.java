@@ -1,8 +1,12 @@
 package dev.vnetd.control;
 
 import dev.vnetd.control.cli.DemoCommand;
+import dev.vnetd.control.cli.FlowsCommand;
 import dev.vnetd.control.cli.LookupCommand;
+import dev.vnetd.control.cli.RoutesCommand;
 import dev.vnetd.control.cli.RunCommand;
+import dev.vnetd.control.cli.StatCommand;
+import dev.vnetd.control.cli.TunnelsCommand;
 import dev.vnetd.control.cli.ValidateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +14,8 @@ import picocli.CommandLine.Command;
 /** The {@code vnetd} command line. */
 @Command(name = "vnetd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Userspace virtual-network routing dataplane for Linux edge hosts.",
-        subcommands = {RunCommand.class, ValidateCommand.class, LookupCommand.class, DemoCommand.class})
+        subcommands = {RunCommand.class, ValidateCommand.class, LookupCommand.class, DemoCommand.class,
+            TunnelsCommand.class, RoutesCommand.class, FlowsCommand.class, StatCommand.class})
 public final class Main {
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {

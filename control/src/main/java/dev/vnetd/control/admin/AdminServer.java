@@ -30,8 +30,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
-import java.util.function.Supplier;
 
 /**
  * The admin HTTP server, on its own thread (never a dataplane worker): scrapes and probes cannot slow forwarding.
@@ -42,18 +40,6 @@ public final class AdminServer implements AutoCloseable {
     /** Prometheus text exposition format. */
     private static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-    /**
-     * What the endpoints answer.
-     *
-     * @param metrics Prometheus text of every metric
-     * @param health  null when alive, else why not (for /healthz)
-     * @param ready   null when ready, else why not (for /readyz)
-     * @param flows   JSON listing of flows for (virtual network or null, limit); null for an unknown network
-     */
-    public record Endpoints(Supplier<String> metrics, Supplier<String> health, Supplier<String> ready,
-                            BiFunction<String, Integer, String> flows) {
-    }
-
     private final MultiThreadIoEventLoopGroup group;
     private final Channel channel;
 
@@ -63,7 +49,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Starts the server on {@code address}. */
-    public static AdminServer start(InetSocketAddress address, Endpoints endpoints) throws IOException {
+    public static AdminServer start(InetSocketAddress address, AdminApi api) throws IOException {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory("vnetd-admin", true), NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -73,7 +59,7 @@ public final class AdminServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST),
-                                new Handler(endpoints));
+                                new Handler(api));
                     }
                 });
         var future = bootstrap.bind(address).awaitUninterruptibly();
@@ -96,10 +82,10 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
-        private final Endpoints endpoints;
+        private final AdminApi api;
 
-        Handler(Endpoints endpoints) {
-            this.endpoints = endpoints;
+        Handler(AdminApi api) {
+            this.api = api;
         }
 
         @Override
@@ -113,14 +99,20 @@ public final class AdminServer implements AutoCloseable {
             } else {
                 response = switch (path) {
                     case "/metrics" -> {
-                        FullHttpResponse r = text(HttpResponseStatus.OK, endpoints.metrics().get());
+                        FullHttpResponse r = text(HttpResponseStatus.OK, api.metrics());
                         r.headers().set(HttpHeaderNames.CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE);
                         yield r;
                     }
-                    case "/healthz" -> probe(endpoints.health().get());
-                    case "/readyz" -> probe(endpoints.ready().get());
+                    case "/healthz" -> probe(api.health());
+                    case "/readyz" -> probe(api.ready());
+                    case "/api/v1/tunnels" -> respond(api.tunnels(textFormat(query)));
+                    case "/api/v1/routes" -> respond(api.routes(first(query, "vn"), textFormat(query)));
+                    case "/api/v1/virtual-networks" -> respond(api.virtualNetworks(textFormat(query)));
                     case "/api/v1/flows" -> flows(query);
-                    default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz, /readyz\n");
+                    case "/api/v1/stat" -> respond(api.stat());
+                    default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz, /readyz, "
+                            + "/api/v1/tunnels, /api/v1/routes?vn=, /api/v1/virtual-networks, /api/v1/flows, "
+                            + "/api/v1/stat\n");
                 };
             }
             boolean keepAlive = HttpUtil.isKeepAlive(request);
@@ -147,24 +139,26 @@ public final class AdminServer implements AutoCloseable {
                     limit = -1;
                 }
                 if (limit < 1 || limit > FlowListing.MAX_LIMIT) {
-                    return json(HttpResponseStatus.BAD_REQUEST,
-                            "{\"error\":\"limit must be 1.." + FlowListing.MAX_LIMIT + "\"}");
+                    return respond(AdminApi.Response.error(400, "limit must be 1.." + FlowListing.MAX_LIMIT));
                 }
             }
-            String body = endpoints.flows().apply(vn, limit);
-            return body == null ? json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"unknown virtual network\"}")
-                    : json(HttpResponseStatus.OK, body);
+            return respond(api.flows(vn, limit, textFormat(query)));
+        }
+
+        private static boolean textFormat(QueryStringDecoder query) {
+            return "text".equals(first(query, "format"));
+        }
+
+        private static FullHttpResponse respond(AdminApi.Response answer) {
+            FullHttpResponse response = text(HttpResponseStatus.valueOf(answer.status()),
+                    answer.body().endsWith("\n") ? answer.body() : answer.body() + "\n");
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType());
+            return response;
         }
 
         private static String first(QueryStringDecoder query, String name) {
             var values = query.parameters().get(name);
             return values == null || values.isEmpty() ? null : values.getFirst();
-        }
-
-        private static FullHttpResponse json(HttpResponseStatus status, String body) {
-            FullHttpResponse response = text(status, body + "\n");
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-            return response;
         }
 
         private static FullHttpResponse probe(String problem) {

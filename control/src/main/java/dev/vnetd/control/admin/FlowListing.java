@@ -2,7 +2,6 @@ package dev.vnetd.control.admin;
 
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Tunnel;
-import dev.vnetd.dataplane.state.VirtualNetwork;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.TcpState;
 
@@ -11,74 +10,71 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 
 /**
- * {@code GET /api/v1/flows?vn=NAME&limit=N}: the flows of the flow table as JSON, one object per flow with stable
- * field names: {@code vn, family, proto, src, dst, sport, dport, origin_tunnel, egress_tunnel, replied, tcp_state,
- * packets_from_origin, bytes_from_origin, packets_to_origin, bytes_to_origin, age_seconds, idle_seconds}.
+ * {@code GET /api/v1/flows?vn=NAME&limit=N}: the flows of the flow table, one object per flow with stable field
+ * names: {@code vn, family, proto, src, dst, sport, dport, origin_tunnel, egress_tunnel, original_port, replied,
+ * tcp_state, packets_from_origin, bytes_from_origin, packets_to_origin, bytes_to_origin, age_seconds,
+ * idle_seconds}; or a table with {@code format=text}. The walk runs on the admin thread and stops at the limit.
  */
 public final class FlowListing {
     /** Flows listed when no limit is given. */
     public static final int DEFAULT_LIMIT = 100;
-    /** Most flows one request may list: a listing walks the table on the admin thread. */
+    /** Most flows one request may list. */
     public static final int MAX_LIMIT = 100_000;
 
     private FlowListing() {
     }
 
-    /**
-     * The JSON listing of up to {@code limit} flows of virtual network {@code vnName} (all when null). Returns null
-     * when the virtual network does not exist.
-     */
-    public static String json(FlowTable flows, ForwardingState state, String vnName, int limit, long nowMillis) {
-        int vnFilter = -1;
-        if (vnName != null) {
-            VirtualNetwork vn = state.virtualNetwork(vnName);
-            if (vn == null) {
-                return null;
-            }
-            vnFilter = vn.id();
-        }
-        int wanted = vnFilter;
-        StringBuilder out = new StringBuilder("{\"flows\":[");
+    /** Lists up to {@code limit} flows of virtual network id {@code vn} (-1: all). */
+    public static AdminApi.Response list(FlowTable flows, ForwardingState state, int vn, int limit, long nowMillis,
+                                         boolean text) {
+        JsonWriter json = new JsonWriter().beginObject().name("flows").beginArray();
+        TextTable table = new TextTable("VN", "PROTO", "SOURCE", "DESTINATION", "ORIGIN", "EGRESS", "STATE",
+                "PKTS_OUT", "PKTS_BACK", "IDLE_S");
         int[] listed = {0};
         flows.forEach(handle -> {
             int slot = FlowTable.slot(handle);
-            int vn = flows.vn(slot);
-            if (wanted >= 0 && vn != wanted) {
+            int flowVn = flows.vn(slot);
+            if (vn >= 0 && flowVn != vn) {
                 return true;
             }
-            StringBuilder flow = new StringBuilder();
             boolean v6 = flows.family(slot) == FlowTable.FAMILY_IPV6;
-            flow.append(listed[0] == 0 ? "" : ",").append('{');
-            field(flow, "vn", vn < state.virtualNetworks().length ? state.virtualNetworks()[vn].name() : "#" + vn);
-            flow.append(",\"family\":\"").append(v6 ? "ipv6" : "ipv4").append('"');
-            flow.append(",\"proto\":").append(flows.proto(slot));
-            flow.append(',');
-            field(flow, "src", address(v6, flows.srcHigh(slot), flows.srcLow(slot)));
-            flow.append(',');
-            field(flow, "dst", address(v6, flows.dstHigh(slot), flows.dstLow(slot)));
-            flow.append(",\"sport\":").append(flows.sport(slot));
-            flow.append(",\"dport\":").append(flows.dport(slot));
-            flow.append(',');
-            field(flow, "origin_tunnel", tunnelName(state, flows.originTunnel(slot)));
-            flow.append(',');
-            field(flow, "egress_tunnel", tunnelName(state, flows.egressTunnel(slot)));
-            flow.append(",\"replied\":").append(flows.replied(slot));
-            flow.append(',');
-            field(flow, "tcp_state", TcpState.name(flows.tcpState(slot)));
-            flow.append(",\"packets_from_origin\":").append(flows.packetsFromOrigin(slot));
-            flow.append(",\"bytes_from_origin\":").append(flows.bytesFromOrigin(slot));
-            flow.append(",\"packets_to_origin\":").append(flows.packetsToOrigin(slot));
-            flow.append(",\"bytes_to_origin\":").append(flows.bytesToOrigin(slot));
-            flow.append(",\"age_seconds\":").append((nowMillis - flows.createdMillis(slot)) / 1000);
-            flow.append(",\"idle_seconds\":").append(flows.idleMillis(slot, nowMillis) / 1000);
-            flow.append('}');
+            String vnName = flowVn < state.virtualNetworks().length ? state.virtualNetworks()[flowVn].name()
+                    : "#" + flowVn;
+            String src = address(v6, flows.srcHigh(slot), flows.srcLow(slot));
+            String dst = address(v6, flows.dstHigh(slot), flows.dstLow(slot));
+            int proto = flows.proto(slot);
+            int sport = flows.sport(slot);
+            int dport = flows.dport(slot);
+            String origin = tunnelName(state, flows.originTunnel(slot));
+            String egress = tunnelName(state, flows.egressTunnel(slot));
+            int originalPort = flows.originalPort(slot);
+            boolean replied = flows.replied(slot);
+            String tcpState = TcpState.name(flows.tcpState(slot));
+            long packetsOut = flows.packetsFromOrigin(slot);
+            long bytesOut = flows.bytesFromOrigin(slot);
+            long packetsBack = flows.packetsToOrigin(slot);
+            long bytesBack = flows.bytesToOrigin(slot);
+            long age = (nowMillis - flows.createdMillis(slot)) / 1000;
+            long idle = flows.idleMillis(slot, nowMillis) / 1000;
             if (!flows.validate(handle)) {
                 return true;
             }
-            out.append(flow);
+            if (text) {
+                table.row(vnName, proto, src + " " + sport, dst + " " + dport, origin, egress,
+                        proto == 6 ? tcpState : replied ? "replied" : "unreplied", packetsOut, packetsBack, idle);
+            } else {
+                json.beginObject().field("vn", vnName).field("family", v6 ? "ipv6" : "ipv4").field("proto", proto)
+                        .field("src", src).field("dst", dst).field("sport", sport).field("dport", dport)
+                        .field("origin_tunnel", origin).field("egress_tunnel", egress)
+                        .field("original_port", originalPort).field("replied", replied).field("tcp_state", tcpState)
+                        .field("packets_from_origin", packetsOut).field("bytes_from_origin", bytesOut)
+                        .field("packets_to_origin", packetsBack).field("bytes_to_origin", bytesBack)
+                        .field("age_seconds", age).field("idle_seconds", idle).endObject();
+            }
             return ++listed[0] < limit;
         });
-        return out.append("],\"count\":").append(listed[0]).append('}').toString();
+        return text ? AdminApi.Response.text(table.toString())
+                : AdminApi.Response.json(json.endArray().field("count", listed[0]).endObject().toString());
     }
 
     private static String tunnelName(ForwardingState state, int id) {
@@ -94,24 +90,5 @@ public final class FlowListing {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static void field(StringBuilder out, String name, String value) {
-        out.append('"').append(name).append("\":\"");
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

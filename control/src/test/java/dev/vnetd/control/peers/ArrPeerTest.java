@@ -162,7 +162,8 @@ class ArrPeerTest {
     void shouldListFlowsThroughTheAdminApi() {
         assertTrue(flowsJson.contains("\"count\":6"), flowsJson);
         assertTrue(flowsJson.contains("\"src\":\"10.0.1.5\",\"dst\":\"10.9.9.9\",\"sport\":2000,\"dport\":53,"
-                + "\"origin_tunnel\":\"site-b\",\"egress_tunnel\":\"dc\",\"replied\":true"), flowsJson);
+                + "\"origin_tunnel\":\"site-b\",\"egress_tunnel\":\"dc\",\"original_port\":-1,\"replied\":true,"
+                + "\"tcp_state\":\"none\",\"packets_from_origin\":1,"), flowsJson);
     }
 
     @Test

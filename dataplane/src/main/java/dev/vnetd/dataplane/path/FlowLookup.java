@@ -192,6 +192,7 @@ public final class FlowLookup {
         if (handle == FlowTable.TABLE_FULL) {
             return false;
         }
+        flows.touch(FlowTable.slot(handle), true, packet.length(), packet.tcpFlags(), now);
         if (translatedPort != NONE) {
             packet.rewriteSourcePort(buf, translatedPort);
             counters.portTranslation();
