@@ -58,8 +58,16 @@ final class FlowSweeper implements AutoCloseable {
         }
     }
 
+    /** Stops sweeping and waits for a sweep in progress, so the table can be closed (unmapped) safely after. */
     @Override
     public void close() {
         executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.error("event=flow_sweep_stuck");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
