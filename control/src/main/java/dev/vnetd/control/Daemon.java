@@ -148,7 +148,12 @@ public final class Daemon implements AutoCloseable {
         admin.close();
         dataplane.close();
         sweeper.close();
-        flows.close();
+        if (dataplane.stopped()) {
+            flows.close();
+        } else {
+            LOG.error("event=flow_table_left_open reason=\"workers still running after close; unmapping would crash "
+                    + "them\"");
+        }
         registry.close();
         LOG.info("event=stopped node={}", config.node().name());
     }

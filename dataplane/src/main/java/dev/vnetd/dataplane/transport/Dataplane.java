@@ -221,6 +221,11 @@ public final class Dataplane implements AutoCloseable {
         return !group.isShuttingDown();
     }
 
+    /** Whether every worker thread has finished (after {@link #close()}). */
+    public boolean stopped() {
+        return group.isTerminated();
+    }
+
     /** Number of workers. */
     public int workers() {
         return counters.length;
