@@ -198,6 +198,26 @@ class SaConfigReaderTest {
         assertEquals(List.of("2:69: 'source_ports' applies to gre-udp listeners only"), errors);
     }
 
+    /** Git keeps no modes but the executable bit, so the example's key files are copied and made 0600 here. */
+    @Test
+    void shouldAcceptTheShippedEspExample() throws Exception {
+        Path examples = Path.of("..", "config", "examples");
+        Path copy = Files.createDirectories(dir.resolve("example"));
+        Files.copy(examples.resolve("esp.yaml"), copy.resolve("esp.yaml"));
+        Files.createDirectories(copy.resolve("keys"));
+        try (var keys = Files.list(examples.resolve("keys"))) {
+            for (Path k : keys.toList()) {
+                Path target = copy.resolve("keys").resolve(k.getFileName());
+                Files.copy(k, target);
+                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+            }
+        }
+        VnetdConfig config = ConfigLoader.load(copy.resolve("esp.yaml"));
+        assertEquals(List.of(ListenerType.ESP_UDP, ListenerType.ESP),
+                config.listeners().stream().map(VnetdConfig.ListenerConfig::type).toList());
+        assertEquals(EspTransform.CHACHA20_POLY1305, config.tunnels().get(1).sa().transform());
+    }
+
     @Test
     void shouldResolveKeyFilesAgainstTheIncludedFilesDirectory() throws Exception {
         Path sub = Files.createDirectories(dir.resolve("tunnels.d"));
