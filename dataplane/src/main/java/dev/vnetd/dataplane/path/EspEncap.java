@@ -19,8 +19,13 @@ import java.nio.ByteBuffer;
  *
  * In place when the buffer has the room: receive buffers are {@code Dataplane.MAX_DATAGRAM} long, so tailroom is
  * there, and the headers the packet arrived behind (ESP 16 bytes, raw IPv4 and GRE 24) leave the headroom of an
- * AEAD (16 bytes); otherwise (GRE-in-UDP in, AES-CBC's 24 bytes) into a pooled buffer of the exact size. Not
- * thread-safe: one instance per worker.
+ * AEAD (16 bytes). When they do not (GRE-in-UDP's 4 bytes, AES-CBC's 24-byte headroom), the inner packet is moved
+ * back within its own buffer (one memmove, the receive buffer's tailroom takes it); only a buffer without that
+ * room is copied into a pooled one of the exact size.
+ *
+ * <p>Receive buffers cannot simply start with free headroom: Netty 4.2.18's epoll and io_uring datagram reads set
+ * the writer index to the bytes read instead of advancing it (NIO advances it), so the datagram would land at 0.
+ * Not thread-safe: one instance per worker.
  */
 final class EspEncap {
     private final EspContext context;
@@ -42,7 +47,10 @@ final class EspEncap {
         int espLength = headroom + innerLength + sa.tailroom(innerLength);
         ByteBuf out = buf;
         int start = innerOffset - headroom;
-        if (start < 0 || start + espLength > buf.capacity() || buf.nioBufferCount() != 1) {
+        if (start < 0 && headroom + espLength <= buf.capacity() && buf.nioBufferCount() == 1) {
+            buf.setBytes(headroom, buf, innerOffset, innerLength);
+            start = 0;
+        } else if (start < 0 || start + espLength > buf.capacity() || buf.nioBufferCount() != 1) {
             out = alloc.directBuffer(espLength);
             out.setBytes(headroom, buf, innerOffset, innerLength);
             buf.release();
