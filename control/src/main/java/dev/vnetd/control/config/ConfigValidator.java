@@ -15,9 +15,8 @@ import java.util.Set;
 /**
  * Checks that hold across entries: unique names, references that resolve, listener sockets that do not overlap,
  * tunnels that can be told apart on receive (ESP tunnels by an inbound SPI unique per listener), and next-hop
- * groups within bounds. Runs even when entries had errors
- * of their own, so that every error is reported at once; a reference to an entry that exists but had errors is
- * not reported a second time.
+ * groups within bounds. Runs even when entries had errors of their own, so that every error is reported at once; a
+ * reference to an entry that exists but had errors is not reported a second time.
  */
 final class ConfigValidator {
     private ConfigValidator() {

@@ -36,4 +36,13 @@ public final class EspKeys {
             default -> 36;
         };
     }
+
+    /**
+     * tshark's {@code -o uat:esp_sa:...} entry for an AES-GCM SA with a 16-byte ICV (tshark 4.0 has AES-GCM and
+     * AES-CBC with HMAC-SHA-256-128, no ChaCha20-Poly1305): the key file's hex, key then salt, is what it wants.
+     */
+    public static String tsharkGcmSa(String source, String destination, int spi, String keyHex) {
+        return "uat:esp_sa:\"IPv4\",\"%s\",\"%s\",\"0x%08x\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x%s\","
+                .formatted(source, destination, spi, keyHex) + "\"NULL\",\"\"";
+    }
 }

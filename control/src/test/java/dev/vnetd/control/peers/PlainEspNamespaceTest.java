@@ -58,7 +58,8 @@ class PlainEspNamespaceTest {
                         listener: esp
                         remote: %s
                         virtual_network: production
-                        sa: {transform: %s, inbound: {spi: %d, key_file: %1$s.in}, outbound: {spi: %d, key_file: %1$s.out}, esn: %b}
+                        sa: {transform: %s, inbound: {spi: %d, key_file: %1$s.in},
+                             outbound: {spi: %d, key_file: %1$s.out}, esn: %b}
                     """.formatted(site, address, transform, 0x3001 + i, 0x4001 + i, esn));
             routes.append("  - {prefix: 10.%d.0.0/16, virtual_network: production, via: %s}\n".formatted(i + 1,
                     site));
@@ -149,8 +150,7 @@ class PlainEspNamespaceTest {
     @Test
     void shouldProduceEspThatTsharkDecryptsWithoutErrors() throws Exception {
         String[] gcm = KEYS.get("site-gcm128");
-        String sa = "uat:esp_sa:\"IPv4\",\"198.18.0.1\",\"198.18.0.2\",\"0x%08x\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x%s\",\"NULL\",\"\""
-                .formatted(Integer.parseInt(gcm[3]), gcm[4]);
+        String sa = EspKeys.tsharkGcmSa("198.18.0.1", "198.18.0.2", Integer.parseInt(gcm[3]), gcm[4]);
         String[] options = {"-o", "esp.enable_encryption_decode:TRUE", "-o", sa};
         List<String> fromVnetd = tshark.read("ip.src == 198.18.0.1 && esp", options);
         List<String> toGcm = tshark.read("esp.spi == " + Integer.parseInt(gcm[3]), options);

@@ -43,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * ESP on the packet path with the crypto core as the peer: decrypt, route, re-encrypt in place in pooled direct
  * receive buffers; every refusal under its own drop reason; sequence exhaustion counted and reported once.
  * Listener 0 is ESP-in-UDP, listener 1 GRE-in-UDP. Tunnels: 0 branch (AES-GCM-128, 192.168.1.0/24), 1 dc
- * (AES-CBC-HMAC-SHA-256, 10.0.0.0/8), 2 gre-site (GRE-in-UDP, 172.16.0.0/12), 3 exhausted (AES-GCM-128 without ESN whose
- * outbound SA has one sequence number left, 10.99.0.0/16).
+ * (AES-CBC-HMAC-SHA-256, 10.0.0.0/8), 2 gre-site (GRE-in-UDP, 172.16.0.0/12), 3 exhausted (AES-GCM-128 without
+ * ESN whose outbound SA has one sequence number left, 10.99.0.0/16).
  */
 class EspPathTest {
     private static final int BRANCH = 0;
