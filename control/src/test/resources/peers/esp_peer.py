@@ -182,31 +182,44 @@ def run_udp(cfg):
 
 
 def run_raw(cfg):
-    """Plain ESP (IP protocol 50): send from the peer's address on a raw socket, receive vnetd's ESP on another."""
+    """Plain ESP (IP protocol 50): send from the peer's address on a raw socket, receive vnetd's ESP on raw sockets
+    (IPv4 ones see the IP header; IPv6 ones learn the destination from IPV6_PKTINFO)."""
     peers = cfg["peers"]
-    vnetd = cfg["vnetd"][0]
+    vnetd4 = cfg["vnetd"][0]
+    vnetd6 = cfg.get("vnetd6", [None])[0]
     by_addr = {p["addr"]: n for n, p in peers.items()}
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+    recv4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+    recv6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 50)
+    recv6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
     state = {}
     for case in cfg["cases"]:
         peer = peers[case["from"]]
         data = esp_bytes(peer, case, state)
-        sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+        v6 = ":" in peer["addr"]
+        sender = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, 50)
         sender.bind((peer["addr"], 0))
-        sender.sendto(data, (vnetd, 0))
+        sender.sendto(data, (vnetd6 if v6 else vnetd4, 0))
         sender.close()
         deadline = time.time() + case.get("wait", 3.0)
         result = {"case": case["name"], "arrived_at": None}
         while time.time() < deadline:
-            ready, _, _ = select.select([receiver], [], [], max(0.0, deadline - time.time()))
+            ready, _, _ = select.select([recv4, recv6], [], [], max(0.0, deadline - time.time()))
             if not ready:
                 break
-            packet, _ = receiver.recvfrom(65535)
-            outer = IP(packet)
-            if outer.src != vnetd or outer.dst not in by_addr:
-                continue  # our own packet on its way to vnetd
+            if ready[0] is recv4:
+                packet, _ = recv4.recvfrom(65535)
+                outer = IP(packet)
+                if outer.src != vnetd4 or outer.dst not in by_addr:
+                    continue  # our own packet on its way to vnetd
+                payload, dst = raw(outer.payload), outer.dst
+            else:
+                payload, ancillary, _flags, addr = recv6.recvmsg(65535, 1024)
+                dst = next((socket.inet_ntop(socket.AF_INET6, d[:16]) for level, kind, d in ancillary
+                            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO), None)
+                if addr[0] != vnetd6 or dst not in by_addr:
+                    continue
             result = {"case": case["name"]}
-            result.update(describe(peers, by_addr[outer.dst], raw(outer.payload)))
+            result.update(describe(peers, by_addr[dst], payload))
             break
         report(result)
 
