@@ -7,7 +7,6 @@ import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
-import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
 import dev.vnetd.flowtable.FlowTable;
@@ -54,7 +53,7 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(VnetdConfig config) throws IOException, InterruptedException {
         ForwardingState state = ForwardingStateBuilder.build(config);
         ForwardingStateHolder holder = new ForwardingStateHolder(state);
-        boolean rawSockets = Arrays.stream(state.listeners()).anyMatch(l -> l.type() == ListenerType.GRE);
+        boolean rawSockets = Arrays.stream(state.listeners()).anyMatch(l -> l.type().raw());
         TransportKind transport = TransportSelector.choose(config.node().transport(), rawSockets);
         int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
                 : config.node().workers();

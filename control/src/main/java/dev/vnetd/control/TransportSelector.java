@@ -8,7 +8,7 @@ import java.io.IOException;
 
 /**
  * Chooses the transport from {@code node.transport}: {@code auto} takes the best available that can carry every
- * configured listener (plain GRE's raw sockets need epoll), and says why.
+ * configured listener (the raw sockets of plain GRE and ESP need epoll), and says why.
  */
 final class TransportSelector {
     private static final Logger LOG = LoggerFactory.getLogger(TransportSelector.class);
@@ -31,7 +31,7 @@ final class TransportSelector {
         }
         for (TransportKind kind : TransportKind.values()) {
             if (kind.isAvailable() && rawSockets && !kind.supportsRawSockets()) {
-                LOG.info("event=transport_skipped transport={} reason=\"plain GRE listener configured: {}\"",
+                LOG.info("event=transport_skipped transport={} reason=\"plain GRE or ESP listener configured: {}\"",
                         kind.configName(), kind.rawSocketLimitation());
                 continue;
             }
@@ -43,7 +43,7 @@ final class TransportSelector {
                     kind.unavailabilityCause());
         }
         if (rawSockets) {
-            throw new IOException("plain GRE listeners need the epoll transport, which is unavailable here: "
+            throw new IOException("plain GRE and ESP listeners need the epoll transport, which is unavailable here: "
                     + TransportKind.EPOLL.unavailabilityCause());
         }
         throw new IllegalStateException("NIO is always available");

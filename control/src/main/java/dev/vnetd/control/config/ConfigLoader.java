@@ -4,8 +4,10 @@ import dev.vnetd.control.config.VnetdConfig.Admin;
 import dev.vnetd.control.config.VnetdConfig.FlowTable;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.RouteConfig;
+import dev.vnetd.control.config.VnetdConfig.SaConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
+import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.flowtable.FlowTimeouts;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -49,6 +51,8 @@ public final class ConfigLoader {
 
     /** GRE-in-UDP's port (RFC 8086 section 3.2). */
     public static final int GRE_UDP_PORT = 4754;
+    /** ESP-in-UDP's port, shared with IKE (RFC 3948 section 2). */
+    public static final int ESP_UDP_PORT = 4500;
     /** Default admin endpoint: loopback only, so metrics and control are not exposed by accident. */
     public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9400";
     /**
@@ -81,7 +85,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address");
+            "virtual_network", "mtu", "arr", "interface_address", "sa");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -95,6 +99,8 @@ public final class ConfigLoader {
     private final List<RouteConfig> routes = new ArrayList<>();
     /** Names of entries that were named but had errors: references to them are not reported again. */
     private final Set<String> invalid = new HashSet<>();
+    /** Directory of the file being read: key files it names resolve against it; null for the embedded file. */
+    private Path currentDir;
 
     private ConfigLoader() {
         admin = new Admin(new InetSocketAddress(Addresses.parseLiteral("127.0.0.1"), 9400));
@@ -141,6 +147,7 @@ public final class ConfigLoader {
         }
         if (root != null) {
             YamlSection top = YamlSection.of(name, root, "the configuration", TOP_KEYS, errors);
+            currentDir = dir;
             readTop(name, top, dir);
             readIncludes(top, dir);
         }
@@ -261,12 +268,12 @@ public final class ConfigLoader {
         String name = s.string("name", true);
         ListenerType type = listenerType(s);
         String listen = s.string("listen", true);
-        InetSocketAddress address = type == null || listen == null ? null : type == ListenerType.GRE
+        InetSocketAddress address = type == null || listen == null ? null : type.raw()
                 ? socketAddress(s, "listen", listen, 0, false)
-                : socketAddress(s, "listen", listen, GRE_UDP_PORT, true);
-        Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE ? 0 : DEFAULT_SOURCE_PORTS, 0,
+                : socketAddress(s, "listen", listen, defaultPort(type), true);
+        Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE_UDP ? DEFAULT_SOURCE_PORTS : 0, 0,
                 MAX_SOURCE_PORTS);
-        if (type == ListenerType.GRE && s.has("source_ports")) {
+        if (type != null && type != ListenerType.GRE_UDP && s.has("source_ports")) {
             s.error("source_ports", "'source_ports' applies to gre-udp listeners only");
             sourcePorts = null;
         }
@@ -284,7 +291,7 @@ public final class ConfigLoader {
         }
         ListenerType parsed = ListenerType.fromConfigName(type);
         if (parsed == null) {
-            s.error("type", "'type' must be gre-udp or gre, not '" + type + "'");
+            s.error("type", "'type' must be gre-udp, gre, esp-udp or esp, not '" + type + "'");
         }
         return parsed;
     }
@@ -310,19 +317,55 @@ public final class ConfigLoader {
                 interfaceAddresses.add(prefix);
             }
         }
-        InetSocketAddress remote = type == null || remoteText == null ? null : type == ListenerType.GRE
+        InetSocketAddress remote = type == null || remoteText == null ? null : type.raw()
                 ? socketAddress(s, "remote", remoteText, 0, false)
-                : socketAddress(s, "remote", remoteText, GRE_UDP_PORT, true);
-        Long mtu = remote == null || key == null ? null
-                : s.integer("mtu", defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
-        if (name == null || listener == null || vn == null || arr == null || mtu == null) {
+                : socketAddress(s, "remote", remoteText, defaultPort(type), true);
+        SaConfig sa = null;
+        boolean saValid = true;
+        if (type != null && type.esp()) {
+            if (s.has("key")) {
+                s.error("key", "'key' is a GRE key; an " + type.configName() + " tunnel is identified by its inbound"
+                        + " SPI (sa.inbound.spi)");
+                key = null;
+            }
+            if (s.has("sa")) {
+                sa = new SaConfigReader(file, currentDir, errors).read(s);
+            } else {
+                s.string("sa", true);
+            }
+            saValid = sa != null;
+        } else if (type != null && s.has("sa")) {
+            s.error("sa", "'sa' applies to esp-udp and esp tunnels only");
+            saValid = false;
+        }
+        Long mtu = remote == null || key == null || (type.esp() && sa == null) ? null
+                : s.integer("mtu", type.esp() ? defaultEspMtu(type, remote.getAddress(), sa.transform())
+                        : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
+        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses)));
+                List.copyOf(interfaceAddresses), sa));
+    }
+
+    private static int defaultPort(ListenerType type) {
+        return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : GRE_UDP_PORT;
+    }
+
+    /**
+     * The MTU an ESP tunnel gets when none is configured: a 1500-byte outer link less the outer IP header, the UDP
+     * header for ESP-in-UDP, and the transform's worst case: ESP header (8), IV, pad length and next header (2),
+     * padding up to the block size less one, ICV. AES-GCM-128 in UDP over IPv4 gives 1435, so that a full-size
+     * inner packet fills the 1500-byte outer packet exactly.
+     */
+    public static int defaultEspMtu(ListenerType type, InetAddress remote, EspTransform transform) {
+        int outer = remote instanceof Inet4Address ? 20 : 40;
+        int udp = type == ListenerType.ESP_UDP ? 8 : 0;
+        int esp = 8 + transform.ivLength() + 2 + transform.blockSize() - 1 + transform.icvLength();
+        return 1500 - outer - udp - esp;
     }
 
     /**
@@ -372,8 +415,8 @@ public final class ConfigLoader {
             return null;
         }
         if (hostPort.hasPort() && !portAllowed) {
-            s.error(key, "'" + key + "' of a plain GRE (IP protocol 47) listener or tunnel takes no port: '" + text
-                    + "'");
+            s.error(key, "'" + key + "' of a plain GRE or ESP (IP protocol 47 or 50) listener or tunnel takes no port:"
+                    + " '" + text + "'");
             return null;
         }
         if (!hostPort.hasPort() && defaultPort < 0) {
@@ -438,6 +481,7 @@ public final class ConfigLoader {
         }
         Node root = compose(name, text);
         if (root != null) {
+            currentDir = file.toAbsolutePath().getParent();
             readLists(name, YamlSection.of(name, root, "an included file", INCLUDED_KEYS, errors));
         }
     }

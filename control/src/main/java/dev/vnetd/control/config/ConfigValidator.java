@@ -14,9 +14,9 @@ import java.util.Set;
 
 /**
  * Checks that hold across entries: unique names, references that resolve, listener sockets that do not overlap,
- * tunnels that can be told apart on receive, and next-hop groups within bounds. Runs even when entries had errors
- * of their own, so that every error is reported at once; a reference to an entry that exists but had errors is
- * not reported a second time.
+ * tunnels that can be told apart on receive (ESP tunnels by an inbound SPI unique per listener), and next-hop
+ * groups within bounds. Runs even when entries had errors of their own, so that every error is reported at once; a
+ * reference to an entry that exists but had errors is not reported a second time.
  */
 final class ConfigValidator {
     private ConfigValidator() {
@@ -88,6 +88,16 @@ final class ConfigValidator {
             if (!vnByName.containsKey(t.virtualNetwork()) && !invalid.contains(t.virtualNetwork())) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' names unknown virtual network '"
                         + t.virtualNetwork() + "'"));
+            }
+            if (t.sa() != null) {
+                String spi = t.listener() + "|spi|" + t.sa().inboundSpi();
+                TunnelConfig same = carried ? tunnelByIdentity.putIfAbsent(spi, t) : null;
+                if (same != null) {
+                    errors.add(t.sa().inboundSpiWhere().error("tunnel '" + t.name() + "' uses inbound SPI 0x"
+                            + Integer.toHexString(t.sa().inboundSpi()) + " of tunnel '" + same.name()
+                            + "' on listener '" + t.listener() + "'; inbound SPIs must be unique per listener"));
+                }
+                continue;
             }
             String identity = t.listener() + "|" + t.remote().getAddress().getHostAddress() + "|" + t.key();
             TunnelConfig same = carried ? tunnelByIdentity.putIfAbsent(identity, t) : null;

@@ -1,5 +1,7 @@
 package dev.vnetd.control.config;
 
+import dev.vnetd.crypto.esp.EspTransform;
+import dev.vnetd.crypto.esp.KeyMaterial;
 import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.flowtable.FlowTimeouts;
 
@@ -88,10 +90,11 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param mtu                largest inner packet
      * @param arr                Automatic Return Routing
      * @param interfaceAddresses the tunnel's own addresses (at most one per family); ICMP errors come from them
+     * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa) {
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {
@@ -101,6 +104,23 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
             }
             return null;
         }
+    }
+
+    /**
+     * The {@code sa:} block of an ESP tunnel: keys already read from their files and checked. {@link #toString()}
+     * shows no key bytes ({@link KeyMaterial} redacts itself).
+     *
+     * @param transform        the ESP transform of both directions
+     * @param inboundSpi       SPI of packets the peer sends to vnetd
+     * @param inboundSpiWhere  where the inbound SPI is written (for duplicate-SPI errors)
+     * @param inboundKey       keying material of the inbound SA
+     * @param outboundSpi      SPI vnetd sends with
+     * @param outboundKey      keying material of the outbound SA
+     * @param replayWindow     anti-replay window in packets, 0 (off) to 4096
+     * @param esn              64-bit extended sequence numbers
+     */
+    public record SaConfig(EspTransform transform, int inboundSpi, Where inboundSpiWhere, KeyMaterial inboundKey,
+                           int outboundSpi, KeyMaterial outboundKey, int replayWindow, boolean esn) {
     }
 
     /**

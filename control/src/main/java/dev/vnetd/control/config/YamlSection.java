@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A YAML mapping read as a configuration section: typed getters that record a located error for every wrong type,
@@ -20,6 +21,7 @@ import java.util.Set;
  * reported at once.
  */
 final class YamlSection {
+    private static final Pattern HEX = Pattern.compile("0[xX][0-9a-fA-F_]+");
     private final String file;
     private final Node node;
     private final String what;
@@ -113,7 +115,7 @@ final class YamlSection {
         if (value == null) {
             return fallback;
         }
-        if (!(value instanceof ScalarNode scalar) || !scalar.getTag().equals(Tag.INT)) {
+        if (!(value instanceof ScalarNode scalar) || !(scalar.getTag().equals(Tag.INT) || isPlainHex(scalar))) {
             errors.add(where(file, value).error("'" + key + "' must be an integer, not " + describe(value)));
             return null;
         }
@@ -168,6 +170,14 @@ final class YamlSection {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether an unquoted scalar is a hex number like {@code 0x00001001}: the YAML 1.2 core schema of the loader
+     * reads it as a string, but SPIs and GRE keys are written in hex by habit.
+     */
+    private static boolean isPlainHex(ScalarNode scalar) {
+        return scalar.isPlain() && HEX.matcher(scalar.getValue()).matches();
     }
 
     private static BigInteger parseInteger(String text) {

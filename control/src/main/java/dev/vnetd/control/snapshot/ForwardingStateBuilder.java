@@ -5,8 +5,12 @@ import dev.vnetd.control.config.IpPrefix;
 import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.RouteConfig;
+import dev.vnetd.control.config.VnetdConfig.SaConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
+import dev.vnetd.crypto.esp.EspLifetime;
+import dev.vnetd.crypto.esp.InboundSa;
+import dev.vnetd.crypto.esp.OutboundSa;
 import dev.vnetd.dataplane.fib.Ipv4Lpm;
 import dev.vnetd.dataplane.fib.Ipv6Lpm;
 import dev.vnetd.dataplane.nexthop.NextHopGroup;
@@ -16,6 +20,7 @@ import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
+import dev.vnetd.dataplane.state.TunnelSas;
 import dev.vnetd.dataplane.state.VirtualNetwork;
 
 import java.net.InetAddress;
@@ -59,7 +64,7 @@ public final class ForwardingStateBuilder {
             InetAddress icmpV6 = v6 != null ? v6 : DEFAULT_ICMP_SOURCE_V6;
             tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listeners.get(t.listener()), t.remote(),
                     t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
-                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6)));
+                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t)));
         }
         VirtualNetwork[] vns = new VirtualNetwork[vnIds.size()];
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {
@@ -69,6 +74,22 @@ public final class ForwardingStateBuilder {
         Tunnel[] tunnelArray = tunnels.values().toArray(Tunnel[]::new);
         return new ForwardingState(listeners.values().toArray(Listener[]::new), tunnelArray, vns,
                 new TunnelIndex(tunnelArray), new TunnelHealth(tunnelArray.length));
+    }
+
+    /**
+     * The SAs of an ESP tunnel, or null for GRE. New SAs start at sequence number 1 with an empty replay window,
+     * as after an IKE rekey; packet and byte lifetimes are unlimited until IKEv2 negotiates them.
+     */
+    private static TunnelSas sas(TunnelConfig t) {
+        SaConfig sa = t.sa();
+        if (sa == null) {
+            return null;
+        }
+        RekeyLog log = new RekeyLog(t.name());
+        return new TunnelSas(
+                new InboundSa(sa.inboundSpi(), sa.inboundKey(), sa.esn(), sa.replayWindow(), EspLifetime.UNLIMITED,
+                        log),
+                new OutboundSa(sa.outboundSpi(), sa.outboundKey(), sa.esn(), EspLifetime.UNLIMITED, log));
     }
 
     private static VirtualNetwork buildVirtualNetwork(int id, VirtualNetworkConfig vn, Map<String, Integer> vnIds,

@@ -146,8 +146,9 @@ class ConfigLoaderTest {
                 "2:17: 'listen' needs a port, like 127.0.0.1:9400",
                 "3:24: 'capacity' must be between 1024 and 268435456, not 10",
                 "5:38: 'listen' must be a literal IP address with an optional :PORT, not 'localhost:4754'",
-                "6:34: 'listen' of a plain GRE (IP protocol 47) listener or tunnel takes no port: '127.0.0.1:47'",
-                "7:21: 'type' must be gre-udp or gre, not 'vxlan'"), errors);
+                "6:34: 'listen' of a plain GRE or ESP (IP protocol 47 or 50) listener or tunnel takes no port:"
+                        + " '127.0.0.1:47'",
+                "7:21: 'type' must be gre-udp, gre, esp-udp or esp, not 'vxlan'"), errors);
     }
 
     @Test

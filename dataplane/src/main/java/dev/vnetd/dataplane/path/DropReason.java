@@ -40,7 +40,37 @@ public enum DropReason {
     /** The egress tunnel's listener has no socket on this worker (its bind failed). */
     TX_UNAVAILABLE("tx_unavailable", "egress listener has no socket on this worker"),
     /** The socket refused the packet. */
-    TX_FAILED("tx_failed", "socket send failed");
+    TX_FAILED("tx_failed", "socket send failed"),
+    /** ESP-in-UDP datagram starting with the zero non-ESP marker: an IKE message (RFC 3948 2.2), no IKE yet. */
+    ESP_IKE_MESSAGE("esp_ike_message", "IKE message on an ESP-in-UDP listener (no IKE handler)"),
+    /** A one-byte 0xFF ESP-in-UDP datagram: a NAT-keepalive (RFC 3948 2.3), which only keeps NAT state alive. */
+    ESP_NAT_KEEPALIVE("esp_nat_keepalive", "NAT-keepalive"),
+    /** No ESP tunnel of the listener has this inbound SPI. */
+    ESP_UNKNOWN_SPI("esp_unknown_spi", "no inbound SA for the SPI"),
+    /** The SPI names a tunnel, but the outer source address is not that tunnel's remote. */
+    ESP_WRONG_REMOTE("esp_wrong_remote", "ESP from an address other than the SA's tunnel remote"),
+    /** Shorter than the ESP header, IV, minimal trailer and ICV of the SA's transform. */
+    ESP_TRUNCATED("esp_truncated", "ESP packet truncated"),
+    /** Ciphertext not a whole number of cipher blocks, or longer than 65535 bytes. */
+    ESP_MALFORMED("esp_malformed", "ESP ciphertext length not aligned to the cipher block"),
+    /** The sequence number was already received inside the replay window (RFC 4303 3.4.3). */
+    ESP_REPLAYED("esp_replayed", "ESP sequence number replayed"),
+    /** The sequence number lies left of the replay window. */
+    ESP_OUTSIDE_WINDOW("esp_outside_window", "ESP sequence number left of the replay window"),
+    /** The integrity check value did not verify: forged, corrupted or sent with another key. */
+    ESP_ICV_FAILED("esp_icv_failed", "ESP integrity check failed"),
+    /** The ICV verified but the pad length or the padding bytes are wrong (RFC 4303 2.4). */
+    ESP_BAD_PADDING("esp_bad_padding", "ESP padding malformed"),
+    /** A dummy packet (next header 59, RFC 4303 2.6), sent for traffic flow confidentiality. */
+    ESP_DUMMY_PACKET("esp_dummy_packet", "ESP dummy packet (next header 59)"),
+    /** The decrypted payload is neither IPv4 (next header 4) nor IPv6 (41): tunnel mode carries only those. */
+    ESP_UNSUPPORTED_NEXT_HEADER("esp_unsupported_next_header", "ESP next header not IPv4 or IPv6"),
+    /** The outbound SA used its last sequence number; it never wraps and sends nothing until rekeyed. */
+    ESP_SEQ_EXHAUSTED("esp_seq_exhausted", "ESP sequence numbers exhausted, rekey needed"),
+    /** The SA passed its hard lifetime in packets or bytes. */
+    ESP_LIFETIME_EXPIRED("esp_lifetime_expired", "ESP SA hard lifetime reached"),
+    /** The encapsulated packet would exceed 65535 bytes. */
+    ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes");
 
     private final String metricName;
     private final String description;

@@ -1,5 +1,6 @@
 package dev.vnetd.dataplane.path;
 
+import dev.vnetd.crypto.esp.EspContext;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
@@ -21,9 +22,10 @@ import java.util.function.LongSupplier;
 
 /**
  * One worker's packet path, run to completion on the thread that received the packet:
- * 1. receive from a listener's socket  2. GRE decap  3. identify the ingress tunnel, hence the virtual network
- * 4. validate the inner packet  5. flow lookup (ARR), else route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap
- * 8. queue on the worker's own socket, flushed once per read batch.
+ * 1. receive from a listener's socket  2. GRE decap, or ESP decrypt ({@link EspDecap})  3. identify the ingress
+ * tunnel, hence the virtual network  4. validate the inner packet  5. flow lookup (ARR, {@link FlowLookup}), else
+ * route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
+ * the worker's own socket, flushed once per read batch.
  *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet
  * is received, processed and sent by one thread. Not thread-safe: one instance per worker.
@@ -44,6 +46,9 @@ public final class PacketPath {
     private final GreEncap encap = new GreEncap();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
+    private final EspContext espContext = new EspContext();
+    private final EspDecap espDecap = new EspDecap(espContext);
+    private final EspEncap espEncap = new EspEncap(espContext);
 
     /**
      * A path for one worker.
@@ -78,7 +83,12 @@ public final class PacketPath {
         int end = buf.writerIndex();
         int greOffset = start;
         int tunnelId;
-        if (listener.type() == ListenerType.GRE && listener.address().getAddress() instanceof Inet4Address) {
+        boolean rawIpv4 = listener.type().raw() && listener.address().getAddress() instanceof Inet4Address;
+        if (listener.type().esp()) {
+            receiveEsp(state, listenerId, listener.type() == ListenerType.ESP_UDP, rawIpv4, buf, sender);
+            return;
+        }
+        if (rawIpv4) {
             int outerLength = end - start < Ipv4Flyweight.MIN_HEADER_LENGTH ? -1 : ipv4.wrap(buf, start).headerLength();
             if (outerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || outerLength > end - start) {
                 drop(buf, DropReason.OUTER_TRUNCATED);
@@ -91,7 +101,7 @@ public final class PacketPath {
                 return;
             }
             tunnelId = state.tunnelIndex().findIpv4(listenerId, ipv4.source(), decap.key());
-            forward(state, buf, innerStart, end, tunnelId, end - start);
+            forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
             return;
         }
         int innerStart = decap.decap(buf, greOffset, end);
@@ -107,18 +117,50 @@ public final class PacketPath {
             tunnelId = state.tunnelIndex().findIpv6(listenerId, Tunnel.ipv6High(address), Tunnel.ipv6Low(address),
                     decap.key());
         }
-        forward(state, buf, innerStart, end, tunnelId, end - start);
+        forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
     }
 
-    private void forward(ForwardingState state, ByteBuf buf, int innerStart, int end, int tunnelId, int outerBytes) {
+    private void receiveEsp(ForwardingState state, int listenerId, boolean udp, boolean rawIpv4, ByteBuf buf,
+                            InetSocketAddress sender) {
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        int espOffset = start;
+        int sourceV4 = 0;
+        InetAddress source = sender.getAddress();
+        if (rawIpv4) {
+            int outerLength = end - start < Ipv4Flyweight.MIN_HEADER_LENGTH ? -1 : ipv4.wrap(buf, start).headerLength();
+            if (outerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || outerLength > end - start) {
+                drop(buf, DropReason.OUTER_TRUNCATED);
+                return;
+            }
+            espOffset = start + outerLength;
+            sourceV4 = ipv4.source();
+            source = null;
+        }
+        int tunnelId = espDecap.decap(state, listenerId, udp, buf, espOffset, end, source, sourceV4);
+        if (tunnelId == TunnelIndex.NO_TUNNEL) {
+            drop(buf, espDecap.dropReason());
+            return;
+        }
+        forward(state, buf, espDecap.innerStart(), espDecap.innerEnd(), espDecap.ipv6(), tunnelId, end - start);
+    }
+
+    private void forward(ForwardingState state, ByteBuf buf, int innerStart, int end, boolean innerIpv6, int tunnelId,
+                         int outerBytes) {
         if (tunnelId == TunnelIndex.NO_TUNNEL) {
             drop(buf, DropReason.UNKNOWN_TUNNEL);
             return;
         }
         Tunnel ingress = state.tunnels()[tunnelId];
         counters.rx(tunnelId, outerBytes);
-        if (!packet.parse(buf, innerStart, end, decap.ipv6())) {
+        if (!packet.parse(buf, innerStart, end, innerIpv6)) {
             drop(buf, packet.dropReason());
+            return;
+        }
+        if (packet.ttl() <= 1) {
+            // before the flow table: a packet that dies here opens no flow
+            sendIcmpError(state, buf, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
+            drop(buf, DropReason.TTL_EXCEEDED);
             return;
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
@@ -143,11 +185,6 @@ public final class PacketPath {
                 drop(buf, DropReason.FLOW_TABLE_FULL);
                 return;
             }
-        }
-        if (packet.ttl() <= 1) {
-            sendIcmpError(state, buf, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
-            drop(buf, DropReason.TTL_EXCEEDED);
-            return;
         }
         if (packet.length() > egress.mtu() && packet.dontFragment()) {
             sendIcmpError(state, buf, IcmpErrors.Kind.TOO_BIG, egress.mtu(), ingress);
@@ -189,7 +226,12 @@ public final class PacketPath {
             drop(buf, DropReason.TX_UNAVAILABLE);
             return false;
         }
-        ByteBuf out = encap.encap(buf, offset, length, isIpv6, egress, alloc);
+        ByteBuf out = egress.esp() ? espEncap.encap(buf, offset, length, isIpv6, egress, alloc)
+                : encap.encap(buf, offset, length, isIpv6, egress, alloc);
+        if (out == null) {
+            counters.drop(espEncap.dropReason());
+            return false;
+        }
         int bytes = out.readableBytes();
         if (!port.send(out, egress.remote(), flowHash)) {
             counters.drop(DropReason.TX_FAILED);

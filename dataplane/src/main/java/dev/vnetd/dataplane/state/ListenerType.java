@@ -3,19 +3,42 @@ package dev.vnetd.dataplane.state;
 /** How tunnel packets reach a listener. */
 public enum ListenerType {
     /** GRE in UDP (RFC 8086), default port 4754. */
-    GRE_UDP("gre-udp"),
+    GRE_UDP("gre-udp", 0, false),
     /** GRE directly in IP, protocol 47 (RFC 2784), on a raw socket. */
-    GRE("gre");
+    GRE("gre", 47, false),
+    /** ESP in UDP (RFC 3948), default port 4500; shares the port with IKE, told apart by the non-ESP marker. */
+    ESP_UDP("esp-udp", 0, true),
+    /** ESP directly in IP, protocol 50 (RFC 4303), on a raw socket. */
+    ESP("esp", 50, true);
 
     private final String configName;
+    private final int ipProtocol;
+    private final boolean esp;
 
-    ListenerType(String configName) {
+    ListenerType(String configName, int ipProtocol, boolean esp) {
         this.configName = configName;
+        this.ipProtocol = ipProtocol;
+        this.esp = esp;
     }
 
     /** The name used in configuration files. */
     public String configName() {
         return configName;
+    }
+
+    /** Whether the carrier is a raw IP socket (plain GRE, plain ESP) rather than UDP. */
+    public boolean raw() {
+        return ipProtocol != 0;
+    }
+
+    /** The IP protocol number of a raw carrier (47 GRE, 50 ESP); 0 for UDP carriers. */
+    public int ipProtocol() {
+        return ipProtocol;
+    }
+
+    /** Whether the carrier holds ESP rather than GRE. */
+    public boolean esp() {
+        return esp;
     }
 
     /** The type with this configuration name, or null. */

@@ -6,7 +6,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * A tunnel to a remote site: where its packets arrive (listener, remote address, GRE key) and where they are sent.
+ * A tunnel to a remote site: where its packets arrive (listener, remote address, GRE key or, for ESP, the inbound
+ * SPI) and where they are sent.
  *
  * @param id                index in {@link ForwardingState#tunnels()}
  * @param name              the configured name
@@ -19,11 +20,25 @@ import java.net.InetSocketAddress;
  * @param icmpSourceV4      source address of ICMPv4 errors vnetd sends through this tunnel
  * @param icmpSourceV6High  high 64 bits of the ICMPv6 error source
  * @param icmpSourceV6Low   low 64 bits of the ICMPv6 error source
+ * @param sas               ESP tunnels: the inbound and outbound SA; null for GRE tunnels
  */
 public record Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
-                     int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low) {
+                     int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
+                     TunnelSas sas) {
     /** Key value of a tunnel without a GRE key. */
     public static final long NO_KEY = -1L;
+
+    /** A GRE tunnel (no SAs). */
+    public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
+                  int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low) {
+        this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
+                icmpSourceV6Low, null);
+    }
+
+    /** Whether the tunnel carries ESP (then {@link #sas()} is set). */
+    public boolean esp() {
+        return sas != null;
+    }
 
     /** Whether packets of this tunnel carry a GRE key. */
     public boolean hasKey() {

@@ -5,23 +5,27 @@ import dev.vnetd.dataplane.nexthop.FlowHash;
 import java.util.Arrays;
 
 /**
- * Finds the tunnel a received packet belongs to from (listener, remote address, GRE key if any), without
- * allocating.
+ * Finds the tunnel a received packet belongs to from (listener, remote address, GRE key if any), or for ESP from
+ * (listener, SPI), without allocating.
  *
  * <pre>
  *  slots (power of two, at most half full, linear probing)
  *  +--------+--------+--------+-------+--------+
  *  | listen | addrHi | addrLo |  key  | tunnel |   key = NO_KEY (-1) for tunnels without a GRE key
  *  +--------+--------+--------+-------+--------+   tunnel = -1 marks an empty slot
+ *  ESP tunnels:  (listen, 0, inbound SPI, ESP_KEY)  ESP_KEY = Long.MIN_VALUE, never a GRE key
  * </pre>
  *
  * IPv4 remotes are stored as (0, address) and IPv6 remotes as their two longs. They cannot collide: a listener has
- * one address family and configuration validation keeps every tunnel's remote in its listener's family. Built once
- * per forwarding state, read only afterwards.
+ * one address family and configuration validation keeps every tunnel's remote in its listener's family. An ESP
+ * tunnel is found by its inbound SPI alone (RFC 4303 section 2.1: the SPI names the SA at the receiver); the caller
+ * then checks the outer source against the tunnel's remote. Built once per forwarding state, read only afterwards.
  */
 public final class TunnelIndex {
     /** Returned when no tunnel matches. */
     public static final int NO_TUNNEL = -1;
+    /** The key column of ESP entries: outside the GRE key range 0..2^32-1 and distinct from {@link Tunnel#NO_KEY}. */
+    private static final long ESP_KEY = Long.MIN_VALUE;
 
     private final int mask;
     private final int[] listeners;
@@ -41,20 +45,23 @@ public final class TunnelIndex {
         tunnels = new int[capacity];
         Arrays.fill(tunnels, NO_TUNNEL);
         for (Tunnel t : all) {
-            long high = t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
-            long low = t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress()) : t.remoteV4() & 0xFFFF_FFFFL;
+            long high = t.esp() ? 0L : t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
+            long low = t.esp() ? t.sas().inbound().spi() & 0xFFFF_FFFFL
+                    : t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress()) : t.remoteV4() & 0xFFFF_FFFFL;
+            long key = t.esp() ? ESP_KEY : t.key();
             int listener = t.listener().id();
-            if (find(listener, high, low, t.key()) != NO_TUNNEL) {
-                throw new IllegalArgumentException("two tunnels share listener, remote and key: " + t.name());
+            if (find(listener, high, low, key) != NO_TUNNEL) {
+                throw new IllegalArgumentException("two tunnels share listener, remote and key (or inbound SPI): "
+                        + t.name());
             }
-            int slot = hash(listener, high, low, t.key()) & mask;
+            int slot = hash(listener, high, low, key) & mask;
             while (tunnels[slot] != NO_TUNNEL) {
                 slot = (slot + 1) & mask;
             }
             listeners[slot] = listener;
             highs[slot] = high;
             lows[slot] = low;
-            keys[slot] = t.key();
+            keys[slot] = key;
             tunnels[slot] = t.id();
         }
     }
@@ -67,6 +74,11 @@ public final class TunnelIndex {
     /** Tunnel id for a packet from an IPv6 remote, or {@link #NO_TUNNEL}. */
     public int findIpv6(int listener, long remoteHigh, long remoteLow, long key) {
         return find(listener, remoteHigh, remoteLow, key);
+    }
+
+    /** Tunnel id of the ESP tunnel whose inbound SA has this SPI on this listener, or {@link #NO_TUNNEL}. */
+    public int findEsp(int listener, int spi) {
+        return find(listener, 0L, spi & 0xFFFF_FFFFL, ESP_KEY);
     }
 
     private int find(int listener, long high, long low, long key) {

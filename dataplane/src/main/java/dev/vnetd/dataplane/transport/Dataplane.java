@@ -1,12 +1,10 @@
 package dev.vnetd.dataplane.transport;
 
-import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.path.PacketPath;
 import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
-import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -35,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * listener, so a packet is received, processed and sent by the same thread.
  *
  * <p>A listener that cannot be opened (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
- * GRE) is reported in {@link #listenerErrors()}; the other listeners run.
+ * GRE or ESP) is reported in {@link #listenerErrors()}; the other listeners run.
  */
 public final class Dataplane implements AutoCloseable {
     /**
@@ -108,7 +106,7 @@ public final class Dataplane implements AutoCloseable {
             ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
             List<Channel> listenerChannels = new ArrayList<>();
             try {
-                if (listener.type() == ListenerType.GRE) {
+                if (listener.type().raw()) {
                     listenerChannels.add(openRaw(loop, listener, worker, workers, handler));
                     ports[listener.id()] = new ChannelTxPort(listenerChannels.getFirst());
                 } else {
@@ -180,10 +178,11 @@ public final class Dataplane implements AutoCloseable {
     private Channel openRaw(EventLoop loop, Listener listener, int worker, int workers, ListenerHandler handler)
             throws IOException, InterruptedException {
         if (!transport.supportsRawSockets()) {
-            throw new IOException("plain GRE needs raw sockets, which the " + transport.configName()
+            throw new IOException("plain " + listener.type().configName() + " (IP protocol "
+                    + listener.type().ipProtocol() + ") needs raw sockets, which the " + transport.configName()
                     + " transport cannot carry (" + transport.rawSocketLimitation() + "); use transport auto or epoll");
         }
-        int fd = RawIpSocket.open(listener.address().getAddress(), Ipv4Flyweight.PROTO_GRE, worker, workers);
+        int fd = RawIpSocket.open(listener.address().getAddress(), listener.type().ipProtocol(), worker, workers);
         Channel channel = transport.wrapRawSocket(fd);
         channel.config().setAutoRead(false);
         channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM));
