@@ -14,7 +14,9 @@
 # may run on FORWARD_FWD_CPUS; the same for relay and vnetd. FORWARD_BLASTERS blasters (default 4) send from
 # distinct source ports, so SO_REUSEPORT spreads them over vnetd's workers (one blaster would reach one worker).
 # FORWARD_TRANSPORTS lists the transports measured (the first is the one the ratio lines use);
-# FORWARD_JFR=1 records a JFR profile of the first vnetd configuration into $RESULTS/forward.jfr.
+# FORWARD_JFR=1 records a JFR profile of the first vnetd configuration into $RESULTS/forward.jfr;
+# FORWARD_JVM_OPTS adds JVM options to vnetd (e.g. -Dio.netty.leakDetection.level=disabled) and FORWARD_VNETD_JAR
+# runs another build of vnetd (an experiment built elsewhere) with the same load, for A/B comparisons.
 # shellcheck shell=bash
 FORWARD_SECONDS=${FORWARD_SECONDS:-5}
 FORWARD_RUNS=${FORWARD_RUNS:-3}
@@ -26,6 +28,8 @@ FORWARD_BLAST_CPU=${FORWARD_BLAST_CPU:-0}
 FORWARD_SINK_CPU=${FORWARD_SINK_CPU:-1}
 FORWARD_FWD_CPUS=${FORWARD_FWD_CPUS:-0,1}
 FORWARD_JFR=${FORWARD_JFR:-0}
+FORWARD_JVM_OPTS=${FORWARD_JVM_OPTS:-}
+FORWARD_VNETD_JAR=${FORWARD_VNETD_JAR:-$ROOT/control/target/vnetd.jar}
 # Ports away from the defaults (4754, 9400) so a demo or another engineer's vnetd on this machine does not collide.
 FORWARD_LISTEN_PORT=${FORWARD_LISTEN_PORT:-24754}
 FORWARD_SINK_PORT=${FORWARD_SINK_PORT:-24755}
@@ -166,9 +170,9 @@ EOF
         flags+=("-XX:StartFlightRecording=filename=$RESULTS/forward.jfr,settings=profile,dumponexit=true")
     fi
     # shellcheck disable=SC2086
-    taskset -c "$FORWARD_FWD_CPUS" "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS "${flags[@]}" \
+    taskset -c "$FORWARD_FWD_CPUS" "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $FORWARD_JVM_OPTS "${flags[@]}" \
         -Xlog:gc:file="$FWD_DIR/gc-$workers-$transport.log" \
-        -jar "$ROOT/control/target/vnetd.jar" run --config "$config" > "$FWD_DIR/vnetd-$workers-$transport.log" 2>&1 &
+        -jar "$FORWARD_VNETD_JAR" run --config "$config" > "$FWD_DIR/vnetd-$workers-$transport.log" 2>&1 &
     VNETD_PID=$!
     for i in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$FORWARD_ADMIN_PORT/metrics" > /dev/null && return 0
