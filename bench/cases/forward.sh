@@ -47,8 +47,10 @@ VNETD_PID=
 
 # udp_errors: "RcvbufErrors InErrors" of the kernel's UDP counters (whole machine).
 udp_errors() {
-    awk '/^Udp:/ { if (!seen) { for (i = 2; i <= NF; i++) col[$i] = i; seen = 1 } else { print $col["RcvbufErrors"], $col["InErrors"] } }' \
-        /proc/net/snmp
+    awk '/^Udp:/ {
+        if (!seen) { for (i = 2; i <= NF; i++) col[$i] = i; seen = 1; next }
+        print $col["RcvbufErrors"], $col["InErrors"]
+    }' /proc/net/snmp
 }
 
 # vnetd_counters: "rx tx drops" summed over tunnels and reasons from vnetd's /metrics.
@@ -125,7 +127,8 @@ trial() {
 
 # median N...: the median of its arguments.
 median() {
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+        END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # measure CASE SIZE: FORWARD_RUNS trials, prints the median pps.
@@ -211,7 +214,8 @@ for size in $FORWARD_SIZES; do
     for workers in $FORWARD_WORKERS; do
         pps=${VNETD[$size,$workers,$first_transport]}
         awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
-            printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f\n", s, w, t, v, r, v / r }'
+            printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f\n",
+                s, w, t, v, r, v / r }'
     done
 done
 for transport in $FORWARD_TRANSPORTS; do
