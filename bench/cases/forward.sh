@@ -10,6 +10,7 @@
 #   forward accounting case=... size=... sent=... received=... vnetd_rx=... vnetd_tx=... vnetd_drops=...
 #       rcvbuf_errors=... in_errors=... unaccounted=...   (one per trial; unaccounted = sent - received - drops
 #       - rcvbuf_errors, 0 when every packet is accounted for; other traffic on the machine shows up here)
+#       For case=relay, vnetd_rx and vnetd_tx hold the relay's own count of datagrams it relayed.
 # Cores: the blasters share CPU FORWARD_BLAST_CPU, the sink has FORWARD_SINK_CPU, the forwarder (relay or vnetd)
 # may run on FORWARD_FWD_CPUS; the same for relay and vnetd. FORWARD_BLASTERS blasters (default 4) send from
 # distinct source ports, so SO_REUSEPORT spreads them over vnetd's workers (one blaster would reach one worker).
