@@ -8,6 +8,7 @@ import dev.vnetd.control.cli.RunCommand;
 import dev.vnetd.control.cli.StatCommand;
 import dev.vnetd.control.cli.TunnelsCommand;
 import dev.vnetd.control.cli.ValidateCommand;
+import io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,11 @@ import picocli.CommandLine.Command;
 public final class Main {
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // the daemon does not track buffers: sampling costs ~10 % of the packet rate and allocates stack traces
+            // (docs/performance.md); the tests run the detector at paranoid instead
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(commandLine().execute(args));
     }
 

@@ -29,7 +29,7 @@ final class TransportSelector {
             LOG.info("event=transport_selected transport={} reason=configured", kind.configName());
             return kind;
         }
-        for (TransportKind kind : TransportKind.values()) {
+        for (TransportKind kind : TransportKind.AUTO_PREFERENCE) {
             if (kind.isAvailable() && rawSockets && !kind.supportsRawSockets()) {
                 LOG.info("event=transport_skipped transport={} reason=\"plain GRE or ESP listener configured: {}\"",
                         kind.configName(), kind.rawSocketLimitation());
