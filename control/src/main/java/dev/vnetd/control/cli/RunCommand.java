@@ -43,9 +43,9 @@ public final class RunCommand implements Callable<Integer> {
             daemon.close();
             stopped.countDown();
         }, "vnetd-shutdown"));
-        systemd.startWatchdog(() -> daemon.dataplane().workersAlive());
         systemd.notify("READY=1\nSTATUS=forwarding on " + daemon.config().listeners().size() + " listener(s)\nMAINPID="
                 + ProcessHandle.current().pid());
+        systemd.startWatchdog(() -> daemon.dataplane().workersAlive());
         stopped.await();
         return 0;
     }
