@@ -89,8 +89,8 @@ public final class PacketPath {
             return;
         }
         if (rawIpv4) {
-            int outerLength = end - start < Ipv4Flyweight.MIN_HEADER_LENGTH ? -1 : ipv4.wrap(buf, start).headerLength();
-            if (outerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || outerLength > end - start) {
+            int outerLength = outerHeaderLength(buf, start, end);
+            if (outerLength < 0) {
                 drop(buf, DropReason.OUTER_TRUNCATED);
                 return;
             }
@@ -120,6 +120,18 @@ public final class PacketPath {
         forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
     }
 
+    /**
+     * Length of the outer IPv4 header a raw IPv4 socket delivers before the payload (left wrapped in
+     * {@code ipv4}), or -1 when the datagram is shorter than the header says.
+     */
+    private int outerHeaderLength(ByteBuf buf, int start, int end) {
+        if (end - start < Ipv4Flyweight.MIN_HEADER_LENGTH) {
+            return -1;
+        }
+        int length = ipv4.wrap(buf, start).headerLength();
+        return length < Ipv4Flyweight.MIN_HEADER_LENGTH || length > end - start ? -1 : length;
+    }
+
     private void receiveEsp(ForwardingState state, int listenerId, boolean udp, boolean rawIpv4, ByteBuf buf,
                             InetSocketAddress sender) {
         int start = buf.readerIndex();
@@ -128,8 +140,8 @@ public final class PacketPath {
         int sourceV4 = 0;
         InetAddress source = sender.getAddress();
         if (rawIpv4) {
-            int outerLength = end - start < Ipv4Flyweight.MIN_HEADER_LENGTH ? -1 : ipv4.wrap(buf, start).headerLength();
-            if (outerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || outerLength > end - start) {
+            int outerLength = outerHeaderLength(buf, start, end);
+            if (outerLength < 0) {
                 drop(buf, DropReason.OUTER_TRUNCATED);
                 return;
             }
