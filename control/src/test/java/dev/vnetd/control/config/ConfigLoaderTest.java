@@ -191,4 +191,24 @@ class ConfigLoaderTest {
         assertEquals(config.routes().size(), shipped.routes().size(), "the jar embeds config/vnetd.yaml");
         assertEquals(config.tunnels().size(), shipped.tunnels().size());
     }
+
+    @Test
+    void shouldReadFlowTableSettings() throws Exception {
+        VnetdConfig config = load(VALID + "flow_table: {capacity: 4096, persist: state/flows.bin, "
+                + "timeouts: {udp: 5m, icmp: 10s}}\n");
+        assertEquals(4096, config.flowTable().capacity());
+        assertEquals(dir.resolve("state/flows.bin"), config.flowTable().persist(), "relative to the config file");
+        assertEquals(java.time.Duration.ofMinutes(5), config.flowTable().timeouts().udp());
+        assertEquals(java.time.Duration.ofSeconds(10), config.flowTable().timeouts().icmp());
+        assertEquals(dev.vnetd.flowtable.FlowTimeouts.DEFAULTS.tcpEstablished(),
+                config.flowTable().timeouts().tcpEstablished());
+
+        List<String> errors = errors(VALID
+                + "flow_table: {timeouts: {udp: 5x, tcp_established: 0s, icmp: 90d, sctp: 1s}}\n");
+        assertEquals(List.of(
+                "15:30: 'udp' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '5x'",
+                "15:51: 'tcp_established' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '0s'",
+                "15:61: 'icmp' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '90d'",
+                "15:66: unknown key 'sctp' in flow_table.timeouts (did you mean 'icmp'?)"), errors);
+    }
 }
