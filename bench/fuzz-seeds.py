@@ -104,6 +104,10 @@ def icmp():
                            / Raw(b"x" * 1450)),
         "v6-echo-no-route": (ICMP_V6_SITE, IPv6(src=SITE6, dst="2001:db8::1") / ICMPv6EchoRequest(id=6)),
         "v4-in-v6-site-echo-ttl1": (ICMP_V6_SITE, IP(src=SITE, dst=SERVER, ttl=1) / ICMP(id=8)),
+        "v6-echo-destopt-hlim1": (ICMP_V6_SITE, IPv6(src=SITE6, dst=SERVER6, hlim=1) / IPv6ExtHdrDestOpt()
+                                  / ICMPv6EchoRequest(id=9)),
+        "v6-echo-hbh-no-route": (ICMP_V6_SITE, IPv6(src=SITE6, dst="2001:db8::1") / IPv6ExtHdrHopByHop()
+                                 / ICMPv6EchoRequest(id=10)),
     }
     for name, (sender, packet) in packets.items():
         write(out, name, bytes([sender]) + raw(packet))

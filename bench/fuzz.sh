@@ -16,7 +16,8 @@
 #
 # A crash is written by Jazzer as crash-<sha1> into the target's corpus directory
 # (<module>/src/test/resources/<package>/<Class>Inputs/<method>/), where `mvn verify` replays it from then on; the
-# inputs that grew coverage stay in <module>/.cifuzz-corpus/ (not committed) and seed the next run.
+# inputs that grew coverage stay in <module>/.cifuzz-corpus/ (not committed) and seed the next run. A run stops at
+# its first finding; FUZZ_KEEP_GOING=N (Jazzer's keep_going) goes on until N findings with distinct stack traces.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../scripts/find-jdk.sh
@@ -80,7 +81,8 @@ echo "fuzz: $TARGET ($CLASS) for ${SECONDS_TO_RUN}s, log $LOG" >&2
 status=0
 JAZZER_FUZZ=1 mvn -B -pl "$MODULE" -am test -Dtest="$CLASS" -Dsurefire.failIfNoSpecifiedTests=false \
     -Djazzer.hooks=true -Djazzer.internal.arg.0=vnetd-fuzz \
-    -Djazzer.internal.arg.1=-max_total_time="$SECONDS_TO_RUN" >"$LOG" 2>&1 || status=$?
+    -Djazzer.internal.arg.1=-max_total_time="$SECONDS_TO_RUN" -Djazzer.keep_going="${FUZZ_KEEP_GOING:-1}" \
+    >"$LOG" 2>&1 || status=$?
 if grep -q "Changes detected - recompiling\|Compiling [0-9]* source" "$LOG"; then
     echo "fuzz: warning: Maven recompiled during the run, so coverage may be missing for some classes" >&2
 fi

@@ -27,6 +27,7 @@ class IcmpFuzzTest {
     private static final int AUTHENTICATION = 51;
     private static final int DESTINATION_OPTIONS = 60;
     private static final int IPV6_HEADER_LENGTH = 40;
+    private static final int ICMP_HEADER_LENGTH = 8;
 
     @FuzzTest(maxDuration = "10s")
     void shouldNeverAnswerAnIcmpErrorWithAnError(byte[] input) {
@@ -45,12 +46,17 @@ class IcmpFuzzTest {
         }
     }
 
-    /** Whether the packet is, unambiguously, an ICMP or ICMPv6 error message (first fragment or unfragmented). */
+    /**
+     * Whether the packet is, unambiguously, an ICMP or ICMPv6 error message (first fragment or unfragmented) with its
+     * whole 8-byte header within the bytes its length field declares.
+     */
     static boolean isIcmpError(byte[] p) {
         if (p.length >= 20 && (p[0] & 0xF0) == 0x40) {
+            int end = Math.min(p.length, (p[2] & 0xFF) << 8 | (p[3] & 0xFF));
             int headerLength = (p[0] & 0x0F) * 4;
             boolean firstFragment = ((p[6] & 0x1F) << 8 | (p[7] & 0xFF)) == 0;
-            if ((p[9] & 0xFF) != PROTO_ICMP || !firstFragment || headerLength < 20 || headerLength >= p.length) {
+            if ((p[9] & 0xFF) != PROTO_ICMP || !firstFragment || headerLength < 20
+                    || headerLength + ICMP_HEADER_LENGTH > end) {
                 return false;
             }
             int type = p[headerLength] & 0xFF;
@@ -59,9 +65,10 @@ class IcmpFuzzTest {
         if (p.length < IPV6_HEADER_LENGTH || (p[0] & 0xF0) != 0x60) {
             return false;
         }
+        int end = Math.min(p.length, IPV6_HEADER_LENGTH + ((p[4] & 0xFF) << 8 | (p[5] & 0xFF)));
         int next = p[6] & 0xFF;
         int at = IPV6_HEADER_LENGTH;
-        while (at + 8 <= p.length) {
+        while (at + 8 <= end) {
             switch (next) {
                 case HOP_BY_HOP, ROUTING, DESTINATION_OPTIONS -> {
                     next = p[at] & 0xFF;
@@ -83,6 +90,6 @@ class IcmpFuzzTest {
                 }
             }
         }
-        return next == PROTO_ICMPV6 && at < p.length && (p[at] & 0xFF) < 128;
+        return false;
     }
 }

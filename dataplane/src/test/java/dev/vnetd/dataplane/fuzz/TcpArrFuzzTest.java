@@ -54,6 +54,11 @@ class TcpArrFuzzTest {
         }
     }
 
+    /** ARR port translations made so far by this target's path. */
+    static long portTranslations() {
+        return HARNESS.counters.portTranslations();
+    }
+
     private static void check(boolean checksummed, PathHarness.Outcome outcome) {
         if (checksummed) {
             outcome.forwarded().forEach(PathHarness::assertChecksumsValid);
