@@ -19,6 +19,14 @@ public final class InnerPacket {
     private static final int ICMPV6_ECHO_REQUEST = 128;
     private static final int ICMPV6_ECHO_REPLY = 129;
 
+    /** IPv6 extension headers walked at most: real packets carry one or two; the bound keeps the work fixed. */
+    static final int MAX_EXTENSION_HEADERS = 8;
+    private static final int HOP_BY_HOP = 0;
+    private static final int ROUTING = 43;
+    private static final int DESTINATION_OPTIONS = 60;
+    private static final int AUTHENTICATION_HEADER = 51;
+    private static final int FRAGMENT_HEADER_LENGTH = 8;
+
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final L4Flyweight l4 = new L4Flyweight();
@@ -108,7 +116,6 @@ public final class InnerPacket {
         }
         length = Ipv6Flyweight.HEADER_LENGTH + payloadLength;
         ttl = ipv6.hopLimit();
-        protocol = ipv6.nextHeader();
         sourceHigh = ipv6.sourceHigh();
         sourceLow = ipv6.sourceLow();
         destinationHigh = ipv6.destinationHigh();
@@ -120,28 +127,73 @@ public final class InnerPacket {
         if (multicast || unspecifiedOrLoopback) {
             return drop(DropReason.INNER_BAD_DESTINATION);
         }
-        readTransport(buf, offset + Ipv6Flyweight.HEADER_LENGTH, payloadLength, Ipv4Flyweight.PROTO_ICMPV6);
+        return walkExtensionHeaders(buf, ipv6.nextHeader(), offset + Ipv6Flyweight.HEADER_LENGTH, offset + length);
+    }
+
+    /**
+     * Finds the upper-layer header behind IPv6 extension headers (RFC 8200 section 4: Hop-by-Hop, Routing,
+     * Fragment, Destination Options; AH per RFC 4302), at most {@link #MAX_EXTENSION_HEADERS} of them so the work
+     * per packet stays bounded; sets the protocol to the upper layer's and notes non-first fragments, which carry
+     * no transport header. An extension header that runs past the packet is a lying length.
+     */
+    private boolean walkExtensionHeaders(ByteBuf buf, int firstNextHeader, int firstAt, int packetEnd) {
+        int nextHeader = firstNextHeader;
+        int at = firstAt;
+        for (int walked = 0; walked < MAX_EXTENSION_HEADERS; walked++) {
+            int headerLength;
+            if (nextHeader == HOP_BY_HOP || nextHeader == ROUTING || nextHeader == DESTINATION_OPTIONS) {
+                headerLength = packetEnd - at < 2 ? -1 : (buf.getUnsignedByte(at + 1) + 1) * 8;
+            } else if (nextHeader == Ipv6Flyweight.NEXT_HEADER_FRAGMENT) {
+                headerLength = FRAGMENT_HEADER_LENGTH;
+                if (packetEnd - at >= FRAGMENT_HEADER_LENGTH) {
+                    nonFirstFragment = (buf.getUnsignedShort(at + 2) >>> 3) != 0;
+                }
+            } else if (nextHeader == AUTHENTICATION_HEADER) {
+                headerLength = packetEnd - at < 2 ? -1 : (buf.getUnsignedByte(at + 1) + 2) * 4;
+            } else {
+                break;
+            }
+            if (headerLength < 0 || at + headerLength > packetEnd) {
+                return drop(DropReason.INNER_BAD_LENGTH);
+            }
+            nextHeader = buf.getUnsignedByte(at);
+            at += headerLength;
+            if (nonFirstFragment) {
+                break;
+            }
+        }
+        protocol = nextHeader;
+        if (!nonFirstFragment) {
+            readTransport(buf, at, packetEnd - at, Ipv4Flyweight.PROTO_ICMPV6);
+        }
         return true;
     }
 
     private void readTransport(ByteBuf buf, int at, int available, int icmpProtocol) {
         transportOffset = at;
         transportLength = available;
-        if (available < L4Flyweight.MIN_LENGTH) {
+        if (available < 1) {
             return;
         }
         l4.wrap(buf, at);
+        if (protocol == icmpProtocol) {
+            // the type alone decides whether this is an error vnetd must never answer, however short the rest
+            icmpType = l4.icmpType();
+            boolean echo = icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
+                    || icmpType == ICMPV6_ECHO_REQUEST || icmpType == ICMPV6_ECHO_REPLY;
+            if (echo && available >= L4Flyweight.MIN_LENGTH) {
+                sourcePort = l4.icmpIdentifier();
+            }
+            return;
+        }
+        if (available < L4Flyweight.MIN_LENGTH) {
+            return;
+        }
         if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
             sourcePort = l4.sourcePort();
             destinationPort = l4.destinationPort();
             if (protocol == Ipv4Flyweight.PROTO_TCP && available >= L4Flyweight.TCP_FLAGS_OFFSET + 1) {
                 tcpFlags = l4.tcpFlags();
-            }
-        } else if (protocol == icmpProtocol) {
-            icmpType = l4.icmpType();
-            if (icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
-                    || icmpType == ICMPV6_ECHO_REQUEST || icmpType == ICMPV6_ECHO_REPLY) {
-                sourcePort = l4.icmpIdentifier();
             }
         }
     }
@@ -220,12 +272,13 @@ public final class InnerPacket {
             return false;
         }
         if (isIpv6) {
-            boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMPV6 && icmpType >= 0 && icmpType < 128;
+            // an ICMPv6 message whose type could not be read counts as an error: never risk answering one
+            boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMPV6 && icmpType < 128;
             boolean badSource = (sourceHigh >>> 56) == 0xFF || sourceHigh == 0 && sourceLow == 0;
             return !errorMessage && !badSource;
         }
-        boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMP
-                && (icmpType == 3 || icmpType == 4 || icmpType == 5 || icmpType == 11 || icmpType == 12);
+        boolean errorMessage = protocol == Ipv4Flyweight.PROTO_ICMP && (icmpType < 0
+                || icmpType == 3 || icmpType == 4 || icmpType == 5 || icmpType == 11 || icmpType == 12);
         int first = source4 >>> 24;
         boolean badSource = first == 0 || first >= 224;
         return !errorMessage && !badSource;

@@ -309,4 +309,63 @@ class PacketPathTest {
                 + InternetChecksum.sum(buf, ip + headerLength, udpLength);
         return InternetChecksum.finish(sum) == 0;
     }
+
+    /** GRE (key 100) + IPv6 fd00:a::5 -> fd00:10::5 with one Hop-by-Hop header before {@code upper}. */
+    private static ByteBuf ipv6WithHopByHop(int hopLimit, int upperProtocol, byte[] upper) {
+        ByteBuf b = UnpooledByteBufAllocator.DEFAULT.buffer();
+        b.writeShort(GreFlyweight.FLAG_KEY).writeShort(GreFlyweight.ETHERTYPE_IPV6).writeInt(100);
+        b.writeInt(6 << 28).writeShort(8 + upper.length).writeByte(0).writeByte(hopLimit);
+        b.writeBytes(InetAddress.ofLiteral("fd00:a::5").getAddress()).writeBytes(
+                InetAddress.ofLiteral("fd00:10::5").getAddress());
+        b.writeByte(upperProtocol).writeByte(0).writeShort(0x0104).writeInt(0);
+        return b.writeBytes(upper);
+    }
+
+    @Test
+    void shouldNotAnswerAnIcmpv6ErrorBehindAnExtensionHeader() {
+        byte[] destinationUnreachable = new byte[48];
+        destinationUnreachable[0] = 1;
+        net.receive(SITE_A, ipv6WithHopByHop(1, 58, destinationUnreachable));
+
+        assertEquals(1, net.counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(0, net.counters.icmpErrorsSent(), "RFC 4443 2.4(e): never an error about an error");
+        assertEquals(0, net.ports[0].sent.size());
+    }
+
+    @Test
+    void shouldReadTheTransportBehindIpv6ExtensionHeaders() {
+        byte[] udp = {(byte) 0x9C, 0x40, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00};
+        net.receive(SITE_A, ipv6WithHopByHop(64, 17, udp));
+
+        assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote());
+        long handle = net.flows.lookup(1, dev.vnetd.flowtable.FlowTable.FAMILY_IPV6, 17,
+                Tunnel.ipv6High(InetAddress.ofLiteral("fd00:a::5")), Tunnel.ipv6Low(InetAddress.ofLiteral("fd00:a::5")),
+                Tunnel.ipv6High(InetAddress.ofLiteral("fd00:10::5")),
+                Tunnel.ipv6Low(InetAddress.ofLiteral("fd00:10::5")), 40000, 53);
+        assertTrue(handle >= 0, "the ARR flow is keyed by the UDP ports behind the Hop-by-Hop header");
+    }
+
+    @Test
+    void shouldDropAnExtensionHeaderThatRunsPastThePacket() {
+        ByteBuf packet = ipv6WithHopByHop(64, 17, new byte[8]);
+        packet.setByte(8 + 40 + 1, 200);
+        net.receive(SITE_A, packet);
+
+        assertEquals(1, net.counters.drops(DropReason.INNER_BAD_LENGTH));
+    }
+
+    @Test
+    void shouldNotAnswerATruncatedIcmpError() {
+        ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 1).udp(1, 2, new byte[0])
+                .build(UnpooledByteBufAllocator.DEFAULT);
+        Ipv4Flyweight ip = new Ipv4Flyweight().wrap(packet, 8);
+        ip.protocol(1).totalLength(20 + 2).updateChecksum();
+        packet.setByte(8 + 20, 3);
+        packet.writerIndex(8 + 22);
+
+        net.receive(SITE_A, packet);
+
+        assertEquals(1, net.counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(0, net.counters.icmpErrorsSent(), "two bytes of ICMP say it is an error: no answer");
+    }
 }
