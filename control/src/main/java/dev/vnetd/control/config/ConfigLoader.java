@@ -32,6 +32,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.time.Duration;
+import java.util.regex.PatternSyntaxException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -212,10 +213,12 @@ public final class ConfigLoader {
         String persistText = s.string("persist", false);
         Path persist = null;
         if (persistText != null) {
-            if (dir == null && !Path.of(persistText).isAbsolute()) {
+            persist = ConfigPaths.resolve(dir, persistText);
+            if (persist == null) {
+                s.error("persist", "'persist' is not a valid path");
+            } else if (!persist.isAbsolute()) {
                 s.error("persist", "'persist' must be an absolute path in the embedded configuration");
-            } else {
-                persist = dir == null ? Path.of(persistText) : dir.resolve(persistText).normalize();
+                persist = null;
             }
         }
         FlowTimeouts d = FlowTimeouts.DEFAULTS;
@@ -441,7 +444,11 @@ public final class ConfigLoader {
     }
 
     private List<Path> expand(Path dir, String pattern, Where where) {
-        Path full = dir.resolve(pattern).normalize();
+        Path full = ConfigPaths.resolve(dir, pattern);
+        if (full == null) {
+            errors.add(where.error("'include' is not a valid path: '" + pattern.replace("\0", "\\0") + "'"));
+            return List.of();
+        }
         String last = full.getFileName() == null ? "" : full.getFileName().toString();
         boolean glob = last.contains("*") || last.contains("?") || last.contains("[") || last.contains("{");
         if (!glob) {
@@ -456,7 +463,13 @@ public final class ConfigLoader {
         if (parent == null || !Files.isDirectory(parent)) {
             return matches;
         }
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + last);
+        PathMatcher matcher;
+        try {
+            matcher = FileSystems.getDefault().getPathMatcher("glob:" + last);
+        } catch (PatternSyntaxException e) {
+            errors.add(where.error("'include' has a bad glob '" + last + "': " + e.getDescription()));
+            return matches;
+        }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent)) {
             for (Path p : stream) {
                 if (Files.isRegularFile(p) && matcher.matches(p.getFileName())) {

@@ -112,7 +112,11 @@ final class SaConfigReader {
             s.error("key_file", "'key_file' cannot be used in the embedded configuration");
             return null;
         }
-        Path path = dir.resolve(keyFile).normalize();
+        Path path = ConfigPaths.resolve(dir, keyFile);
+        if (path == null) {
+            s.error("key_file", "'key_file' is not a valid path");
+            return null;
+        }
         if (!Files.isRegularFile(path)) {
             s.error("key_file", "key file " + path + " does not exist");
             return null;

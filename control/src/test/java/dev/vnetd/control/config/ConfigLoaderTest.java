@@ -211,4 +211,14 @@ class ConfigLoaderTest {
                 "15:61: 'icmp' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '90d'",
                 "15:66: unknown key 'sctp' in flow_table.timeouts (did you mean 'icmp'?)"), errors);
     }
+
+    @Test
+    void shouldReportPathsThatCannotBePathsAndBadGlobs() throws Exception {
+        List<String> errors = errors(VALID + "include: [\"a\\0b\", \"ysq[mi.u\"]\n"
+                + "flow_table: {persist: \"f\\0\"}\n");
+        assertEquals(3, errors.size(), errors.toString());
+        assertTrue(errors.get(0).startsWith("15:11: 'include' is not a valid path"), errors.toString());
+        assertTrue(errors.get(1).startsWith("15:19: 'include' has a bad glob 'ysq[mi.u'"), errors.toString());
+        assertTrue(errors.get(2).startsWith("16:23: 'persist' is not a valid path"), errors.toString());
+    }
 }
