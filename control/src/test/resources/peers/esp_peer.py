@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scapy.all import GRE, ICMP, IP, TCP, UDP, IPv6, Raw, raw
 from scapy.layers.inet6 import ICMPv6EchoRequest
 from scapy.layers.ipsec import ESP, SecurityAssociation
-from scapy.packet import NoPayload
+
+from peer_common import checksums_ok, raw_receivers, receive_raw, report
 
 
 def security_association(transform, spi, key_hex, esn):
@@ -86,19 +87,6 @@ def esp_bytes(peer, case, state):
     return bytes(data)
 
 
-def checksums_ok(pkt):
-    """Whether every checksum scapy knows in pkt (IP header, UDP, TCP, ICMP, ICMPv6) is the one it computes."""
-    original = raw(pkt)
-    clone = pkt.__class__(original)
-    layer = clone
-    while layer is not None and not isinstance(layer, NoPayload):
-        for field in ("chksum", "cksum"):
-            if field in layer.fields:
-                delattr(layer, field)
-        layer = layer.payload
-    return raw(clone) == original
-
-
 def describe_inner(inner):
     result = {}
     if inner.version == 6:
@@ -138,10 +126,6 @@ def describe(peers, name, data):
         result["decrypted"] = True
     result.update(describe_inner(inner))
     return result
-
-
-def report(result):
-    print(" ".join(f"{k}={v}" for k, v in result.items()), flush=True)
 
 
 def run_udp(cfg):
@@ -188,9 +172,7 @@ def run_raw(cfg):
     vnetd4 = cfg["vnetd"][0]
     vnetd6 = cfg.get("vnetd6", [None])[0]
     by_addr = {p["addr"]: n for n, p in peers.items()}
-    recv4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
-    recv6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 50)
-    recv6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+    recv4, recv6 = raw_receivers(50)
     state = {}
     for case in cfg["cases"]:
         peer = peers[case["from"]]
@@ -201,26 +183,10 @@ def run_raw(cfg):
         sender.sendto(data, (vnetd6 if v6 else vnetd4, 0))
         sender.close()
         deadline = time.time() + case.get("wait", 3.0)
+        payload, dst = receive_raw(recv4, recv6, vnetd4, vnetd6, by_addr, deadline)
         result = {"case": case["name"], "arrived_at": None}
-        while time.time() < deadline:
-            ready, _, _ = select.select([recv4, recv6], [], [], max(0.0, deadline - time.time()))
-            if not ready:
-                break
-            if ready[0] is recv4:
-                packet, _ = recv4.recvfrom(65535)
-                outer = IP(packet)
-                if outer.src != vnetd4 or outer.dst not in by_addr:
-                    continue  # our own packet on its way to vnetd
-                payload, dst = raw(outer.payload), outer.dst
-            else:
-                payload, ancillary, _flags, addr = recv6.recvmsg(65535, 1024)
-                dst = next((socket.inet_ntop(socket.AF_INET6, d[:16]) for level, kind, d in ancillary
-                            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO), None)
-                if addr[0] != vnetd6 or dst not in by_addr:
-                    continue
-            result = {"case": case["name"]}
+        if payload is not None:
             result.update(describe(peers, by_addr[dst], payload))
-            break
         report(result)
 
 

@@ -21,8 +21,9 @@ import sys
 import time
 
 from scapy.all import GRE, ICMP, IP, TCP, UDP, IPv6, Raw, raw
-from scapy.packet import NoPayload
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest
+
+from peer_common import checksums_ok, raw_receivers, receive_raw, report
 
 WAIT_SECONDS = 3.0
 
@@ -52,19 +53,6 @@ def gre_packet(case):
     return GRE(proto=proto) / inner
 
 
-def checksums_ok(pkt):
-    """Whether every checksum scapy knows in pkt (IP header, UDP, TCP, ICMP, ICMPv6) is the one it computes."""
-    original = raw(pkt)
-    clone = pkt.__class__(original)
-    layer = clone
-    while layer is not None and not isinstance(layer, NoPayload):
-        for field in ("chksum", "cksum"):
-            if field in layer.fields:
-                delattr(layer, field)
-        layer = layer.payload
-    return raw(clone) == original
-
-
 def describe(data, peer):
     gre = GRE(data)
     result = {"arrived_at": peer, "key": gre.key if gre.key_present else None, "gre_proto": gre.proto}
@@ -90,10 +78,6 @@ def describe(data, peer):
     result["checksums_ok"] = checksums_ok(inner)
     result["payload_len"] = len(raw(inner))
     return result
-
-
-def report(result):
-    print(" ".join(f"{k}={v}" for k, v in result.items()), flush=True)
 
 
 def peer_name(peers, addr, key):
@@ -143,9 +127,7 @@ def run_raw(cfg):
     vnetd4 = cfg["vnetd"][0]
     vnetd6 = cfg.get("vnetd6", [None])[0]
     peer_addresses = {p[0] for p in cfg["peers"].values()}
-    recv4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
-    recv6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 47)
-    recv6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+    recv4, recv6 = raw_receivers(47)
     for case in cfg["cases"]:
         src = cfg["peers"][case["from"]][0]
         v6 = ":" in src
@@ -154,27 +136,11 @@ def run_raw(cfg):
         sender.sendto(raw(gre_packet(case)), (vnetd6 if v6 else vnetd4, 0))
         sender.close()
         deadline = time.time() + WAIT_SECONDS
+        payload, dst = receive_raw(recv4, recv6, vnetd4, vnetd6, peer_addresses, deadline)
         result = {"case": case["name"], "arrived_at": None}
-        while time.time() < deadline:
-            ready, _, _ = select.select([recv4, recv6], [], [], max(0.0, deadline - time.time()))
-            if not ready:
-                break
-            if ready[0] is recv4:
-                data, _ = recv4.recvfrom(65535)
-                outer = IP(data)
-                if outer.src != vnetd4 or outer.dst not in peer_addresses:
-                    continue  # our own packet on its way to vnetd
-                payload, dst = raw(outer.payload), outer.dst
-            else:
-                payload, ancillary, _flags, addr = recv6.recvmsg(65535, 1024)
-                dst = next((socket.inet_ntop(socket.AF_INET6, d[:16]) for level, kind, d in ancillary
-                            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO), None)
-                if addr[0] != vnetd6 or dst not in peer_addresses:
-                    continue
+        if payload is not None:
             gre = GRE(payload)
-            result = {"case": case["name"]}
             result.update(describe(payload, peer_name(cfg["peers"], dst, gre.key if gre.key_present else None)))
-            break
         report(result)
 
 

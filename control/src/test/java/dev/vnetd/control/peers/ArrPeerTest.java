@@ -92,10 +92,7 @@ class ArrPeerTest {
                  "peers": {"site-a": ["127.0.0.2", %2$d, 1], "site-b": ["127.0.0.2", %2$d, 2],
                            "site-c": ["127.0.0.2", %2$d, 3], "dc": ["127.0.0.3", %2$d]},
                  "cases": [%3$s]}""".formatted(port, peerPort, cases);
-        Path script = dir.resolve("gre_peer.py");
-        if (!Files.exists(script)) {
-            PeerScript.extract("gre_peer.py", dir);
-        }
+        Path script = PeerScript.extract("gre_peer.py", dir);
         List<Map<String, String>> lines = PeerScript.run(List.of(Prerequisites.PYTHON, script.toString(), json), 120);
         return lines.stream().collect(Collectors.toMap(m -> m.get("case"), m -> m));
     }

@@ -16,16 +16,28 @@ public final class PeerScript {
     private PeerScript() {
     }
 
-    /** Copies the script to {@code dir} and returns its path. */
+    /** What every peer script imports. */
+    private static final String COMMON = "peer_common.py";
+
+    /** Copies the script, and the module the scripts share, to {@code dir}; returns the script's path. */
     public static Path extract(String name, Path dir) throws IOException {
-        Path script = dir.resolve(name);
+        Path script = copy(name, dir);
+        copy(COMMON, dir);
+        return script;
+    }
+
+    private static Path copy(String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        if (Files.exists(target)) {
+            return target;
+        }
         try (InputStream in = PeerScript.class.getResourceAsStream("/peers/" + name)) {
             if (in == null) {
                 throw new IOException("no peer script " + name);
             }
-            Files.copy(in, script);
+            Files.copy(in, target);
         }
-        return script;
+        return target;
     }
 
     /**
