@@ -36,10 +36,12 @@ public final class Daemon implements AutoCloseable {
 
     private final FlowTable flows;
     private final FlowSweeper sweeper;
+    private final Reloader reloader;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
                    PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
-                   FlowSweeper sweeper) {
+                   FlowSweeper sweeper, Reloader reloader) {
+        this.reloader = reloader;
         this.flows = flows;
         this.sweeper = sweeper;
         this.config = config;
@@ -68,11 +70,13 @@ public final class Daemon implements AutoCloseable {
         FlowSweeper sweeper = new FlowSweeper(flows, state.virtualNetworks().length);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
+        Reloader reloader;
         try {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
+            reloader = new Reloader(config, holder, registry);
             admin = AdminServer.start(config.admin().listen(),
-                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry));
+                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader));
         } catch (IOException | RuntimeException e) {
             dataplane.close();
             sweeper.close();
@@ -84,7 +88,7 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper);
+        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader);
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
@@ -95,6 +99,14 @@ public final class Daemon implements AutoCloseable {
         LOG.info("event=flow_table_opened path={} capacity={} flows={}", config.persist(), config.capacity(),
                 table.liveFlows());
         return table;
+    }
+
+    /**
+     * Reloads the configuration file the daemon was started with: validated first, nothing changes on failure
+     * (see {@link Reloader} for what a reload applies).
+     */
+    public Reloader.Result reload() {
+        return reloader.reload();
     }
 
     /** The flow table. */

@@ -29,9 +29,11 @@ final class DaemonAdminApi implements AdminApi {
     private final FlowTable flows;
     private final FlowSweeper sweeper;
     private final PrometheusMeterRegistry registry;
+    private final Reloader reloader;
 
     DaemonAdminApi(ForwardingStateHolder holder, Dataplane dataplane, FlowTable flows, FlowSweeper sweeper,
-                   PrometheusMeterRegistry registry) {
+                   PrometheusMeterRegistry registry, Reloader reloader) {
+        this.reloader = reloader;
         this.holder = holder;
         this.dataplane = dataplane;
         this.flows = flows;
@@ -168,6 +170,20 @@ final class DaemonAdminApi implements AdminApi {
             vn = network.id();
         }
         return FlowListing.list(flows, state, vn, limit, System.currentTimeMillis(), text);
+    }
+
+    @Override
+    public Response reload(boolean text) {
+        Reloader.Result result = reloader.reload();
+        if (text) {
+            String body = result.success() ? "reloaded\n" : String.join("\n", result.errors()) + "\n";
+            return new Response(result.success() ? 200 : 422, "text/plain; charset=utf-8", body);
+        }
+        JsonWriter json = new JsonWriter().beginObject().field("result", result.success() ? "success" : "failure")
+                .name("errors").beginArray();
+        result.errors().forEach(json::value);
+        return new Response(result.success() ? 200 : 422, "application/json",
+                json.endArray().endObject().toString());
     }
 
     @Override

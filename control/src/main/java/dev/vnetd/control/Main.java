@@ -3,6 +3,7 @@ package dev.vnetd.control;
 import dev.vnetd.control.cli.DemoCommand;
 import dev.vnetd.control.cli.FlowsCommand;
 import dev.vnetd.control.cli.LookupCommand;
+import dev.vnetd.control.cli.ReloadCommand;
 import dev.vnetd.control.cli.RoutesCommand;
 import dev.vnetd.control.cli.RunCommand;
 import dev.vnetd.control.cli.StatCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vnetd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Userspace virtual-network routing dataplane for Linux edge hosts.",
         subcommands = {RunCommand.class, ValidateCommand.class, LookupCommand.class, DemoCommand.class,
-            TunnelsCommand.class, RoutesCommand.class, FlowsCommand.class, StatCommand.class})
+            TunnelsCommand.class, RoutesCommand.class, FlowsCommand.class, StatCommand.class, ReloadCommand.class})
 public final class Main {
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The test plays systemd: a unix datagram socket as NOTIFY_SOCKET receives what {@code vnetd run} says — READY=1
- * once it forwards, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 on SIGTERM.
+ * once it forwards, WATCHDOG=1 at half of WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload,
+ * STOPPING=1 on SIGTERM.
  */
 class SystemdNotifierTest {
     private static final String RECEIVER = """
@@ -45,16 +46,19 @@ class SystemdNotifierTest {
     Path dir;
 
     @Test
-    void shouldSayReadyFeedTheWatchdogAndSayStopping() throws Exception {
+    void shouldSayReadyFeedTheWatchdogReloadAndSayStopping() throws Exception {
         Path config = dir.resolve("vnetd.yaml");
-        Files.writeString(config, """
+        String yaml = """
                 node: {name: systemd-test, workers: 1}
                 admin: {listen: 127.0.0.1:%d}
                 listeners:
                   - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d}
                 virtual_networks:
                   - {name: v}
-                """.formatted(FreePort.tcp(), FreePort.udp("127.0.0.1")));
+                tunnels:
+                  - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3, virtual_network: v}
+                """.formatted(FreePort.tcp(), FreePort.udp("127.0.0.1"));
+        Files.writeString(config, yaml);
         Path socket = dir.resolve("notify.sock");
         Process receiver = new ProcessBuilder(Prerequisites.PYTHON, "-c", RECEIVER, socket.toString(), "30")
                 .redirectErrorStream(true).start();
@@ -64,7 +68,11 @@ class SystemdNotifierTest {
 
         VnetdProcess vnetd = VnetdProcess.start(List.of(), config, dir.resolve("vnetd.log"),
                 Map.of("NOTIFY_SOCKET", socket.toString(), "WATCHDOG_USEC", "400000"));
-        Thread.sleep(2000);
+        Thread.sleep(1000);
+        Files.writeString(config, yaml + "routes:\n  - {prefix: 10.0.0.0/8, virtual_network: v, via: dc}\n");
+        Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(vnetd.pid())).start();
+        assertEquals(0, hup.waitFor());
+        Thread.sleep(1000);
         vnetd.close();
 
         List<String> messages = new ArrayList<>();
@@ -77,5 +85,10 @@ class SystemdNotifierTest {
         assertEquals("STOPPING=1", messages.getLast(), messages.toString());
         long watchdogs = messages.stream().filter("WATCHDOG=1"::equals).count();
         assertTrue(watchdogs >= 5 && watchdogs <= 16, "WATCHDOG=1 every 200 ms for about 2 s: " + messages);
+        List<String> reload = messages.stream().filter(m -> !m.equals("WATCHDOG=1")).toList();
+        assertEquals(4, reload.size(), messages.toString());
+        assertTrue(reload.get(1).matches("RELOADING=1\\|MONOTONIC_USEC=\\d+"), reload.toString());
+        assertEquals("READY=1|STATUS=reloaded", reload.get(2), "the reload worked: " + reload);
+        assertTrue(Files.readString(dir.resolve("vnetd.log")).contains("event=config_reloaded"));
     }
 }

@@ -27,6 +27,7 @@ class SystemdUnitTest {
         Assumptions.assumeTrue(available, "SKIPPED, not passed: systemd-analyze not installed");
         String unit = Files.readString(Path.of("../config/systemd/vnetd.service"));
         assertTrue(unit.contains("Type=notify"));
+        assertTrue(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
         Path executable = dir.resolve("vnetd");
         Files.writeString(executable, "#!/bin/sh\n");
         Files.setPosixFilePermissions(executable, PosixFilePermissions.fromString("rwxr-xr-x"));

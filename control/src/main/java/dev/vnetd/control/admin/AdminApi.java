@@ -51,6 +51,12 @@ public interface AdminApi {
     /** {@code GET /api/v1/flows?vn=NAME&limit=N}: flows of the flow table. */
     Response flows(String vn, int limit, boolean text);
 
+    /**
+     * {@code POST /api/v1/reload}: reloads the configuration; 200 on success, 422 with every error otherwise (as
+     * JSON {@code result, errors[]}, or one error a line with {@code format=text}).
+     */
+    Response reload(boolean text);
+
     /** {@code GET /api/v1/stat}: totals as {@code name value} lines, for rates. */
     Response stat();
 }

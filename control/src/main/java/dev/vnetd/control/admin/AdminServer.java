@@ -93,7 +93,9 @@ public final class AdminServer implements AutoCloseable {
             QueryStringDecoder query = new QueryStringDecoder(request.uri());
             String path = query.path();
             FullHttpResponse response;
-            if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+            if (request.method().equals(HttpMethod.POST) && path.equals("/api/v1/reload")) {
+                response = respond(api.reload(textFormat(query)));
+            } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
                 response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
             } else {

@@ -57,10 +57,18 @@ abstract class AdminClient {
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create("http://" + admin + path)).timeout(TIMEOUT).build());
+    }
+
+    HttpResponse<String> post(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create("http://" + admin + path)).timeout(TIMEOUT)
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
         if (client == null) {
             client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + admin + path)).timeout(TIMEOUT).build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,6 +1,7 @@
 package dev.vnetd.control.cli;
 
 import dev.vnetd.control.Daemon;
+import dev.vnetd.control.Reloader;
 import dev.vnetd.control.SystemdNotifier;
 import dev.vnetd.control.config.ConfigException;
 import dev.vnetd.control.config.ConfigLoader;
@@ -9,6 +10,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import sun.misc.Signal;
+
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code vnetd run [--config PATH]}: the daemon, until SIGTERM or SIGINT. Under systemd ({@code Type=notify}) it
  * says READY=1 once every listener is open, feeds the watchdog while the workers live, and says STOPPING=1.
+ * SIGHUP reloads the configuration file (RELOADING=1 ... READY=1 around it).
  */
 @Command(name = "run", description = "Run the daemon (config/vnetd.yaml in a checkout, else /etc/vnetd/vnetd.yaml).")
 public final class RunCommand implements Callable<Integer> {
@@ -24,6 +28,14 @@ public final class RunCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    /** SIGHUP: RELOADING=1 (with the monotonic time systemd asks for), the reload, READY=1 with the outcome. */
+    private static void reload(Daemon daemon, SystemdNotifier systemd) {
+        systemd.notify("RELOADING=1\nMONOTONIC_USEC=" + System.nanoTime() / 1000);
+        Reloader.Result result = daemon.reload();
+        systemd.notify("READY=1\nSTATUS=" + (result.success() ? "reloaded"
+                : "reload failed, running the previous configuration: " + result.errors().getFirst()));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -46,6 +58,7 @@ public final class RunCommand implements Callable<Integer> {
         systemd.notify("READY=1\nSTATUS=forwarding on " + daemon.config().listeners().size() + " listener(s)\nMAINPID="
                 + ProcessHandle.current().pid());
         systemd.startWatchdog(() -> daemon.dataplane().workersAlive());
+        Signal.handle(new Signal("HUP"), signal -> reload(daemon, systemd));
         stopped.await();
         return 0;
     }

@@ -55,6 +55,11 @@ public final class VnetdProcess implements AutoCloseable {
         throw new AssertionError("vnetd did not start:\n" + Files.readString(log));
     }
 
+    /** The process id (of vnetd itself when started without a prefix). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** What vnetd logged so far. */
     public String log() throws IOException {
         return Files.readString(log);

@@ -145,6 +145,15 @@ public final class KeyMaterial {
         return new KeyMaterial(transform, bytes.clone());
     }
 
+    /**
+     * Whether {@code other} holds the same transform and key bytes (compared in constant time), e.g. to keep an SA
+     * whose configuration a reload did not change.
+     */
+    public boolean sameAs(KeyMaterial other) {
+        return other != null && transform == other.transform
+                && java.security.MessageDigest.isEqual(bytes, other.bytes);
+    }
+
     /** Overwrites the material with zeros; SAs built earlier keep their own copies. */
     public void destroy() {
         Arrays.fill(bytes, (byte) 0);

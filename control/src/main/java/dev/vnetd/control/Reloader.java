@@ -1,0 +1,210 @@
+package dev.vnetd.control;
+
+import dev.vnetd.control.config.ConfigError;
+import dev.vnetd.control.config.ConfigException;
+import dev.vnetd.control.config.ConfigLoader;
+import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
+import dev.vnetd.control.config.VnetdConfig.SaConfig;
+import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
+import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
+import dev.vnetd.control.snapshot.ForwardingStateBuilder;
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.state.TunnelIndex;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reloads the configuration of a running daemon (SIGHUP, {@code POST /api/v1/reload}, {@code vnetd reload}).
+ *
+ * <p>The new file is validated completely first; if it fails, nothing changes and every error is returned. This
+ * first reload applies what operators change many times a day without touching sockets or flows: routes, next hops,
+ * priorities and weights, and tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs). Listeners,
+ * virtual networks and tunnels keep their identities (the ids flows and counters are keyed by); adding, removing or
+ * changing a listener, or adding or removing a virtual network or tunnel, is refused with the reason and needs a
+ * restart (flows survive it with {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
+ * its SA objects — sequence numbers and replay window — and every tunnel keeps its health. The new forwarding
+ * state is published through the one volatile reference: workers see the old or the new state, never a mix.
+ */
+public final class Reloader {
+    private static final Logger LOG = LoggerFactory.getLogger(Reloader.class);
+
+    /**
+     * What a reload did.
+     *
+     * @param success whether the new configuration is running
+     * @param errors  why not: configuration errors as file:line:column, or the change that needs a restart
+     */
+    public record Result(boolean success, List<String> errors) {
+    }
+
+    private final Path path;
+    private final ForwardingStateHolder holder;
+    private final Counter successes;
+    private final Counter failures;
+    private volatile long lastSuccessMillis;
+    private VnetdConfig current;
+
+    Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry) {
+        this.current = current;
+        this.holder = holder;
+        this.path = current.source().equals(ConfigLoader.EMBEDDED_NAME) ? null : Path.of(current.source());
+        this.successes = Counter.builder("vnetd.config.reloads").tag("result", "success")
+                .description("configuration reloads").register(registry);
+        this.failures = Counter.builder("vnetd.config.reloads").tag("result", "failure")
+                .description("configuration reloads").register(registry);
+        this.lastSuccessMillis = System.currentTimeMillis();
+        Gauge.builder("vnetd.config.last.reload.success.timestamp", this, r -> r.lastSuccessMillis / 1000.0)
+                .description("when the running configuration was loaded, in seconds since the epoch")
+                .baseUnit("seconds")
+                .register(registry);
+    }
+
+    /** Reloads the configuration file; one reload at a time. */
+    synchronized Result reload() {
+        if (path == null) {
+            return fail(List.of("the embedded configuration cannot be reloaded; run with --config FILE"));
+        }
+        VnetdConfig next;
+        try {
+            next = ConfigLoader.load(path);
+        } catch (ConfigException e) {
+            return fail(e.errors().stream().map(ConfigError::toString).toList());
+        }
+        List<String> restart = changesNeedingRestart(current, next);
+        if (!restart.isEmpty()) {
+            return fail(restart);
+        }
+        ForwardingState previous = holder.get();
+        ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous));
+        holder.publish(carryOver(built, previous, current, next));
+        current = next;
+        lastSuccessMillis = System.currentTimeMillis();
+        successes.increment();
+        LOG.info("event=config_reloaded file={} tunnels={} routes={}", path, next.tunnels().size(),
+                next.routes().size());
+        return new Result(true, List.of());
+    }
+
+    private Result fail(List<String> errors) {
+        failures.increment();
+        LOG.error("event=config_reload_failed file={} errors={} first=\"{}\"", path, errors.size(), errors.getFirst());
+        return new Result(false, errors);
+    }
+
+    /** What the new configuration changes that this reload cannot apply in place. */
+    static List<String> changesNeedingRestart(VnetdConfig running, VnetdConfig next) {
+        List<String> problems = new ArrayList<>();
+        Map<String, ListenerConfig> listeners = byName(running.listeners(), ListenerConfig::name);
+        Map<String, ListenerConfig> nextListeners = byName(next.listeners(), ListenerConfig::name);
+        for (ListenerConfig l : next.listeners()) {
+            ListenerConfig old = listeners.get(l.name());
+            if (old == null) {
+                problems.add("listener '" + l.name() + "' is new: adding listeners needs a restart");
+            } else if (old.type() != l.type() || !old.address().equals(l.address())
+                    || old.sourcePorts() != l.sourcePorts()) {
+                problems.add("listener '" + l.name() + "' changed: changing listeners needs a restart");
+            }
+        }
+        for (ListenerConfig l : running.listeners()) {
+            if (!nextListeners.containsKey(l.name())) {
+                problems.add("listener '" + l.name() + "' is gone: removing listeners needs a restart");
+            }
+        }
+        compareNames("virtual network", names(running.virtualNetworks(), VirtualNetworkConfig::name),
+                names(next.virtualNetworks(), VirtualNetworkConfig::name), problems);
+        compareNames("tunnel", names(running.tunnels(), TunnelConfig::name), names(next.tunnels(), TunnelConfig::name),
+                problems);
+        if (!running.node().equals(next.node()) || !running.admin().equals(next.admin())
+                || !running.flowTable().equals(next.flowTable())) {
+            problems.add("node, admin or flow_table changed: those settings need a restart");
+        }
+        return problems;
+    }
+
+    private static void compareNames(String what, List<String> running, List<String> next, List<String> problems) {
+        for (String name : next) {
+            if (!running.contains(name)) {
+                problems.add(what + " '" + name + "' is new: adding a " + what + " needs a restart");
+            }
+        }
+        for (String name : running) {
+            if (!next.contains(name)) {
+                problems.add(what + " '" + name + "' is gone: removing a " + what + " needs a restart");
+            }
+        }
+    }
+
+    /**
+     * The configuration with its listeners, virtual networks and tunnels in the order of the running state's ids, so
+     * the builder gives every one its old id back.
+     */
+    private static VnetdConfig inPreviousOrder(VnetdConfig next, ForwardingState previous) {
+        Map<String, Integer> listenerIds = new java.util.HashMap<>();
+        for (var l : previous.listeners()) {
+            listenerIds.put(l.name(), l.id());
+        }
+        Map<String, Integer> vnIds = new java.util.HashMap<>();
+        for (var vn : previous.virtualNetworks()) {
+            vnIds.put(vn.name(), vn.id());
+        }
+        Map<String, Integer> tunnelIds = new java.util.HashMap<>();
+        for (Tunnel t : previous.tunnels()) {
+            tunnelIds.put(t.name(), t.id());
+        }
+        return new VnetdConfig(next.source(), next.node(), next.admin(), next.flowTable(),
+                next.listeners().stream().sorted(Comparator.comparing(l -> listenerIds.get(l.name()))).toList(),
+                next.virtualNetworks().stream().sorted(Comparator.comparing(v -> vnIds.get(v.name()))).toList(),
+                next.tunnels().stream().sorted(Comparator.comparing(t -> tunnelIds.get(t.name()))).toList(),
+                next.routes());
+    }
+
+    /** The built state with every tunnel's health and its SAs where their configuration did not change. */
+    private static ForwardingState carryOver(ForwardingState built, ForwardingState previous, VnetdConfig running,
+                                             VnetdConfig next) {
+        Map<String, TunnelConfig> runningTunnels = byName(running.tunnels(), TunnelConfig::name);
+        Map<String, TunnelConfig> nextTunnels = byName(next.tunnels(), TunnelConfig::name);
+        Tunnel[] tunnels = built.tunnels().clone();
+        TunnelHealth health = new TunnelHealth(tunnels.length);
+        for (int id = 0; id < tunnels.length; id++) {
+            Tunnel t = tunnels[id];
+            Tunnel old = previous.tunnels()[id];
+            health.state(id, previous.health().state(id));
+            if (t.sas() != null && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
+                tunnels[id] = new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(),
+                        t.mtu(), t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), old.sas());
+            }
+        }
+        return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), new TunnelIndex(tunnels),
+                health);
+    }
+
+    private static boolean sameSa(SaConfig a, SaConfig b) {
+        return a != null && b != null && a.transform() == b.transform() && a.inboundSpi() == b.inboundSpi()
+                && a.outboundSpi() == b.outboundSpi() && a.replayWindow() == b.replayWindow() && a.esn() == b.esn()
+                && a.inboundKey().sameAs(b.inboundKey()) && a.outboundKey().sameAs(b.outboundKey());
+    }
+
+    private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {
+        return items.stream().collect(Collectors.toMap(name, Function.identity()));
+    }
+
+    private static <T> List<String> names(List<T> items, Function<T, String> name) {
+        return items.stream().map(name).filter(Objects::nonNull).toList();
+    }
+}
