@@ -1,5 +1,6 @@
 package dev.vnetd.dataplane.path;
 
+import dev.vnetd.dataplane.nexthop.FlowHash;
 import dev.vnetd.dataplane.packet.InternetChecksum;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
@@ -7,20 +8,51 @@ import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
+import java.util.Arrays;
+
 /**
  * Step 6 of the path: the ICMP errors a router owes the source of a packet it cannot forward (RFC 1812 section
  * 4.3, RFC 4443): Time Exceeded, Destination Unreachable (no route) and Fragmentation Needed / Packet Too Big. They
  * go back through the tunnel the packet came from, from the tunnel's ICMP source address.
  *
- * <p>Rate limited per worker by a token bucket, as Linux limits its own ICMP errors (net.ipv4.icmp_msgs_per_sec
- * 1000, icmp_msgs_burst 50): {@link #RATE_PER_SECOND} and {@link #BURST}. One packet in gives at most one error
- * out, so vnetd never amplifies.
+ * <p>Rate limited twice, as Linux limits its own ICMP errors (RFC 4443 section 2.4 (f) asks for both kinds of
+ * limit): per source of the offending packet, so that one host (or one spoofed address) cannot use up the errors
+ * every other host is owed, and per worker overall, so that a flood from many sources cannot make vnetd send more
+ * than {@link #RATE_PER_SECOND}. Both are token buckets kept as a GCRA "theoretical arrival time": one long each,
+ * so the per-source buckets are a fixed table of longs indexed by a hash of the source address:
+ *
+ * <pre>
+ *  source (IPv4 int, or IPv6 high/low) --fmix64--&gt; index &amp; (SOURCE_BUCKETS - 1)
+ *
+ *  sourceBuckets: long[SOURCE_BUCKETS]   [ tat | tat | tat | ... ]   8 KiB per worker, allocated once
+ *  globalBucket:  long                   tat
+ *
+ *  allow(now):  t = max(tat, now - burst * interval); if t + interval &gt; now: refuse; else tat = t + interval
+ * </pre>
+ *
+ * Sources whose hashes collide share a bucket, which can only make vnetd send fewer errors, never more. A token is
+ * taken only when both buckets have one, so an error refused by the global cap does not use up its source's share.
+ * One packet in gives at most one error out, so vnetd never amplifies. The algorithm is the Generic Cell Rate
+ * Algorithm of ATM (ITU-T I.371), as Linux's own limiter ({@code inet_peer_xrlim_allow}) works in effect.
  */
 public final class IcmpErrors {
-    /** Errors per second a worker may send; Linux's global default for its own errors. */
+    /** Errors per second a worker may send in all; Linux's global default (net.ipv4.icmp_msgs_per_sec). */
     public static final int RATE_PER_SECOND = 1000;
-    /** Errors a worker may send at once after a quiet period; Linux's default burst. */
+    /** Errors a worker may send at once after a quiet period; Linux's default burst (icmp_msgs_burst). */
     public static final int BURST = 50;
+    /**
+     * Errors per second one source may be sent: ten times Linux's per-destination default (net.ipv4.icmp_ratelimit
+     * 1000 ms), because behind one inner source address of a site there may be a NAT with many hosts, each
+     * needing its own Packet Too Big for path MTU discovery.
+     */
+    public static final int SOURCE_RATE_PER_SECOND = 10;
+    /** Errors one source may be sent at once; Linux's per-peer burst (XRLIM_BURST_FACTOR). */
+    public static final int SOURCE_BURST = 6;
+    /**
+     * Per-source buckets of a worker: 1024 longs, 8 KiB, so thousands of active sources rarely share one, and the
+     * table fits in L2 cache.
+     */
+    public static final int SOURCE_BUCKETS = 1024;
     /** Room left in front of an error for the GRE header that will carry it. */
     public static final int HEADROOM = 16;
     /** Largest ICMPv4 error datagram (RFC 1812 section 4.3.2.3). */
@@ -37,22 +69,53 @@ public final class IcmpErrors {
     }
 
     private static final long NANOS_PER_TOKEN = 1_000_000_000L / RATE_PER_SECOND;
+    private static final long NANOS_PER_SOURCE_TOKEN = 1_000_000_000L / SOURCE_RATE_PER_SECOND;
+    private static final int SOURCE_MASK = SOURCE_BUCKETS - 1;
 
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
-    private long tokensAt = Long.MIN_VALUE;
+    private final long[] sourceBuckets = new long[SOURCE_BUCKETS];
+    private long globalBucket = Long.MIN_VALUE;
 
-    /** Takes a token from the bucket; false when the rate limit forbids an error now. */
-    public boolean allow(long nowNanos) {
-        long earliest = nowNanos - BURST * NANOS_PER_TOKEN;
-        if (tokensAt == Long.MIN_VALUE || tokensAt < earliest) {
-            tokensAt = earliest;
-        }
-        if (tokensAt + NANOS_PER_TOKEN > nowNanos) {
+    /** A limiter with every bucket full. */
+    public IcmpErrors() {
+        Arrays.fill(sourceBuckets, Long.MIN_VALUE);
+    }
+
+    /**
+     * Takes a token from the bucket of {@code packet}'s source and from the worker's global bucket; false (and no
+     * token taken) when either limit forbids an error now.
+     */
+    public boolean allow(InnerPacket packet, long nowNanos) {
+        int index = sourceIndex(packet);
+        long source = take(sourceBuckets[index], nowNanos, NANOS_PER_SOURCE_TOKEN, SOURCE_BURST);
+        if (source == Long.MIN_VALUE) {
             return false;
         }
-        tokensAt += NANOS_PER_TOKEN;
+        long global = take(globalBucket, nowNanos, NANOS_PER_TOKEN, BURST);
+        if (global == Long.MIN_VALUE) {
+            return false;
+        }
+        sourceBuckets[index] = source;
+        globalBucket = global;
         return true;
+    }
+
+    /** Bucket index of a packet's source address. */
+    static int sourceIndex(InnerPacket packet) {
+        long key = packet.ipv6() ? packet.sourceHigh() ^ Long.rotateLeft(packet.sourceLow(), 29)
+                : packet.source4() & 0xFFFF_FFFFL;
+        return (int) FlowHash.fmix64(key) & SOURCE_MASK;
+    }
+
+    /**
+     * The bucket's theoretical arrival time after taking a token at {@code now}, or {@link Long#MIN_VALUE} when it
+     * has none: {@code burst} tokens, one more every {@code interval} nanoseconds.
+     */
+    private static long take(long tat, long now, long interval, int burst) {
+        long earliest = now - burst * interval;
+        long t = tat == Long.MIN_VALUE || tat < earliest ? earliest : tat;
+        return t + interval > now ? Long.MIN_VALUE : t + interval;
     }
 
     /**

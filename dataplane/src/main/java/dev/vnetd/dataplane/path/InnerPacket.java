@@ -368,4 +368,14 @@ public final class InnerPacket {
     public long destinationLow() {
         return destinationLow;
     }
+
+    /** Offset of the transport header (behind IPv6 extension headers). */
+    public int transportOffset() {
+        return transportOffset;
+    }
+
+    /** Bytes of the transport header and payload present, by the IP length fields. */
+    public int transportLength() {
+        return transportLength;
+    }
 }

@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * One worker's packet path, run to completion on the thread that received the packet:
  * 1. receive from a listener's socket  2. GRE decap, or ESP decrypt ({@link EspDecap})  3. identify the ingress
  * tunnel, hence the virtual network  4. validate the inner packet  5. flow lookup (ARR, {@link FlowLookup}), else
- * route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
+ * route lookup and next hop  6. TTL, MTU, ICMP errors, MSS clamp ({@link MssClamp})  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
  * the worker's own socket, flushed once per read batch.
  *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet
@@ -49,6 +49,7 @@ public final class PacketPath {
     private final EspContext espContext = new EspContext();
     private final EspDecap espDecap = new EspDecap(espContext);
     private final EspEncap espEncap = new EspEncap(espContext);
+    private final MssClamp mssClamp = new MssClamp();
 
     /**
      * A path for one worker.
@@ -203,6 +204,7 @@ public final class PacketPath {
             drop(buf, DropReason.TOO_BIG);
             return;
         }
+        mssClamp.apply(buf, packet, ingress, egress, counters);
         if (packet.ipv6()) {
             ipv6.wrap(buf, packet.offset()).hopLimit(packet.ttl() - 1);
         } else {
@@ -221,7 +223,7 @@ public final class PacketPath {
         if (!packet.mayTriggerIcmpError()) {
             return;
         }
-        if (!icmpErrors.allow(nanoClock.getAsLong())) {
+        if (!icmpErrors.allow(packet, nanoClock.getAsLong())) {
             counters.icmpRateLimited();
             return;
         }

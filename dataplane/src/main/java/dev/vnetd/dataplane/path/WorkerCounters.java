@@ -20,12 +20,14 @@ public final class WorkerCounters {
     private final long[] arrReturns;
     private final long[] flows = new long[3];
     private final long[] icmp = new long[2];
+    private final long[] mtu = new long[1];
 
     private static final int ICMP_SENT = 0;
     private static final int ICMP_RATE_LIMITED = 1;
     private static final int FLOW_COLLISIONS = 0;
     private static final int FLOW_FAILOVERS = 1;
     private static final int PORT_TRANSLATIONS = 2;
+    private static final int MSS_CLAMPED = 0;
 
     /** Counters for {@code tunnels} tunnels. */
     public WorkerCounters(int tunnels) {
@@ -147,6 +149,16 @@ public final class WorkerCounters {
     /** ICMP errors suppressed by the rate limit. */
     public long icmpErrorsRateLimited() {
         return get(icmp, ICMP_RATE_LIMITED);
+    }
+
+    /** Counts a TCP SYN or SYN-ACK whose MSS option was lowered to a tunnel's {@code mss_clamp}. */
+    public void mssClamped() {
+        add(mtu, MSS_CLAMPED, 1);
+    }
+
+    /** TCP SYNs and SYN-ACKs whose MSS was clamped. */
+    public long mssClampedTotal() {
+        return get(mtu, MSS_CLAMPED);
     }
 
     /** Number of tunnels these counters cover. */

@@ -21,18 +21,32 @@ import java.net.InetSocketAddress;
  * @param icmpSourceV6High  high 64 bits of the ICMPv6 error source
  * @param icmpSourceV6Low   low 64 bits of the ICMPv6 error source
  * @param sas               ESP tunnels: the inbound and outbound SA; null for GRE tunnels
+ * @param mssClamp          the MSS TCP SYNs through the tunnel are clamped to: {@link #MSS_CLAMP_OFF},
+ *                          {@link #MSS_CLAMP_AUTO} or a segment size in bytes
  */
 public record Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                      int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
-                     TunnelSas sas) {
+                     TunnelSas sas, int mssClamp) {
     /** Key value of a tunnel without a GRE key. */
     public static final long NO_KEY = -1L;
+    /** {@link #mssClamp()} of a tunnel that leaves the TCP MSS alone (no {@code mss_clamp}). */
+    public static final int MSS_CLAMP_OFF = 0;
+    /** {@link #mssClamp()} of {@code mss_clamp: auto}: the MTU less the IP and TCP headers. */
+    public static final int MSS_CLAMP_AUTO = -1;
+
+    /** A tunnel that does not clamp the TCP MSS. */
+    public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
+                  int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
+                  TunnelSas sas) {
+        this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
+                icmpSourceV6Low, sas, MSS_CLAMP_OFF);
+    }
 
     /** A GRE tunnel (no SAs). */
     public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                   int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low) {
         this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
-                icmpSourceV6Low, null);
+                icmpSourceV6Low, null, MSS_CLAMP_OFF);
     }
 
     /** Whether the tunnel carries ESP (then {@link #sas()} is set). */

@@ -159,7 +159,7 @@ public final class Dataplane implements AutoCloseable {
             throws IOException, InterruptedException {
         SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-        Bootstrap bootstrap = new Bootstrap()
+        Bootstrap bootstrap = OuterFragmentation.allow(new Bootstrap(), transport, family)
                 .group(loop)
                 .channelFactory(() -> transport.newDatagramChannel(family))
                 .option(transport.reusePortOption(), reusePort)

@@ -21,7 +21,8 @@ import java.net.InetAddress;
  * workers. Instead each worker's socket gets a classic BPF filter that keeps the share of packets whose IPv4 source
  * address modulo the worker count is the worker's index: one remote's packets always reach the same worker. An
  * IPv6 raw socket sees no IPv6 header, so there the first worker receives everything and the others only send.
- * Needs CAP_NET_RAW.
+ * Outer packets leave without DF and are fragmented by the kernel when larger than the link ({@link
+ * OuterFragmentation}). Needs CAP_NET_RAW.
  */
 public final class RawIpSocket {
     private static final int AF_INET = 2;
@@ -90,6 +91,12 @@ public final class RawIpSocket {
                 MemorySegment sockaddr = sockaddr(arena, address);
                 check((int) BIND.invokeExact(state, fd, sockaddr, (int) sockaddr.byteSize()), state,
                         "bind raw socket to " + address.getHostAddress());
+                MemorySegment dont = arena.allocate(ValueLayout.JAVA_INT);
+                dont.set(ValueLayout.JAVA_INT, 0, OuterFragmentation.PMTUDISC_DONT);
+                check((int) SETSOCKOPT.invokeExact(state, fd,
+                        ipv4 ? OuterFragmentation.SOL_IP : OuterFragmentation.SOL_IPV6,
+                        ipv4 ? OuterFragmentation.IP_MTU_DISCOVER : OuterFragmentation.IPV6_MTU_DISCOVER, dont,
+                        (int) ValueLayout.JAVA_INT.byteSize()), state, "let the kernel fragment (IP_PMTUDISC_DONT)");
                 MemorySegment program = filter(arena, ipv4, worker, workers);
                 if (program != null) {
                     MemorySegment fprog = arena.allocate(16, 8);

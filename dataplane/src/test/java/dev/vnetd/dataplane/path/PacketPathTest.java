@@ -158,6 +158,34 @@ class PacketPathTest {
     }
 
     @Test
+    void shouldSendPacketTooBigWithTheTunnelMtuForIpv6() {
+        net.receive(V6_SITE, new PacketBuilder().gre(-1).ip("fd00:20::5", "fd00:10::3", 64)
+                .udp(1, 2, new byte[1400 - 40 - 8 + 1]).build(UnpooledByteBufAllocator.DEFAULT));
+
+        TestNetwork.CapturingTxPort port = net.ports[net.tunnels[V6_SITE].listener().id()];
+        assertEquals(1, port.sent.size());
+        ByteBuf out = port.sent.getFirst().packet();
+        int ip = out.readerIndex() + 4;
+        Ipv6Flyweight header = new Ipv6Flyweight().wrap(out, ip);
+        assertEquals(2, out.getUnsignedByte(ip + 40), "ICMPv6 type: packet too big");
+        assertEquals(0, out.getUnsignedByte(ip + 41), "code");
+        assertEquals(1400, out.getInt(ip + 44), "MTU: dc-prod's");
+        long sum = header.pseudoHeaderSum(header.payloadLength(), 58)
+                + InternetChecksum.sum(out, ip + 40, header.payloadLength());
+        assertEquals(0, InternetChecksum.finish(sum), "ICMPv6 checksum");
+        assertEquals(1, net.counters.drops(DropReason.TOO_BIG));
+    }
+
+    @Test
+    void shouldForwardAPacketOfExactlyTheTunnelMtuWithDontFragment() {
+        net.receive(SITE_A, new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).dontFragment(true)
+                .udp(1, 2, new byte[1400 - 28]).build(UnpooledByteBufAllocator.DEFAULT));
+
+        assertEquals(net.tunnels[DC_PROD].remote(), onlySent().remote());
+        assertEquals(0, net.counters.drops(DropReason.TOO_BIG));
+    }
+
+    @Test
     void shouldForwardOversizedPacketsWithoutDontFragmentForTheKernelToFragment() {
         net.receive(SITE_A, new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
                 .udp(1, 2, new byte[1400]).build(UnpooledByteBufAllocator.DEFAULT));
@@ -166,15 +194,31 @@ class PacketPathTest {
     }
 
     @Test
-    void shouldRateLimitIcmpErrors() {
-        for (int i = 0; i < IcmpErrors.BURST + 10; i++) {
+    void shouldRateLimitIcmpErrorsPerSource() {
+        for (int i = 0; i < IcmpErrors.SOURCE_BURST + 10; i++) {
             net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+        }
+        assertEquals(IcmpErrors.SOURCE_BURST, net.counters.icmpErrorsSent());
+        assertEquals(10, net.counters.icmpErrorsRateLimited());
+        net.receive(SITE_A, gre(100, "192.168.10.6", "10.1.2.3", 1));
+        assertEquals(IcmpErrors.SOURCE_BURST + 1, net.counters.icmpErrorsSent(), "another source has its own bucket");
+        net.nanos += 1_000_000_000L / IcmpErrors.SOURCE_RATE_PER_SECOND;
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
+        assertEquals(IcmpErrors.SOURCE_BURST + 2, net.counters.icmpErrorsSent(), "tokens refill with time");
+        assertEquals(IcmpErrors.SOURCE_BURST + 12, net.counters.drops(DropReason.TTL_EXCEEDED), "every packet dropped");
+    }
+
+    @Test
+    void shouldCapIcmpErrorsOfAllSourcesTogether() {
+        int sources = IcmpErrors.BURST + 10;
+        for (int i = 0; i < sources; i++) {
+            net.receive(SITE_A, gre(100, "192.168.10." + (i + 1), "10.1.2.3", 1));
         }
         assertEquals(IcmpErrors.BURST, net.counters.icmpErrorsSent());
         assertEquals(10, net.counters.icmpErrorsRateLimited());
         net.nanos += 1_000_000_000L;
-        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 1));
-        assertEquals(IcmpErrors.BURST + 1, net.counters.icmpErrorsSent(), "tokens refill with time");
+        net.receive(SITE_A, gre(100, "192.168.10." + sources, "10.1.2.3", 1));
+        assertEquals(IcmpErrors.BURST + 1, net.counters.icmpErrorsSent(), "a refused source kept its token");
     }
 
     @Test
