@@ -9,6 +9,7 @@ import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.flowtable.FlowTimeouts;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -16,6 +17,7 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 
@@ -73,6 +75,11 @@ public final class ConfigLoader {
     public static final int MIN_MTU_IPV4 = 576;
     /** Largest tunnel MTU: a jumbo frame; the receive buffers are sized for it. */
     public static final int MAX_MTU = 9000;
+    /** Smallest {@code mss_clamp}: the MSS every IPv4 host must accept (RFC 9293 section 3.7.1). */
+    public static final int MIN_MSS_CLAMP = 536;
+    /** IPv4 and TCP headers: the largest useful {@code mss_clamp} is the tunnel MTU less this. */
+    private static final int MSS_IPV4_OVERHEAD = 40;
+    private static final String MSS_CLAMP_AUTO = "auto";
     /** Lowest priority penalty (degraded); configured priorities stay below it so health always dominates. */
     public static final int MAX_PRIORITY = 499_999;
 
@@ -86,7 +93,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "mss_clamp");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -344,14 +351,38 @@ public final class ConfigLoader {
         Long mtu = remote == null || key == null || (type.esp() && sa == null) ? null
                 : s.integer("mtu", type.esp() ? defaultEspMtu(type, remote.getAddress(), sa.transform())
                         : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
-        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid) {
+        Integer mssClamp = mtu == null ? null : mssClamp(s, mtu.intValue());
+        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid
+                || mssClamp == null) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses), sa));
+                List.copyOf(interfaceAddresses), sa, mssClamp));
+    }
+
+    /**
+     * {@code mss_clamp}: absent (off), {@code auto} (the MTU less 40 for IPv4 and 60 for IPv6), or an MSS from
+     * {@link #MIN_MSS_CLAMP} to the MTU less 40, above which it would not clamp anything the MTU allows; null after
+     * an error.
+     */
+    private static Integer mssClamp(YamlSection s, int mtu) {
+        Node value = s.node("mss_clamp");
+        if (value == null) {
+            return Tunnel.MSS_CLAMP_OFF;
+        }
+        if (value instanceof ScalarNode scalar && MSS_CLAMP_AUTO.equals(scalar.getValue())) {
+            return Tunnel.MSS_CLAMP_AUTO;
+        }
+        if (!(value instanceof ScalarNode scalar) || !scalar.getTag().equals(Tag.INT)) {
+            s.error("mss_clamp", "'mss_clamp' must be auto or a segment size in bytes, not "
+                    + YamlSection.describe(value));
+            return null;
+        }
+        Long mss = s.integer("mss_clamp", Tunnel.MSS_CLAMP_OFF, MIN_MSS_CLAMP, mtu - MSS_IPV4_OVERHEAD);
+        return mss == null ? null : mss.intValue();
     }
 
     private static int defaultPort(ListenerType type) {

@@ -3,6 +3,7 @@ package dev.vnetd.control.config;
 import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.crypto.esp.KeyMaterial;
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.flowtable.FlowTimeouts;
 
 import java.net.InetAddress;
@@ -91,10 +92,12 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param arr                Automatic Return Routing
      * @param interfaceAddresses the tunnel's own addresses (at most one per family); ICMP errors come from them
      * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
+     * @param mssClamp           {@code mss_clamp}: {@link Tunnel#MSS_CLAMP_OFF} when absent,
+     *                           {@link Tunnel#MSS_CLAMP_AUTO}, or the MSS in bytes
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses, SaConfig sa) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa, int mssClamp) {
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {

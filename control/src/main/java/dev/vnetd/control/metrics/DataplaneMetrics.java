@@ -28,6 +28,7 @@ import java.util.function.ToLongFunction;
  *       {@code vnetd_tx_bytes_total}: tunnel traffic, outer datagram payload bytes</li>
  *   <li>{@code vnetd_drops_total{reason}}: every drop, by {@link DropReason}</li>
  *   <li>{@code vnetd_icmp_errors_total{result="sent|rate_limited"}}</li>
+ *   <li>{@code vnetd_mss_clamped_total}: TCP SYNs and SYN-ACKs whose MSS option was lowered</li>
  *   <li>{@code vnetd_tunnel_state{tunnel}}: 1 healthy, 0.5 degraded, 0 down</li>
  *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
@@ -69,6 +70,8 @@ public final class DataplaneMetrics {
                 WorkerCounters::icmpErrorsSent, "result", "sent");
         counter(registry, "vnetd.icmp.errors", null, "ICMP errors vnetd generated", dataplane,
                 WorkerCounters::icmpErrorsRateLimited, "result", "rate_limited");
+        counter(registry, "vnetd.mss.clamped", null, "TCP SYNs whose MSS was lowered to a tunnel's mss_clamp",
+                dataplane, WorkerCounters::mssClampedTotal);
         String[] listenerErrors = dataplane.listenerErrors();
         for (Listener l : state.listeners()) {
             boolean up = listenerErrors[l.id()] == null;

@@ -1,6 +1,7 @@
 package dev.vnetd.control.config;
 
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +89,39 @@ class ConfigLoaderTest {
                 "9:14: 'prefix' must be ADDRESS/LENGTH, like 10.0.0.0/8 or fd00::/8, not '10.0.0.0/33'",
                 "10:69: unknown key 'wieght' in a route (did you mean 'weight'?)",
                 "11:5: route 10.2.0.0/16 goes via unknown tunnel 'nowhere'"), errors);
+    }
+
+    @Test
+    void shouldReadMssClampAutoOrASizeAndLeaveItOffWhenAbsent() throws Exception {
+        VnetdConfig config = load(VALID.replace("mtu: 1400, arr: true}", "mtu: 1400, arr: true, mss_clamp: auto}")
+                .replace("remote: 192.0.2.7, virtual_network: production}",
+                        "remote: 192.0.2.7, virtual_network: production, mss_clamp: 1300}"));
+
+        assertEquals(Tunnel.MSS_CLAMP_AUTO, config.tunnels().get(0).mssClamp());
+        assertEquals(1300, config.tunnels().get(1).mssClamp());
+        assertEquals(Tunnel.MSS_CLAMP_OFF, load(VALID).tunnels().get(0).mssClamp());
+    }
+
+    @Test
+    void shouldReportMssClampsThatAreNotAutoOrOutOfRangeWithTheirPosition() throws Exception {
+        List<String> errors = errors("""
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:4754}
+                virtual_networks:
+                  - {name: production}
+                tunnels:
+                  - {name: a, type: gre-udp, listener: gre-udp, remote: 127.0.0.2, key: 1,
+                     virtual_network: production, mtu: 1400, mss_clamp: 1361}
+                  - {name: b, type: gre-udp, listener: gre-udp, remote: 127.0.0.2, key: 2,
+                     virtual_network: production, mss_clamp: 100}
+                  - {name: c, type: gre-udp, listener: gre-udp, remote: 127.0.0.2, key: 3,
+                     virtual_network: production, mss_clamp: automatic}
+                """);
+
+        assertEquals(List.of(
+                "7:57: 'mss_clamp' must be between 536 and 1360, not 1361",
+                "9:46: 'mss_clamp' must be between 536 and 1424, not 100",
+                "11:46: 'mss_clamp' must be auto or a segment size in bytes, not 'automatic'"), errors);
     }
 
     @Test
