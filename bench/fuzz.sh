@@ -5,6 +5,7 @@
 #   raw-gre   dataplane RawGreFuzzTest     raw GRE: outer IPv4 header, GRE, inner packet
 #   icmp      dataplane IcmpFuzzTest       ICMP/ICMPv6 inner packets: at most one error out, none for an error
 #   tcp-arr   dataplane TcpArrFuzzTest     TCP flags and options through ARR port translation, checksums kept valid
+#   mss       dataplane MssClampFuzzTest   the TCP option walker of MSS clamping, against a reference, and the path
 #   esp       crypto    EspFuzzTest        ESP decryption with a live SA, every transform, both providers
 #   replay    crypto    ReplayWindowFuzzTest   the anti-replay window against a reference model
 #   key-hex   crypto    KeyMaterialFuzzTest    KeyMaterial.parseHex
@@ -25,7 +26,7 @@ source "$ROOT/scripts/find-jdk.sh"
 vnetd_find_jdk
 
 usage() {
-    echo "usage: bench/fuzz.sh TARGET SECONDS   targets: gre-udp raw-gre icmp tcp-arr esp replay key-hex config" >&2
+    echo "usage: bench/fuzz.sh TARGET SECONDS   targets: gre-udp raw-gre icmp tcp-arr mss esp replay key-hex config" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
@@ -37,6 +38,7 @@ case "$TARGET" in
     raw-gre) MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.RawGreFuzzTest ;;
     icmp)    MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.IcmpFuzzTest ;;
     tcp-arr) MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.TcpArrFuzzTest ;;
+    mss)     MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.MssClampFuzzTest ;;
     esp)     MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.EspFuzzTest ;;
     replay)  MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.ReplayWindowFuzzTest ;;
     key-hex) MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.KeyMaterialFuzzTest ;;

@@ -62,6 +62,16 @@ class SeedCorpusReachTest {
         assertTrue(TcpArrFuzzTest.portTranslations() > 0, "ARR translated no port");
     }
 
+    @Test
+    void shouldClampMssesFromTheMssSeeds() throws Exception {
+        MssClampFuzzTest target = new MssClampFuzzTest();
+        for (byte[] seed : seeds("MssClampFuzzTestInputs/shouldClampOnlyTheMssAndKeepTheChecksumValid")) {
+            target.shouldClampOnlyTheMssAndKeepTheChecksumValid(seed);
+        }
+        assertTrue(MssClampFuzzTest.clampedThroughThePath() >= 3, "SYNs clamped: "
+                + MssClampFuzzTest.clampedThroughThePath());
+    }
+
     private static int reasons(PathHarness harness) {
         int reached = 0;
         for (DropReason reason : DropReason.values()) {

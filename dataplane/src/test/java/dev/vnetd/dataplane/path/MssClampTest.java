@@ -114,8 +114,8 @@ class MssClampTest {
 
     @Test
     void shouldClampAutoToTheMtuLessTheHeadersOfEachFamily() {
-        Tunnel auto = withClamp(net.tunnels[DC_PROD], Tunnel.MSS_CLAMP_AUTO);
-        Tunnel fixed = withClamp(net.tunnels[DC_PROD], 1200);
+        Tunnel auto = TcpSegments.withMssClamp(net.tunnels[DC_PROD], Tunnel.MSS_CLAMP_AUTO);
+        Tunnel fixed = TcpSegments.withMssClamp(net.tunnels[DC_PROD], 1200);
 
         assertEquals(1400 - 40, MssClamp.limit(auto, false));
         assertEquals(1400 - 60, MssClamp.limit(auto, true));
@@ -183,7 +183,7 @@ class MssClampTest {
                 TcpSegments.SYN, options, 3);
         int tcp = ipv6 ? 40 : 20;
         byte[] before = bytes(packet);
-        int expectedAt = referenceMssOffset(options);
+        int expectedAt = TcpSegments.referenceMssOffset(options);
         int original = expectedAt < 0 ? -1 : (options[expectedAt] & 0xFF) << 8 | options[expectedAt + 1] & 0xFF;
 
         boolean clamped = MssClamp.clamp(packet, tcp, packet.readableBytes() - tcp, max);
@@ -248,51 +248,12 @@ class MssClampTest {
         return out;
     }
 
-    /**
-     * The reference model: the options cut into (kind, data) records in order, up to EOL, the end, or the first
-     * record that does not fit; the MSS is the first kind-2 record, valid only with length 4. Returns the offset of
-     * its value within {@code options}, or -1.
-     */
-    static int referenceMssOffset(byte[] options) {
-        record Option(int kind, int at, int length) {
-        }
-        List<Option> records = new ArrayList<>();
-        int i = 0;
-        boolean broken = false;
-        while (i < options.length && !broken) {
-            int kind = options[i] & 0xFF;
-            if (kind == 0) {
-                break;
-            } else if (kind == 1) {
-                records.add(new Option(kind, i, 1));
-                i += 1;
-            } else if (i + 2 > options.length || (options[i + 1] & 0xFF) < 2
-                    || i + (options[i + 1] & 0xFF) > options.length) {
-                broken = true;
-            } else {
-                records.add(new Option(kind, i, options[i + 1] & 0xFF));
-                i += options[i + 1] & 0xFF;
-            }
-        }
-        for (Option o : records) {
-            if (o.kind() == 2) {
-                return o.length() == 4 ? o.at() + 2 : -1;
-            }
-        }
-        return -1;
-    }
-
     private void clamp(int tunnel, int mssClamp) {
         ForwardingState s = net.holder.get();
         Tunnel[] tunnels = s.tunnels().clone();
-        tunnels[tunnel] = withClamp(tunnels[tunnel], mssClamp);
+        tunnels[tunnel] = TcpSegments.withMssClamp(tunnels[tunnel], mssClamp);
         net.holder.publish(new ForwardingState(s.listeners(), tunnels, s.virtualNetworks(), new TunnelIndex(tunnels),
                 s.health()));
-    }
-
-    static Tunnel withClamp(Tunnel t, int mssClamp) {
-        return new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(), t.mtu(), t.arr(),
-                t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), t.sas(), mssClamp);
     }
 
     /** The packet behind a GRE header with {@code key} (-1 for none). */

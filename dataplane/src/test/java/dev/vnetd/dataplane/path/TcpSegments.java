@@ -1,14 +1,18 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.packet.InternetChecksum;
+import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Test IP packets carrying a TCP segment with given flags and options, lengths and checksums right, and the checks
- * that go with them: the TCP checksum over the IPv4 or IPv6 pseudo-header.
+ * that go with them: the TCP checksum over the IPv4 or IPv6 pseudo-header, and the reference model of where the MSS
+ * option is ({@link #referenceMssOffset}).
  */
 public final class TcpSegments {
     /** SYN. */
@@ -88,4 +92,45 @@ public final class TcpSegments {
         return ipv6 ? InternetChecksum.sum(buf, 8, 32) + tcpLength + 6
                 : InternetChecksum.sum(buf, 12, 8) + tcpLength + 6;
     }
+
+    /**
+     * The reference model: the options cut into (kind, data) records in order, up to EOL, the end, or the first
+     * record that does not fit; the MSS is the first kind-2 record, valid only with length 4. Returns the offset of
+     * its value within {@code options}, or -1.
+     */
+    public static int referenceMssOffset(byte[] options) {
+        record Option(int kind, int at, int length) {
+        }
+        List<Option> records = new ArrayList<>();
+        int i = 0;
+        boolean broken = false;
+        while (i < options.length && !broken) {
+            int kind = options[i] & 0xFF;
+            if (kind == 0) {
+                break;
+            } else if (kind == 1) {
+                records.add(new Option(kind, i, 1));
+                i += 1;
+            } else if (i + 2 > options.length || (options[i + 1] & 0xFF) < 2
+                    || i + (options[i + 1] & 0xFF) > options.length) {
+                broken = true;
+            } else {
+                records.add(new Option(kind, i, options[i + 1] & 0xFF));
+                i += options[i + 1] & 0xFF;
+            }
+        }
+        for (Option o : records) {
+            if (o.kind() == 2) {
+                return o.length() == 4 ? o.at() + 2 : -1;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code t} with {@code mssClamp} ({@link Tunnel#MSS_CLAMP_OFF}, {@link Tunnel#MSS_CLAMP_AUTO} or a size). */
+    public static Tunnel withMssClamp(Tunnel t, int mssClamp) {
+        return new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(), t.mtu(), t.arr(),
+                t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), t.sas(), mssClamp);
+    }
+
 }
