@@ -144,6 +144,46 @@ def tcp_arr():
     write(out, "short", bytes([2]) + raw(TCP(sport=40010, dport=80))[:12])
 
 
+def mss_clamp():
+    """MssClampFuzzTest: bytes 0-1 the clamp, byte 2 bit 0 IPv6, then a TCP segment (IP header and checksum are
+    made by the target). Real SYNs and the hostile option encodings the walker must refuse."""
+    out = os.path.join(DATAPLANE, "MssClampFuzzTestInputs/shouldClampOnlyTheMssAndKeepTheChecksumValid")
+
+    def segment(flags, options, payload=b"", dataofs=None):
+        b = bytearray(raw(TCP(sport=40000, dport=443, flags=flags, seq=1, options=options) / payload))
+        if dataofs is not None:
+            b[12] = (dataofs << 4) | (b[12] & 0x0F)
+        return b
+
+    def put(name, clamp, v6, data):
+        write(out, name, struct.pack("!HB", clamp, 1 if v6 else 0) + bytes(data))
+
+    padded = [("MSS", 1460)] + [("NOP", None)] * 4
+    put("linux-syn-v4", 1360, False, segment("S", TCP_OPTIONS))
+    put("linux-syn-v6", 1340, True, segment("S", [("MSS", 1440)] + TCP_OPTIONS[1:]))
+    put("syn-ack", 1200, False, segment("SA", [("MSS", 8960), ("NOP", None), ("NOP", None), ("SAckOK", b"")]))
+    put("mss-below-clamp", 1400, False, segment("S", [("MSS", 536)]))
+    put("no-mss", 1000, False, segment("S", [("NOP", None), ("WScale", 7), ("SAckOK", b"")]))
+    put("odd-offset", 1000, False, segment("S", [("NOP", None), ("MSS", 1460)] + [("NOP", None)] * 3))
+    put("eol-first", 1000, False, segment("S", [("EOL", None), ("MSS", 1460)]))
+    put("ack-with-mss", 1000, False, segment("A", [("MSS", 1460)], b"data"))
+    zero = segment("S", padded)
+    zero[21] = 0
+    put("zero-length-option", 1000, False, zero)
+    overlong = segment("S", [(30, b"\x00" * 2), ("MSS", 1460)])
+    overlong[21] = 40
+    put("length-past-header", 1000, False, overlong)
+    short = segment("S", padded)
+    short[21] = 3
+    put("mss-length-3", 1000, False, short)
+    put("data-offset-beyond", 1000, False, segment("S", [("MSS", 1460)], dataofs=15))
+    put("data-offset-short", 1000, False, segment("S", [("MSS", 1460)], dataofs=4))
+    put("truncated-in-options", 1000, False, segment("S", TCP_OPTIONS)[:23])
+    put("truncated-header", 1000, False, segment("S", TCP_OPTIONS)[:15])
+    put("max-options", 600, True, segment("S", [("NOP", None)] * 36 + [("MSS", 9000)]))
+    put("clamp-zero", 0, False, segment("S", [("MSS", 1)]))
+
+
 def esp():
     out = os.path.join(CRYPTO, "EspFuzzTestInputs/shouldDecryptSealedPacketsAndRefuseAltered")
     inner4 = raw(IP(src=SITE, dst=SERVER) / UDP(sport=1, dport=2) / Raw(b"e" * 40))
@@ -230,6 +270,7 @@ def main():
     raw_gre()
     icmp()
     tcp_arr()
+    mss_clamp()
     esp()
     replay()
     key_material()
