@@ -67,7 +67,8 @@ public final class MssClamp {
      */
     public void apply(ByteBuf buf, InnerPacket packet, Tunnel ingress, Tunnel egress, WorkerCounters counters) {
         if (packet.protocol() != Ipv4Flyweight.PROTO_TCP || (packet.tcpFlags() & TCP_SYN) == 0
-                || ingress.mssClamp() == Tunnel.MSS_CLAMP_OFF && egress.mssClamp() == Tunnel.MSS_CLAMP_OFF || !packet.portsRewritable()) {
+                || ingress.mssClamp() == Tunnel.MSS_CLAMP_OFF && egress.mssClamp() == Tunnel.MSS_CLAMP_OFF
+                || !packet.portsRewritable()) {
             return;
         }
         boolean ipv6 = packet.ipv6();

@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * One worker's packet path, run to completion on the thread that received the packet:
  * 1. receive from a listener's socket  2. GRE decap, or ESP decrypt ({@link EspDecap})  3. identify the ingress
  * tunnel, hence the virtual network  4. validate the inner packet  5. flow lookup (ARR, {@link FlowLookup}), else
- * route lookup and next hop  6. TTL, MTU, ICMP errors, MSS clamp ({@link MssClamp})  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
+ * route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
  * the worker's own socket, flushed once per read batch.
  *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet

@@ -57,7 +57,8 @@ class InnerPacketTest {
 
     @Test
     void shouldExposeTheTransportHeaderItFound() {
-        ByteBuf buf = TcpSegments.packet("fd00::5", "fd00:10::3", TcpSegments.SYN, TcpSegments.linuxSynOptions(1440), 0);
+        ByteBuf buf = TcpSegments.packet("fd00::5", "fd00:10::3", TcpSegments.SYN, TcpSegments.linuxSynOptions(1440),
+                0);
         InnerPacket parsed = parse(buf);
 
         assertEquals(40, parsed.transportOffset());

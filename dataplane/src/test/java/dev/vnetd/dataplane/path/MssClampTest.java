@@ -215,7 +215,8 @@ class MssClampTest {
         Arbitrary<byte[]> token = Arbitraries.oneOf(
                 Arbitraries.just(new byte[] {0}),
                 Arbitraries.just(new byte[] {1}),
-                Arbitraries.integers().between(0, 0xFFFF).map(m -> new byte[] {2, 4, (byte) (m.intValue() >>> 8), m.byteValue()}),
+                Arbitraries.integers().between(0, 0xFFFF)
+                        .map(m -> new byte[] {2, 4, (byte) (m.intValue() >>> 8), m.byteValue()}),
                 Arbitraries.integers().between(0, 6).map(l -> new byte[] {2, l.byteValue(), 5, (byte) 0xB4}),
                 Arbitraries.bytes().array(byte[].class).ofMinSize(2).ofMaxSize(10)
                         .map(b -> b.length < 2 ? b : withLength(b)),
