@@ -4,7 +4,7 @@ import dev.vnetd.control.admin.AdminServer;
 import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
-import dev.vnetd.control.metrics.OuterReassembly;
+import dev.vnetd.control.metrics.OuterFragments;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
@@ -76,8 +76,8 @@ public final class Daemon implements AutoCloseable {
         try {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
-            new OuterReassembly(Path.of("/proc/net")).register(registry);
-            OuterReassembly.checkLimits(Path.of("/proc/sys"));
+            new OuterFragments(Path.of("/proc/net")).register(registry);
+            OuterFragments.checkLimits(Path.of("/proc/sys"));
             reloader = new Reloader(config, holder, registry);
             admin = AdminServer.start(config.admin().listen(),
                     new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader));

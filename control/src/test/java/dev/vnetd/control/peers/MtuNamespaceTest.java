@@ -224,6 +224,12 @@ class MtuNamespaceTest {
         assertTrue(counter("ok") >= 3, "the fragmented tunnel packets reassembled: " + metrics);
     }
 
+    @Test
+    void shouldCountNoOuterFragmentationAtTheEdgeWhoseOwnLinkCarriesThePackets() {
+        assertTrue(metrics.contains("vnetd_outer_fragmentation_total{family=\"ipv4\",result=\"fragmented\"} 0.0"),
+                "the router fragmented them, not vnetd's kernel: " + metrics);
+    }
+
     private static double counter(String result) {
         String prefix = "vnetd_outer_reassembly_total{family=\"ipv4\",result=\"" + result + "\"} ";
         return metrics.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reassembly of outer fragments, made visible. vnetd's listeners are kernel UDP and raw IP sockets, and the kernel
+ * Fragmentation and reassembly of outer packets, made visible. vnetd's listeners are kernel UDP and raw IP sockets, and the kernel
  * reassembles fragmented datagrams before any socket sees them (ip_defrag / ipv6_frag_rcv run in the IP receive
  * path, ahead of UDP and raw delivery), so vnetd never holds a fragment itself. The kernel bounds that work in
  * memory and time by sysctls ({@link #SYSCTLS}: reassembly memory above {@code ipfrag_high_thresh} drops new
@@ -27,10 +27,16 @@ import java.util.Map;
  *       per datagram or fragment as the kernel sees them;</li>
  *   <li>{@code timeout} (ReasmTimeout): incomplete datagrams dropped when {@code ipfrag_time} ran out.</li>
  * </ul>
- * They count the whole network namespace, not only vnetd's sockets: run vnetd in its own namespace, or read them
+ * The other way, outer packets vnetd sends that the kernel had to fragment (an inner packet without DF that fits the
+ * tunnel MTU but not the outgoing link, see {@code OuterFragmentation}) are exported as
+ * {@code vnetd_outer_fragmentation_total{family,result="fragmented|fragments|failed"}} (FragOKs: datagrams
+ * fragmented, FragCreates: fragments made, FragFails: datagrams that needed fragmenting and could not be): a rising
+ * {@code fragmented} says a tunnel MTU is larger than the path carries.
+ *
+ * <p>All count the whole network namespace, not only vnetd's sockets: run vnetd in its own namespace, or read them
  * as an upper bound.
  */
-public final class OuterReassembly {
+public final class OuterFragments {
     /** The sysctls that bound reassembly, under /proc/sys. */
     public static final List<String> SYSCTLS = List.of("net/ipv4/ipfrag_high_thresh", "net/ipv4/ipfrag_low_thresh",
             "net/ipv4/ipfrag_time", "net/ipv6/ip6frag_high_thresh", "net/ipv6/ip6frag_low_thresh",
@@ -46,20 +52,23 @@ public final class OuterReassembly {
     /** The counter results, with their names in /proc/net/snmp (IPv4) and /proc/net/snmp6 (IPv6, "Ip6" prefix). */
     private static final String[][] RESULTS = {{"requested", "ReasmReqds"}, {"ok", "ReasmOKs"},
         {"failed", "ReasmFails"}, {"timeout", "ReasmTimeout"}};
-    private static final Logger LOG = LoggerFactory.getLogger(OuterReassembly.class);
+    /** The fragmentation counter results and their names, as {@link #RESULTS}. */
+    private static final String[][] FRAGMENTATION = {{"fragmented", "FragOKs"}, {"fragments", "FragCreates"},
+        {"failed", "FragFails"}};
+    private static final Logger LOG = LoggerFactory.getLogger(OuterFragments.class);
 
     private final Path snmp;
     private final Path snmp6;
 
     /** Counters read from {@code procNet}/snmp and {@code procNet}/snmp6 ({@code /proc/net} on Linux). */
-    public OuterReassembly(Path procNet) {
+    public OuterFragments(Path procNet) {
         this.snmp = procNet.resolve("snmp");
         this.snmp6 = procNet.resolve("snmp6");
     }
 
     /**
-     * Registers {@code vnetd_outer_reassembly_total{family,result}} in {@code registry}; each scrape reads the
-     * files again. The meters read through the registry itself (Micrometer holds its objects weakly, and the
+     * Registers {@code vnetd_outer_reassembly_total{family,result}} and {@code vnetd_outer_fragmentation_total{family,
+     * result}} in {@code registry}; each scrape reads the files again. The meters read through the registry itself (Micrometer holds its objects weakly, and the
      * registry lives as long as its meters), their functions holding this reader.
      */
     public void register(MeterRegistry registry) {
@@ -71,6 +80,17 @@ public final class OuterReassembly {
                     .register(registry);
             FunctionCounter.builder("vnetd.outer.reassembly", registry, r -> ipv6().getOrDefault("Ip6" + field, 0L))
                     .description("outer fragment reassembly by the kernel, from /proc/net/snmp6")
+                    .tags("family", "ipv6", "result", result[0])
+                    .register(registry);
+        }
+        for (String[] result : FRAGMENTATION) {
+            String field = result[1];
+            FunctionCounter.builder("vnetd.outer.fragmentation", registry, r -> ipv4().getOrDefault(field, 0L))
+                    .description("outer packets the kernel fragmented on sending, from /proc/net/snmp")
+                    .tags("family", "ipv4", "result", result[0])
+                    .register(registry);
+            FunctionCounter.builder("vnetd.outer.fragmentation", registry, r -> ipv6().getOrDefault("Ip6" + field, 0L))
+                    .description("outer packets the kernel fragmented on sending, from /proc/net/snmp6")
                     .tags("family", "ipv6", "result", result[0])
                     .register(registry);
         }
