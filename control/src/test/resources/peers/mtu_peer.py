@@ -16,7 +16,8 @@ import sys
 import time
 
 from peer_common import checksums_ok, report
-from scapy.all import IP, TCP, UDP, ICMP, raw
+from scapy.all import IP, IPv6, TCP, UDP, ICMP, raw
+from scapy.layers.inet6 import ICMPv6PacketTooBig, in6_chksum
 from scapy.utils import checksum
 
 cfg = json.loads(sys.argv[1])
@@ -30,7 +31,11 @@ dc.bind((cfg["dc"], 4754))
 
 
 def inner(case, ident):
-    """The inner packet of a case: `size` bytes in all, DF as asked, from a site host to a data-centre host."""
+    """The inner packet of a case: `size` bytes in all, DF as asked (IPv6: never fragmented by routers), from a
+    site host to a data-centre host."""
+    if case.get("family") == "ipv6":
+        payload = bytes((i * 7 + ident) & 0xFF for i in range(case["size"] - 48))
+        return IPv6(src="fd00:a::5", dst="fd00:10::3", hlim=64) / UDP(sport=40000, dport=9) / payload
     ip = IP(src="192.168.10.5", dst="10.1.2.3", ttl=64, id=ident, flags="DF" if case["df"] else 0)
     if case.get("proto") == "tcp-syn":
         return ip / TCP(sport=40000, dport=443, flags="S", seq=1000,
@@ -41,7 +46,7 @@ def inner(case, ident):
 
 def gre(key, packet):
     flags = 0x2000 if key is not None else 0
-    header = struct.pack("!HH", flags, 0x0800) + (struct.pack("!I", key) if key is not None else b"")
+    header = struct.pack("!HH", flags, 0x86DD if packet[0] >> 4 == 6 else 0x0800) + (struct.pack("!I", key) if key is not None else b"")
     return header + packet
 
 
@@ -66,7 +71,19 @@ def exchange(case, ident, wait=3.0):
 def run_case(case, ident):
     where, data, sent = exchange(case, ident)
     result = {"case": case["name"], "arrived_at": where}
-    if where == "dc":
+    if data is not None and data[0] >> 4 == 6:
+        got = IPv6(data)
+        result["length"] = len(data)
+        result["checksums_ok"] = checksums_ok(got) if where == "dc" else None
+        if where == "dc":
+            result["payload_same"] = bytes(got[UDP].payload) == bytes(sent[UDP].payload)
+            result["ttl"] = got.hlim
+        else:
+            result["src"] = got.src
+            result["icmp_type"] = got[ICMPv6PacketTooBig].type
+            result["mtu"] = got[ICMPv6PacketTooBig].mtu
+            result["checksums_ok"] = in6_chksum(58, got, raw(got.payload)) == 0
+    elif where == "dc":
         got = IP(data)
         result["length"] = len(data)
         result["ttl"] = got.ttl

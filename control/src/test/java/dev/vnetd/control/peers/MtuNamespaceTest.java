@@ -94,12 +94,14 @@ class MtuNamespaceTest {
                   - {name: production}
                 tunnels:
                   - {name: site, type: gre-udp, listener: gre-udp, remote: 198.18.2.2, key: 1, mtu: 1400,
-                     virtual_network: production, interface_address: 169.254.30.0/31}
+                     virtual_network: production, interface_address: [169.254.30.0/31, "fd00:ffff::1/127"]}
                   - {name: dc, type: gre-udp, listener: gre-udp, remote: 198.18.2.3, mtu: 1400,
                      virtual_network: production, mss_clamp: auto}
                 routes:
                   - {prefix: 10.0.0.0/8, virtual_network: production, via: dc}
                   - {prefix: 192.168.10.0/24, virtual_network: production, via: site}
+                  - {prefix: "fd00:10::/32", virtual_network: production, via: dc}
+                  - {prefix: "fd00:a::/32", virtual_network: production, via: site}
                 """);
         vnetd = VnetdProcess.start(Namespaces.exec(edge), config, dir.resolve("vnetd.log"));
         tshark = Tshark.capture(peers, "mp" + tag, "ip src 198.18.1.1", dir.resolve("outer.pcapng"));
@@ -110,7 +112,9 @@ class MtuNamespaceTest {
                   {"name": "no-df", "size": 1300, "df": false},
                   {"name": "df-fits", "size": 1300, "df": true},
                   {"name": "df-too-big", "size": 1450, "df": true},
-                  {"name": "syn", "size": 0, "df": true, "proto": "tcp-syn", "mss": 1460}
+                  {"name": "syn", "size": 0, "df": true, "proto": "tcp-syn", "mss": 1460},
+                  {"name": "v6-fits", "size": 1300, "df": true, "family": "ipv6"},
+                  {"name": "v6-too-big", "size": 1450, "df": true, "family": "ipv6"}
                  ]}""".formatted(edge, FLOOD, FRAG_TIME);
         List<String> command = new ArrayList<>(Namespaces.exec(peers));
         command.addAll(List.of(Prerequisites.PYTHON, PeerScript.extract("mtu_peer.py", dir).toString(), json));
@@ -199,6 +203,25 @@ class MtuNamespaceTest {
         assertEquals("4", r.get("icmp_code"), "fragmentation needed and DF set");
         assertEquals("1400", r.get("mtu"), "next-hop MTU: the tunnel's");
         assertEquals("169.254.30.0", r.get("src"));
+        assertEquals("True", r.get("checksums_ok"));
+    }
+
+    @Test
+    void shouldCarryAnIpv6InnerPacketWithinTheTunnelMtuInOuterFragments() {
+        Map<String, String> r = result("v6-fits");
+        assertEquals("dc", r.get("arrived_at"), r.toString());
+        assertEquals("1300", r.get("length"));
+        assertEquals("True", r.get("payload_same"));
+        assertEquals("63", r.get("ttl"), "hop limit");
+    }
+
+    @Test
+    void shouldAnswerAnIpv6InnerPacketAboveTheTunnelMtuWithPacketTooBig() {
+        Map<String, String> r = result("v6-too-big");
+        assertEquals("site", r.get("arrived_at"), r.toString());
+        assertEquals("2", r.get("icmp_type"), "ICMPv6 packet too big");
+        assertEquals("1400", r.get("mtu"), "the tunnel's MTU");
+        assertEquals("fd00:ffff::1", r.get("src"));
         assertEquals("True", r.get("checksums_ok"));
     }
 
