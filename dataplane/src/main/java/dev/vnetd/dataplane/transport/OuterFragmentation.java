@@ -8,11 +8,11 @@ import io.netty.channel.unix.IntegerUnixChannelOption;
 import jdk.net.ExtendedSocketOptions;
 
 /**
- * Lets the kernel fragment vnetd's outer packets. An inner packet without Don't Fragment that fits the tunnel MTU
- * but not, once encapsulated, the outer link must still arrive: the outer packet is fragmented (RFC 4459 discusses
- * the choice), as Linux's own GRE tunnels do with {@code nopmtudisc}. Linux sockets default to
- * {@code IP_PMTUDISC_WANT}, which sets DF on every outer packet that fits the route's MTU as the kernel knows it, so a smaller link further along the
- * path drops it and the inner sender, who never set DF, gets nothing it can act on. With {@code IP_PMTUDISC_DONT}
+ * Lets the kernel fragment vnetd's outer packets. An inner packet without Don't Fragment that fits the tunnel MTU but
+ * not, once encapsulated, the outer link must still arrive: the outer packet is fragmented (RFC 4459 discusses the
+ * choice), as Linux's own GRE tunnels do with {@code nopmtudisc}. Linux sockets default to {@code IP_PMTUDISC_WANT},
+ * which sets DF on every outer packet that fits the route's MTU as the kernel knows it, so a smaller link further along
+ * the path drops it and the inner sender, who never set DF, gets nothing it can act on. With {@code IP_PMTUDISC_DONT}
  * (and {@code IPV6_PMTUDISC_DONT}) outer packets leave without DF, larger ones are fragmented by the kernel at the
  * outgoing link, and the peer's kernel reassembles them before its socket sees the datagram.
  *
