@@ -2,6 +2,9 @@ package dev.vnetd.control;
 
 import dev.vnetd.control.admin.AdminServer;
 import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.health.DataplaneProbeChannel;
+import dev.vnetd.control.health.HealthChecker;
+import dev.vnetd.control.health.HealthStateMachine;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
@@ -37,10 +40,12 @@ public final class Daemon implements AutoCloseable {
     private final FlowTable flows;
     private final FlowSweeper sweeper;
     private final Reloader reloader;
+    private final HealthChecker health;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
                    PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
-                   FlowSweeper sweeper, Reloader reloader) {
+                   FlowSweeper sweeper, Reloader reloader, HealthChecker health) {
+        this.health = health;
         this.reloader = reloader;
         this.flows = flows;
         this.sweeper = sweeper;
@@ -53,6 +58,14 @@ public final class Daemon implements AutoCloseable {
 
     /** Starts vnetd on {@code config}. */
     public static Daemon start(VnetdConfig config) throws IOException, InterruptedException {
+        return start(config, HealthStateMachine.DEGRADED_WINDOW_MILLIS);
+    }
+
+    /**
+     * Starts vnetd on {@code config} with another window for the health checks' degraded rule, so that tests see a
+     * tunnel recover within seconds rather than Cloudflare's five minutes.
+     */
+    static Daemon start(VnetdConfig config, long degradedWindowMillis) throws IOException, InterruptedException {
         ForwardingState state = ForwardingStateBuilder.build(config);
         ForwardingStateHolder holder = new ForwardingStateHolder(state);
         boolean rawSockets = Arrays.stream(state.listeners()).anyMatch(l -> l.type().raw());
@@ -71,13 +84,17 @@ public final class Daemon implements AutoCloseable {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
         Reloader reloader;
+        HealthChecker health = new HealthChecker(holder, new DataplaneProbeChannel(dataplane), registry,
+                () -> System.nanoTime() / 1_000_000, degradedWindowMillis);
         try {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
-            reloader = new Reloader(config, holder, registry);
+            health.apply(config);
+            reloader = new Reloader(config, holder, registry, health::apply);
             admin = AdminServer.start(config.admin().listen(),
                     new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader));
         } catch (IOException | RuntimeException e) {
+            health.close();
             dataplane.close();
             sweeper.close();
             flows.close();
@@ -88,7 +105,7 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader);
+        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
@@ -157,6 +174,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         admin.close();
+        health.close();
         dataplane.close();
         sweeper.close();
         if (dataplane.stopped()) {

@@ -26,6 +26,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -59,8 +60,16 @@ public final class Reloader {
     private final Counter failures;
     private volatile long lastSuccessMillis;
     private VnetdConfig current;
+    private final Consumer<VnetdConfig> applied;
 
-    Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry) {
+    /**
+     * A reloader of the daemon's configuration file.
+     *
+     * @param applied told each configuration once it is published (health checks follow it)
+     */
+    Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry,
+             Consumer<VnetdConfig> applied) {
+        this.applied = applied;
         this.current = current;
         this.holder = holder;
         this.path = current.source().equals(ConfigLoader.EMBEDDED_NAME) ? null : Path.of(current.source());
@@ -94,6 +103,7 @@ public final class Reloader {
         ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous));
         holder.publish(carryOver(built, previous, current, next));
         current = next;
+        applied.accept(next);
         lastSuccessMillis = System.currentTimeMillis();
         successes.increment();
         LOG.info("event=config_reloaded file={} tunnels={} routes={}", path, next.tunnels().size(),

@@ -2,6 +2,7 @@ package dev.vnetd.control.config;
 
 import dev.vnetd.control.config.VnetdConfig.Admin;
 import dev.vnetd.control.config.VnetdConfig.FlowTable;
+import dev.vnetd.control.config.VnetdConfig.HealthCheckConfig;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.RouteConfig;
 import dev.vnetd.control.config.VnetdConfig.SaConfig;
@@ -86,7 +87,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "health_check");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -320,6 +321,9 @@ public final class ConfigLoader {
                 interfaceAddresses.add(prefix);
             }
         }
+        HealthCheckConfig healthCheck = s.has("health_check")
+                ? new HealthCheckReader(file, errors).read(s, interfaceAddresses) : null;
+        boolean healthCheckValid = healthCheck != null || !s.has("health_check");
         InetSocketAddress remote = type == null || remoteText == null ? null : type.raw()
                 ? socketAddress(s, "remote", remoteText, 0, false)
                 : socketAddress(s, "remote", remoteText, defaultPort(type), true);
@@ -344,14 +348,15 @@ public final class ConfigLoader {
         Long mtu = remote == null || key == null || (type.esp() && sa == null) ? null
                 : s.integer("mtu", type.esp() ? defaultEspMtu(type, remote.getAddress(), sa.transform())
                         : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
-        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid) {
+        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid
+                || !healthCheckValid) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses), sa));
+                List.copyOf(interfaceAddresses), sa, healthCheck));
     }
 
     private static int defaultPort(ListenerType type) {

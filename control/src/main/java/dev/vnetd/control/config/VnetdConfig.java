@@ -91,10 +91,18 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param arr                Automatic Return Routing
      * @param interfaceAddresses the tunnel's own addresses (at most one per family); ICMP errors come from them
      * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
+     * @param healthCheck        the tunnel's health check, or null when it has none
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses, SaConfig sa) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa, HealthCheckConfig healthCheck) {
+        /** A tunnel without a health check. */
+        public TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
+                            long key, String virtualNetwork, int mtu, boolean arr,
+                            List<IpPrefix> interfaceAddresses, SaConfig sa) {
+            this(where, name, type, listener, remote, key, virtualNetwork, mtu, arr, interfaceAddresses, sa, null);
+        }
+
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {
@@ -135,5 +143,22 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      */
     public record RouteConfig(Where where, IpPrefix prefix, String virtualNetwork, String via, int priority,
                               int weight) {
+    }
+
+    /**
+     * The {@code health_check} block of a tunnel (Cloudflare WAN tunnel health checks): ICMP echo probes sent inside
+     * the tunnel from its IPv4 interface address and answered through it.
+     *
+     * @param where    where it is defined
+     * @param enabled  whether probes are sent (a disabled check leaves the tunnel healthy)
+     * @param request  true: echo requests to the target, which answers; false: echo replies from the target to the
+     *                 tunnel's address, which the far end routes back (Cloudflare's default, {@code reply})
+     * @param local    the tunnel's IPv4 interface address: probes come from it, replies go to it
+     * @param target   the probed IPv4 address: the far end of the interface address's /31 or /30 unless configured
+     * @param rate     {@code low}, {@code mid} or {@code high}
+     * @param interval time between regular probes at that rate
+     */
+    public record HealthCheckConfig(Where where, boolean enabled, boolean request, InetAddress local,
+                                    InetAddress target, String rate, java.time.Duration interval) {
     }
 }
