@@ -13,6 +13,7 @@ import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
 import dev.vnetd.flowtable.FlowTable;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -92,7 +93,10 @@ public final class Daemon implements AutoCloseable {
             health.apply(config);
             reloader = new Reloader(config, holder, registry, health::apply);
             admin = AdminServer.start(config.admin().listen(),
-                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader));
+                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader), config.admin().token());
+            FunctionCounter.builder("vnetd.admin.unauthorized", admin, AdminServer::unauthorizedRequests)
+                    .description("admin API requests refused for a missing or wrong bearer token")
+                    .register(registry);
         } catch (IOException | RuntimeException e) {
             health.close();
             dataplane.close();

@@ -1,5 +1,6 @@
 package dev.vnetd.control.config;
 
+import dev.vnetd.control.admin.AdminToken;
 import dev.vnetd.control.config.VnetdConfig.Admin;
 import dev.vnetd.control.config.VnetdConfig.FlowTable;
 import dev.vnetd.control.config.VnetdConfig.HealthCheckConfig;
@@ -81,7 +82,7 @@ public final class ConfigLoader {
             "virtual_networks", "tunnels", "routes");
     private static final Set<String> INCLUDED_KEYS = Set.of("listeners", "virtual_networks", "tunnels", "routes");
     private static final Set<String> NODE_KEYS = Set.of("name", "workers", "transport");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "token_file");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
     private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
@@ -200,6 +201,14 @@ public final class ConfigLoader {
                 if (address != null) {
                     admin = new Admin(address);
                 }
+            }
+            String tokenFile = s.string("token_file", false);
+            AdminToken token = tokenFile == null ? null : AdminTokenReader.read(s, tokenFile, dir);
+            if (token != null) {
+                admin = new Admin(admin.listen(), token);
+            } else if (tokenFile == null && !admin.listen().getAddress().isLoopbackAddress()) {
+                s.error("listen", "'listen' " + listen + " is not a loopback address: the admin API may listen "
+                        + "elsewhere only with a bearer token ('token_file')");
             }
         }
         if (top.has("flow_table")) {

@@ -1,5 +1,6 @@
 package dev.vnetd.control.config;
 
+import dev.vnetd.control.admin.AdminToken;
 import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.crypto.esp.KeyMaterial;
 import dev.vnetd.dataplane.state.ListenerType;
@@ -40,8 +41,13 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * Admin HTTP endpoint.
      *
      * @param listen address and port of /metrics, /healthz, /readyz
+     * @param token  the bearer token every request but /healthz and /readyz must carry, or null (loopback only)
      */
-    public record Admin(InetSocketAddress listen) {
+    public record Admin(InetSocketAddress listen, AdminToken token) {
+        /** An endpoint without a token. */
+        public Admin(InetSocketAddress listen) {
+            this(listen, null);
+        }
     }
 
     /**
