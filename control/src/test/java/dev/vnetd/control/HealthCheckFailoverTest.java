@@ -125,10 +125,10 @@ class HealthCheckFailoverTest {
         packet.getBytes(0, bytes);
         packet.release();
         DatagramPacket datagram = new DatagramPacket(bytes, bytes.length, new InetSocketAddress("127.0.0.1", port));
-        try (Daemon daemon = Daemon.start(ConfigLoader.load(file), DEGRADED_WINDOW_MILLIS);
+        try (FarEnd primary = new FarEnd("127.0.0.3", dcPort);
+             FarEnd backup = new FarEnd("127.0.0.4", dcPort);
              DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
-             FarEnd primary = new FarEnd("127.0.0.3", dcPort);
-             FarEnd backup = new FarEnd("127.0.0.4", dcPort)) {
+             Daemon daemon = Daemon.start(ConfigLoader.load(file), DEGRADED_WINDOW_MILLIS)) {
             int primaryId = daemon.stateHolder().get().tunnel("primary").id();
             BooleanSupplier probed = () -> primary.probesAnswered.get() > 3 && backup.probesAnswered.get() > 3;
             assertTrue(waitFor(probed, 5000), "both far ends answer probes");
