@@ -74,14 +74,16 @@ public final class Daemon implements AutoCloseable {
         int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
                 : config.node().workers();
         FlowTable flows = openFlowTable(config.flowTable());
+        int tunnelCapacity = Reloader.capacity(state.tunnels().length);
+        int virtualNetworkCapacity = Reloader.capacity(state.virtualNetworks().length);
         Dataplane dataplane;
         try {
-            dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length, flows);
+            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity, flows);
         } catch (InterruptedException | RuntimeException e) {
             flows.close();
             throw e;
         }
-        FlowSweeper sweeper = new FlowSweeper(flows, state.virtualNetworks().length);
+        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
         Reloader reloader;
@@ -91,7 +93,11 @@ public final class Daemon implements AutoCloseable {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
             health.apply(config);
-            reloader = new Reloader(config, holder, registry, health::apply);
+            reloader = new Reloader(config, holder, registry, next -> {
+                DataplaneMetrics.registerAdded(registry, dataplane, holder);
+                FlowMetrics.registerAdded(registry, sweeper::flows, holder, dataplane);
+                health.apply(next);
+            }, tunnelCapacity, virtualNetworkCapacity);
             admin = AdminServer.start(config.admin().listen(),
                     new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader), config.admin().token());
             FunctionCounter.builder("vnetd.admin.unauthorized", admin, AdminServer::unauthorizedRequests)
