@@ -16,6 +16,10 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -163,6 +167,14 @@ class HealthCheckFailoverTest {
                     "backup answered every probe");
             assertTrue(metrics.contains("vnetd_drops_total{reason=\"no_route\"} 0.0"),
                     "probe replies were consumed, never routed");
+            String tunnels = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + daemon.adminAddress().getPort() + "/api/v1/tunnels")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(tunnels.contains("\"name\":\"primary\""), tunnels);
+            assertTrue(tunnels.contains("\"state\":\"healthy\",\"rx_packets\""), tunnels);
+            assertTrue(tunnels.contains("\"health_check\":{\"type\":\"request\",\"local\":\"169.254.30.0\","
+                    + "\"target\":\"169.254.30.1\",\"rate\":\"high\",\"probes_success\":"), tunnels);
+            assertTrue(tunnels.contains("\"health_check\":null"), "site has no check: " + tunnels);
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,6 +54,17 @@ public final class HealthChecker implements AutoCloseable {
     private final ScheduledExecutorService executor;
     private final Map<String, Check> checks = new HashMap<>();
     private final Map<String, AtomicLong[]> counts = new HashMap<>();
+    private final Map<String, Status> statuses = new ConcurrentHashMap<>();
+
+    /**
+     * A tunnel's health check as the admin API shows it.
+     *
+     * @param config    the check
+     * @param successes probes answered so far
+     * @param failures  probes timed out so far
+     */
+    public record Status(HealthCheckConfig config, AtomicLong successes, AtomicLong failures) {
+    }
 
     /**
      * A checker, idle until {@link #apply} gives it a configuration.
@@ -104,6 +116,7 @@ public final class HealthChecker implements AutoCloseable {
                 channel.watch(tunnel, 0);
                 holder.get().health().state(tunnel, TunnelHealth.HEALTHY);
                 it.remove();
+                statuses.remove(e.getKey());
                 LOG.info("event=health_check_stopped tunnel={}", e.getKey());
             }
         }
@@ -122,6 +135,7 @@ public final class HealthChecker implements AutoCloseable {
                     hc.interval().toMillis(), new HealthStateMachine(degradedWindowMillis), channel,
                     tunnelCounts[0], tunnelCounts[1], now);
             checks.put(name, new Check(hc, tunnel.id(), prober));
+            statuses.put(name, new Status(hc, tunnelCounts[0], tunnelCounts[1]));
             holder.get().health().state(tunnel.id(), TunnelHealth.HEALTHY);
             LOG.info("event=health_check_started tunnel={} type={} local={} target={} rate={}", name,
                     hc.request() ? "request" : "reply", hc.local().getHostAddress(), hc.target().getHostAddress(),
@@ -172,6 +186,11 @@ public final class HealthChecker implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("event=health_check_failed error=\"{}\"", e.toString());
         }
+    }
+
+    /** The running health check of {@code tunnel}, or null when it has none. Any thread. */
+    public Status status(String tunnel) {
+        return statuses.get(tunnel);
     }
 
     /** The name of a {@link TunnelHealth} state, as logs and the admin API show it. */
