@@ -99,7 +99,8 @@ public final class Daemon implements AutoCloseable {
                 health.apply(next);
             }, tunnelCapacity, virtualNetworkCapacity);
             admin = AdminServer.start(config.admin().listen(),
-                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader, health), config.admin().token());
+                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader, health),
+                    config.admin().token());
             FunctionCounter.builder("vnetd.admin.unauthorized", admin, AdminServer::unauthorizedRequests)
                     .description("admin API requests refused for a missing or wrong bearer token")
                     .register(registry);

@@ -99,7 +99,7 @@ public final class Reloader {
                 .register(registry);
     }
 
-    /** Room to reserve for {@code initial} tunnels or virtual networks: twice as many, at least {@link #MIN_CAPACITY}. */
+    /** Room to reserve for {@code initial} tunnels or virtual networks: twice, at least {@link #MIN_CAPACITY}. */
     static int capacity(int initial) {
         return Math.max(MIN_CAPACITY, 2 * initial);
     }
@@ -208,7 +208,8 @@ public final class Reloader {
                 next.virtualNetworks().stream()
                         .sorted(Comparator.comparing(v -> vnIds.getOrDefault(v.name(), Integer.MAX_VALUE))).toList(),
                 next.tunnels().stream()
-                        .sorted(Comparator.comparing(t -> tunnelIds.getOrDefault(t.name(), Integer.MAX_VALUE))).toList(),
+                        .sorted(Comparator.comparing(t -> tunnelIds.getOrDefault(t.name(), Integer.MAX_VALUE)))
+                        .toList(),
                 next.routes());
     }
 
