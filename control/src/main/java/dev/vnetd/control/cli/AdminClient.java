@@ -45,6 +45,7 @@ abstract class AdminClient {
             HttpResponse<String> response = get(path);
             if (response.statusCode() != 200) {
                 spec.commandLine().getErr().print(response.body());
+                spec.commandLine().getErr().flush();
                 return 1;
             }
             spec.commandLine().getOut().print(response.body());
