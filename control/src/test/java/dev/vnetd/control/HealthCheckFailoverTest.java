@@ -143,7 +143,9 @@ class HealthCheckFailoverTest {
             long stopped = System.nanoTime();
             assertTrue(waitFor(() -> state(daemon, primaryId) == TunnelHealth.DOWN, 5000), "primary goes down");
             long downAfterMillis = (System.nanoTime() - stopped) / 1_000_000;
-            assertTrue(downAfterMillis < 2000, "down " + downAfterMillis + " ms after the far end stopped answering");
+            // the exact bound (1 s plus two ticks) is TunnelProberTest's, on a fake clock; here the threads of a
+            // loaded machine add their scheduling delays
+            assertTrue(downAfterMillis < 2500, "down " + downAfterMillis + " ms after the far end stopped answering");
             assertTrue(daemon.scrape().contains("vnetd_tunnel_state{tunnel=\"primary\"} 0.0"));
             sendAndExpect(site, datagram, backup, "primary down: traffic moved to backup");
 
