@@ -134,9 +134,15 @@ class HealthCheckFailoverTest {
              DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
              Daemon daemon = Daemon.start(ConfigLoader.load(file), DEGRADED_WINDOW_MILLIS)) {
             int primaryId = daemon.stateHolder().get().tunnel("primary").id();
+            int backupId = daemon.stateHolder().get().tunnel("backup").id();
             BooleanSupplier probed = () -> primary.probesAnswered.get() > 3 && backup.probesAnswered.get() > 3;
             assertTrue(waitFor(probed, 5000), "both far ends answer probes");
-            assertEquals(TunnelHealth.HEALTHY, state(daemon, primaryId));
+            // a cold JVM on a loaded machine can miss the 300 ms timeout of the first probes; that heals within the
+            // degraded window, and the test starts from there
+            assertTrue(waitFor(() -> state(daemon, primaryId) == TunnelHealth.HEALTHY
+                    && state(daemon, backupId) == TunnelHealth.HEALTHY, DEGRADED_WINDOW_MILLIS + 5000), "both healthy");
+            double backupFailuresAtStart = counter(daemon.scrape(),
+                    "vnetd_tunnel_probes_total{result=\"failure\",tunnel=\"backup\"}");
             sendAndExpect(site, datagram, primary, "both healthy: primary carries the traffic");
 
             primary.answering = false;
@@ -165,8 +171,9 @@ class HealthCheckFailoverTest {
                     metrics);
             assertTrue(counter(metrics, "vnetd_tunnel_probes_total{result=\"success\",tunnel=\"backup\"}") > 0,
                     metrics);
-            assertEquals(0, counter(metrics, "vnetd_tunnel_probes_total{result=\"failure\",tunnel=\"backup\"}"),
-                    "backup answered every probe");
+            assertEquals(backupFailuresAtStart,
+                    counter(metrics, "vnetd_tunnel_probes_total{result=\"failure\",tunnel=\"backup\"}"),
+                    "backup answered every probe while primary failed and recovered");
             assertTrue(metrics.contains("vnetd_drops_total{reason=\"no_route\"} 0.0"),
                     "probe replies were consumed, never routed");
             String tunnels = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
