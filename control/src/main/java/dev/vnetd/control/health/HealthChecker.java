@@ -40,6 +40,12 @@ public final class HealthChecker implements AutoCloseable {
      * the 300 ms probe timeout and the 250 ms of the fastest rate, and 40 wake-ups a second cost nothing.
      */
     public static final long TICK_MILLIS = 25;
+    /**
+     * Delay of a new check's first probe: 1 s lets a starting daemon finish starting (class loading, the first
+     * packets through cold code) before a probe's 300 ms timeout is measured; probing at once made every tunnel of a
+     * daemon started on a loaded host fail its first probes, go down and stay degraded for five minutes.
+     */
+    public static final long FIRST_PROBE_DELAY_MILLIS = 1_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
 
@@ -133,7 +139,7 @@ public final class HealthChecker implements AutoCloseable {
             channel.watch(tunnel.id(), local);
             TunnelProber prober = new TunnelProber(tunnel.id(), hc.request(), Tunnel.ipv4ToInt(hc.target()),
                     hc.interval().toMillis(), new HealthStateMachine(degradedWindowMillis), channel,
-                    tunnelCounts[0], tunnelCounts[1], now);
+                    tunnelCounts[0], tunnelCounts[1], now + FIRST_PROBE_DELAY_MILLIS);
             checks.put(name, new Check(hc, tunnel.id(), prober));
             statuses.put(name, new Status(hc, tunnelCounts[0], tunnelCounts[1]));
             holder.get().health().state(tunnel.id(), TunnelHealth.HEALTHY);

@@ -36,13 +36,13 @@ final class TunnelProber {
     private long nextRegularMillis;
 
     /**
-     * A prober for {@code tunnel}; its first regular probe goes out at the first tick.
+     * A prober for {@code tunnel}; its first regular probe goes out at the first tick from {@code firstProbeMillis}.
      *
      * @param successes counts probes answered (kept across reloads by the caller)
      * @param failures  counts probes timed out
      */
     TunnelProber(int tunnel, boolean request, int target, long intervalMillis, HealthStateMachine machine,
-                 ProbeChannel channel, AtomicLong successes, AtomicLong failures, long nowMillis) {
+                 ProbeChannel channel, AtomicLong successes, AtomicLong failures, long firstProbeMillis) {
         this.tunnel = tunnel;
         this.request = request;
         this.target = target;
@@ -51,7 +51,7 @@ final class TunnelProber {
         this.channel = channel;
         this.successes = successes;
         this.failures = failures;
-        this.nextRegularMillis = nowMillis;
+        this.nextRegularMillis = firstProbeMillis;
     }
 
     /** Collects the results due at {@code nowMillis}, then sends the re-probes they call for and any regular probe. */
