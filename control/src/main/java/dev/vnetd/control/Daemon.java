@@ -2,6 +2,9 @@ package dev.vnetd.control;
 
 import dev.vnetd.control.admin.AdminServer;
 import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.health.DataplaneProbeChannel;
+import dev.vnetd.control.health.HealthChecker;
+import dev.vnetd.control.health.HealthStateMachine;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.metrics.OuterFragments;
@@ -11,6 +14,7 @@ import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.transport.Dataplane;
 import dev.vnetd.dataplane.transport.TransportKind;
 import dev.vnetd.flowtable.FlowTable;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -39,10 +43,12 @@ public final class Daemon implements AutoCloseable {
     private final FlowTable flows;
     private final FlowSweeper sweeper;
     private final Reloader reloader;
+    private final HealthChecker health;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
                    PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
-                   FlowSweeper sweeper, Reloader reloader) {
+                   FlowSweeper sweeper, Reloader reloader, HealthChecker health) {
+        this.health = health;
         this.reloader = reloader;
         this.flows = flows;
         this.sweeper = sweeper;
@@ -55,6 +61,14 @@ public final class Daemon implements AutoCloseable {
 
     /** Starts vnetd on {@code config}. */
     public static Daemon start(VnetdConfig config) throws IOException, InterruptedException {
+        return start(config, HealthStateMachine.DEGRADED_WINDOW_MILLIS);
+    }
+
+    /**
+     * Starts vnetd on {@code config} with another window for the health checks' degraded rule, so that tests see a
+     * tunnel recover within seconds rather than Cloudflare's five minutes.
+     */
+    static Daemon start(VnetdConfig config, long degradedWindowMillis) throws IOException, InterruptedException {
         ForwardingState state = ForwardingStateBuilder.build(config);
         ForwardingStateHolder holder = new ForwardingStateHolder(state);
         boolean rawSockets = Arrays.stream(state.listeners()).anyMatch(l -> l.type().raw());
@@ -62,26 +76,40 @@ public final class Daemon implements AutoCloseable {
         int workers = config.node().workers() == 0 ? Runtime.getRuntime().availableProcessors()
                 : config.node().workers();
         FlowTable flows = openFlowTable(config.flowTable());
+        int tunnelCapacity = Reloader.capacity(state.tunnels().length);
+        int virtualNetworkCapacity = Reloader.capacity(state.virtualNetworks().length);
         Dataplane dataplane;
         try {
-            dataplane = Dataplane.start(holder, workers, transport, state.tunnels().length, flows);
+            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity, flows);
         } catch (InterruptedException | RuntimeException e) {
             flows.close();
             throw e;
         }
-        FlowSweeper sweeper = new FlowSweeper(flows, state.virtualNetworks().length);
+        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
         Reloader reloader;
+        HealthChecker health = new HealthChecker(holder, new DataplaneProbeChannel(dataplane), registry,
+                () -> System.nanoTime() / 1_000_000, degradedWindowMillis);
         try {
             DataplaneMetrics.register(registry, dataplane, holder, config.node().name(), version());
             FlowMetrics.register(registry, flows, sweeper::flows, holder, dataplane);
             new OuterFragments(Path.of("/proc/net")).register(registry);
             OuterFragments.checkLimits(Path.of("/proc/sys"));
-            reloader = new Reloader(config, holder, registry);
+            health.apply(config);
+            reloader = new Reloader(config, holder, registry, next -> {
+                DataplaneMetrics.registerAdded(registry, dataplane, holder);
+                FlowMetrics.registerAdded(registry, sweeper::flows, holder, dataplane);
+                health.apply(next);
+            }, tunnelCapacity, virtualNetworkCapacity);
             admin = AdminServer.start(config.admin().listen(),
-                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader));
+                    new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader, health),
+                    config.admin().token());
+            FunctionCounter.builder("vnetd.admin.unauthorized", admin, AdminServer::unauthorizedRequests)
+                    .description("admin API requests refused for a missing or wrong bearer token")
+                    .register(registry);
         } catch (IOException | RuntimeException e) {
+            health.close();
             dataplane.close();
             sweeper.close();
             flows.close();
@@ -92,7 +120,7 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader);
+        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
@@ -161,6 +189,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         admin.close();
+        health.close();
         dataplane.close();
         sweeper.close();
         if (dataplane.stopped()) {

@@ -4,6 +4,7 @@ import dev.vnetd.control.admin.AdminApi;
 import dev.vnetd.control.admin.FlowListing;
 import dev.vnetd.control.admin.JsonWriter;
 import dev.vnetd.control.admin.TextTable;
+import dev.vnetd.control.health.HealthChecker;
 import dev.vnetd.dataplane.nexthop.NextHopGroup;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.path.DropReason;
@@ -30,9 +31,11 @@ final class DaemonAdminApi implements AdminApi {
     private final FlowSweeper sweeper;
     private final PrometheusMeterRegistry registry;
     private final Reloader reloader;
+    private final HealthChecker health;
 
     DaemonAdminApi(ForwardingStateHolder holder, Dataplane dataplane, FlowTable flows, FlowSweeper sweeper,
-                   PrometheusMeterRegistry registry, Reloader reloader) {
+                   PrometheusMeterRegistry registry, Reloader reloader, HealthChecker health) {
+        this.health = health;
         this.reloader = reloader;
         this.holder = holder;
         this.dataplane = dataplane;
@@ -102,7 +105,20 @@ final class DaemonAdminApi implements AdminApi {
                     .name("key").value(t.hasKey() ? Long.toString(t.key()) : null)
                     .field("virtual_network", vn).field("mtu", t.mtu()).field("arr", t.arr()).field("state", health)
                     .field("rx_packets", rxPackets).field("rx_bytes", rxBytes).field("tx_packets", txPackets)
-                    .field("tx_bytes", txBytes).field("arr_returns", sum(w -> w.arrReturns(id))).endObject();
+                    .field("tx_bytes", txBytes).field("arr_returns", sum(w -> w.arrReturns(id)));
+            HealthChecker.Status check = this.health.status(t.name());
+            json.name("health_check");
+            if (check == null) {
+                json.value(null);
+            } else {
+                json.beginObject().field("type", check.config().request() ? "request" : "reply")
+                        .field("local", check.config().local().getHostAddress())
+                        .field("target", check.config().target().getHostAddress())
+                        .field("rate", check.config().rate())
+                        .field("probes_success", check.successes().get())
+                        .field("probes_failure", check.failures().get()).endObject();
+            }
+            json.endObject();
         }
         return text ? Response.text(table.toString()) : Response.json(json.endArray().endObject().toString());
     }

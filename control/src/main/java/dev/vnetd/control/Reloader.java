@@ -26,18 +26,20 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * Reloads the configuration of a running daemon (SIGHUP, {@code POST /api/v1/reload}, {@code vnetd reload}).
  *
- * <p>The new file is validated completely first; if it fails, nothing changes and every error is returned. This
- * first reload applies what operators change many times a day without touching sockets or flows: routes, next hops,
- * priorities and weights, and tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs). Listeners,
- * virtual networks and tunnels keep their identities (the ids flows and counters are keyed by); adding, removing or
- * changing a listener, or adding or removing a virtual network or tunnel, is refused with the reason and needs a
- * restart (flows survive it with {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
+ * <p>The new file is validated completely first; if it fails, nothing changes and every error is returned. A reload
+ * applies what operators change many times a day without touching sockets or flows: routes, next hops, priorities
+ * and weights, tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs, health checks), and added
+ * virtual networks and tunnels. Listeners, virtual networks and tunnels keep their identities (the ids flows and
+ * counters are keyed by); added ones take the next ids, up to the capacity reserved at start. Adding, removing or
+ * changing a listener, or removing a virtual network or tunnel, is refused with the reason and needs a restart
+ * (flows survive it with {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
  * its SA objects — sequence numbers and replay window — and every tunnel keeps its health. The new forwarding
  * state is published through the one volatile reference: workers see the old or the new state, never a mix.
  */
@@ -53,14 +55,36 @@ public final class Reloader {
     public record Result(boolean success, List<String> errors) {
     }
 
+    /**
+     * Least room for tunnels and virtual networks a reload may add: ids are handed out once and never reused, and the
+     * workers' per-tunnel counters are sized at start, so the daemon reserves at least this many (or twice what it
+     * starts with).
+     */
+    static final int MIN_CAPACITY = 256;
+
     private final Path path;
     private final ForwardingStateHolder holder;
     private final Counter successes;
     private final Counter failures;
     private volatile long lastSuccessMillis;
     private VnetdConfig current;
+    private final Consumer<VnetdConfig> applied;
+    private final int tunnelCapacity;
+    private final int virtualNetworkCapacity;
 
-    Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry) {
+    /**
+     * A reloader of the daemon's configuration file.
+     *
+     * @param applied                told each configuration once it is published (health checks and metrics
+     *                               follow it)
+     * @param tunnelCapacity         tunnel ids the dataplane has room for ({@link #capacity})
+     * @param virtualNetworkCapacity virtual network ids the flow sweeper has room for
+     */
+    Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry,
+             Consumer<VnetdConfig> applied, int tunnelCapacity, int virtualNetworkCapacity) {
+        this.tunnelCapacity = tunnelCapacity;
+        this.virtualNetworkCapacity = virtualNetworkCapacity;
+        this.applied = applied;
         this.current = current;
         this.holder = holder;
         this.path = current.source().equals(ConfigLoader.EMBEDDED_NAME) ? null : Path.of(current.source());
@@ -75,6 +99,11 @@ public final class Reloader {
                 .register(registry);
     }
 
+    /** Room to reserve for {@code initial} tunnels or virtual networks: twice, at least {@link #MIN_CAPACITY}. */
+    static int capacity(int initial) {
+        return Math.max(MIN_CAPACITY, 2 * initial);
+    }
+
     /** Reloads the configuration file; one reload at a time. */
     synchronized Result reload() {
         if (path == null) {
@@ -86,14 +115,25 @@ public final class Reloader {
         } catch (ConfigException e) {
             return fail(e.errors().stream().map(ConfigError::toString).toList());
         }
-        List<String> restart = changesNeedingRestart(current, next);
+        List<String> restart = new ArrayList<>(changesNeedingRestart(current, next));
+        ForwardingState previous = holder.get();
+        long addedTunnels = next.tunnels().stream().filter(t -> previous.tunnel(t.name()) == null).count();
+        long addedNetworks = next.virtualNetworks().stream()
+                .filter(v -> previous.virtualNetwork(v.name()) == null).count();
+        if (previous.tunnels().length + addedTunnels > tunnelCapacity) {
+            restart.add("more than " + tunnelCapacity + " tunnels since the start: adding these needs a restart");
+        }
+        if (previous.virtualNetworks().length + addedNetworks > virtualNetworkCapacity) {
+            restart.add("more than " + virtualNetworkCapacity + " virtual networks since the start: adding these "
+                    + "needs a restart");
+        }
         if (!restart.isEmpty()) {
             return fail(restart);
         }
-        ForwardingState previous = holder.get();
         ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous));
         holder.publish(carryOver(built, previous, current, next));
         current = next;
+        applied.accept(next);
         lastSuccessMillis = System.currentTimeMillis();
         successes.increment();
         LOG.info("event=config_reloaded file={} tunnels={} routes={}", path, next.tunnels().size(),
@@ -138,11 +178,6 @@ public final class Reloader {
     }
 
     private static void compareNames(String what, List<String> running, List<String> next, List<String> problems) {
-        for (String name : next) {
-            if (!running.contains(name)) {
-                problems.add(what + " '" + name + "' is new: adding a " + what + " needs a restart");
-            }
-        }
         for (String name : running) {
             if (!next.contains(name)) {
                 problems.add(what + " '" + name + "' is gone: removing a " + what + " needs a restart");
@@ -152,7 +187,8 @@ public final class Reloader {
 
     /**
      * The configuration with its listeners, virtual networks and tunnels in the order of the running state's ids, so
-     * the builder gives every one its old id back.
+     * the builder gives every one its old id back; added virtual networks and tunnels come after them, in the order
+     * of the file, and get the next ids.
      */
     private static VnetdConfig inPreviousOrder(VnetdConfig next, ForwardingState previous) {
         Map<String, Integer> listenerIds = new java.util.HashMap<>();
@@ -169,19 +205,25 @@ public final class Reloader {
         }
         return new VnetdConfig(next.source(), next.node(), next.admin(), next.flowTable(),
                 next.listeners().stream().sorted(Comparator.comparing(l -> listenerIds.get(l.name()))).toList(),
-                next.virtualNetworks().stream().sorted(Comparator.comparing(v -> vnIds.get(v.name()))).toList(),
-                next.tunnels().stream().sorted(Comparator.comparing(t -> tunnelIds.get(t.name()))).toList(),
+                next.virtualNetworks().stream()
+                        .sorted(Comparator.comparing(v -> vnIds.getOrDefault(v.name(), Integer.MAX_VALUE))).toList(),
+                next.tunnels().stream()
+                        .sorted(Comparator.comparing(t -> tunnelIds.getOrDefault(t.name(), Integer.MAX_VALUE)))
+                        .toList(),
                 next.routes());
     }
 
-    /** The built state with every tunnel's health and its SAs where their configuration did not change. */
+    /**
+     * The built state with every running tunnel's health and its SAs where their configuration did not change; added
+     * tunnels (the ids after the running ones) start healthy with new SAs.
+     */
     private static ForwardingState carryOver(ForwardingState built, ForwardingState previous, VnetdConfig running,
                                              VnetdConfig next) {
         Map<String, TunnelConfig> runningTunnels = byName(running.tunnels(), TunnelConfig::name);
         Map<String, TunnelConfig> nextTunnels = byName(next.tunnels(), TunnelConfig::name);
         Tunnel[] tunnels = built.tunnels().clone();
         TunnelHealth health = new TunnelHealth(tunnels.length);
-        for (int id = 0; id < tunnels.length; id++) {
+        for (int id = 0; id < previous.tunnels().length; id++) {
             Tunnel t = tunnels[id];
             Tunnel old = previous.tunnels()[id];
             health.state(id, previous.health().state(id));

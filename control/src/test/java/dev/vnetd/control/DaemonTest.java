@@ -78,6 +78,7 @@ class DaemonTest {
             assertTrue(metrics.contains("vnetd_tx_packets_total{listener=\"gre-udp\",tunnel=\"dc\"} 1.0"), metrics);
             assertTrue(metrics.contains("vnetd_tx_bytes_total{listener=\"gre-udp\",tunnel=\"dc\"}"), metrics);
             assertTrue(metrics.contains("vnetd_build_info{"), metrics);
+            assertTrue(metrics.contains("vnetd_admin_unauthorized_total 0.0"), metrics);
             assertTrue(metrics.contains("vnetd_tunnel_state{tunnel=\"dc\"} 1.0"), metrics);
             assertTrue(metrics.contains("vnetd_listener_up{listener=\"gre-udp\",type=\"gre-udp\"} 1.0"), metrics);
             assertTrue(metrics.contains("jvm_memory_used_bytes"), metrics);

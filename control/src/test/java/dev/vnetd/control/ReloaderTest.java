@@ -79,7 +79,7 @@ class ReloaderTest {
     }
 
     @Test
-    void shouldApplyRouteChangesAndRefuseBrokenFilesAndStructuralChanges() throws Exception {
+    void shouldApplyRouteChangesAndAddedTunnelsAndRefuseBrokenFilesAndRemovals() throws Exception {
         port = FreePort.udp("127.0.0.1");
         dcPort = FreePort.udp("127.0.0.3");
         adminPort = FreePort.tcp();
@@ -89,7 +89,9 @@ class ReloaderTest {
         try (Daemon daemon = Daemon.start(ConfigLoader.load(file));
              DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
              DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
-             DatagramSocket dc2 = new DatagramSocket(new InetSocketAddress("127.0.0.4", dcPort))) {
+             DatagramSocket dc2 = new DatagramSocket(new InetSocketAddress("127.0.0.4", dcPort));
+             DatagramSocket dc9 = new DatagramSocket(new InetSocketAddress("127.0.0.9", dcPort))) {
+            dc9.setSoTimeout(2000);
             dc1.setSoTimeout(2000);
             dc2.setSoTimeout(300);
             send(site, 1000);
@@ -110,15 +112,71 @@ class ReloaderTest {
             send(site, 3000);
             assertTrue(arrives(dc2), "a failed reload changes nothing");
 
-            Files.writeString(file, config("dc2", "  - {name: dc9, type: gre-udp, listener: gre-udp, remote: "
-                    + "127.0.0.9, virtual_network: v}"));
+            String dc9Tunnel = "  - {name: dc9, type: gre-udp, listener: gre-udp, remote: 127.0.0.9:" + dcPort
+                    + ", virtual_network: v}";
+            Files.writeString(file, config("dc9", dc9Tunnel));
+            assertEquals("reloaded", run(0, "reload", "--admin", admin).strip(), "adding a tunnel applies in place");
+            send(site, 4000);
+            assertTrue(arrives(dc9), "the added tunnel carries the new route's traffic");
+            assertTrue(daemon.scrape().contains("vnetd_tx_packets_total{listener=\"gre-udp\",tunnel=\"dc9\"} 1.0"),
+                    "and has its metrics");
+
+            Files.writeString(file, config("dc2", ""));
             String structural = run(1, "reload", "--admin", admin);
-            assertTrue(structural.contains("tunnel 'dc9' is new: adding a tunnel needs a restart"), structural);
+            assertTrue(structural.contains("tunnel 'dc9' is gone: removing a tunnel needs a restart"), structural);
 
             String metrics = daemon.scrape();
-            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"success\"} 1.0"), metrics);
+            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"success\"} 2.0"), metrics);
             assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"failure\"} 2.0"), metrics);
             assertTrue(metrics.contains("vnetd_config_last_reload_success_timestamp_seconds"), metrics);
+        }
+    }
+
+    @Test
+    void shouldAddAVirtualNetworkWithItsTunnelsAndRoutesInPlace() throws Exception {
+        port = FreePort.udp("127.0.0.1");
+        dcPort = FreePort.udp("127.0.0.3");
+        adminPort = FreePort.tcp();
+        String added = """
+                  - {name: site-w, type: gre-udp, listener: gre-udp, remote: 127.0.0.5, virtual_network: w}
+                  - {name: dc-w, type: gre-udp, listener: gre-udp, remote: 127.0.0.6:%d, virtual_network: w,
+                     interface_address: 169.254.60.0/31, health_check: {rate: low}}
+                routes:
+                  - {prefix: 10.0.0.0/8, virtual_network: w, via: dc-w}
+                virtual_networks:
+                  - {name: w}
+                """.formatted(dcPort);
+        Path file = dir.resolve("vnetd.yaml");
+        Path extra = dir.resolve("extra.yaml");
+        Files.writeString(file, config("dc1", "") + "include: extra.yaml\n");
+        Files.writeString(extra, "routes: []\n");
+        try (DatagramSocket dcW = new DatagramSocket(new InetSocketAddress("127.0.0.6", dcPort));
+             DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
+             DatagramSocket siteW = new DatagramSocket(new InetSocketAddress("127.0.0.5", 0));
+             Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
+            dcW.setSoTimeout(2000);
+            dc1.setSoTimeout(2000);
+            Files.writeString(extra, "tunnels:\n" + added);
+            assertTrue(daemon.reload().success(), "a virtual network, two tunnels and a route added");
+
+            send(siteW, 5000);
+            byte[] buffer = new byte[2048];
+            boolean udp = false;
+            for (int i = 0; i < 5 && !udp; i++) {
+                dcW.receive(new DatagramPacket(buffer, buffer.length));
+                udp = buffer[4 + 9] == 17;
+            }
+            assertTrue(udp, "the added site reaches the added data centre in its own network (past its probes)");
+            String metrics = daemon.scrape();
+            assertTrue(metrics.contains("vnetd_routes{family=\"ipv4\",virtual_network=\"w\"} 1.0"), metrics);
+            assertTrue(metrics.contains("vnetd_flows{vn=\"w\"}"), metrics);
+            assertTrue(metrics.contains("vnetd_tunnel_state{tunnel=\"dc-w\"} 1.0"), metrics);
+            assertTrue(metrics.contains("vnetd_tunnel_probes_total{result=\"success\",tunnel=\"dc-w\"}")
+                    || metrics.contains("vnetd_tunnel_probes_total{result=\"failure\",tunnel=\"dc-w\"}"),
+                    "the added tunnel's health check runs: " + metrics);
+            assertEquals(0, daemon.stateHolder().get().virtualNetwork("v").id(), "running ids are kept");
+            assertEquals(1, daemon.stateHolder().get().virtualNetwork("w").id(), "added ones take the next");
+            assertEquals(3, daemon.stateHolder().get().tunnel("site-w").id());
         }
     }
 }

@@ -25,16 +25,22 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The admin HTTP server, on its own thread (never a dataplane worker): scrapes and probes cannot slow forwarding.
  */
 public final class AdminServer implements AutoCloseable {
+    private static final RefusalLog UNAUTHORIZED_LOG = new RefusalLog();
+
     /** Largest request accepted; admin requests are small. */
     private static final int MAX_REQUEST = 64 * 1024;
     /** Prometheus text exposition format. */
@@ -42,14 +48,25 @@ public final class AdminServer implements AutoCloseable {
 
     private final MultiThreadIoEventLoopGroup group;
     private final Channel channel;
+    private final LongAdder unauthorized;
 
-    private AdminServer(MultiThreadIoEventLoopGroup group, Channel channel) {
+    private AdminServer(MultiThreadIoEventLoopGroup group, Channel channel, LongAdder unauthorized) {
         this.group = group;
         this.channel = channel;
+        this.unauthorized = unauthorized;
     }
 
-    /** Starts the server on {@code address}. */
+    /** Starts the server on {@code address} without a token (loopback only: the configuration enforces it). */
     public static AdminServer start(InetSocketAddress address, AdminApi api) throws IOException {
+        return start(address, api, null);
+    }
+
+    /**
+     * Starts the server on {@code address}. With a {@code token}, every request except {@code /healthz} and
+     * {@code /readyz} must carry {@code Authorization: Bearer TOKEN}; others get 401 and are counted.
+     */
+    public static AdminServer start(InetSocketAddress address, AdminApi api, AdminToken token) throws IOException {
+        LongAdder unauthorized = new LongAdder();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory("vnetd-admin", true), NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -59,7 +76,7 @@ public final class AdminServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST),
-                                new Handler(api));
+                                new Handler(api, token, unauthorized));
                     }
                 });
         var future = bootstrap.bind(address).awaitUninterruptibly();
@@ -67,7 +84,12 @@ public final class AdminServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("admin endpoint " + address + ": " + future.cause().getMessage(), future.cause());
         }
-        return new AdminServer(group, future.channel());
+        return new AdminServer(group, future.channel(), unauthorized);
+    }
+
+    /** Requests refused for a missing or wrong token so far. */
+    public long unauthorizedRequests() {
+        return unauthorized.sum();
     }
 
     /** The bound address (its port when 0 was asked for). */
@@ -83,9 +105,13 @@ public final class AdminServer implements AutoCloseable {
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final AdminApi api;
+        private final AdminToken token;
+        private final LongAdder unauthorized;
 
-        Handler(AdminApi api) {
+        Handler(AdminApi api, AdminToken token, LongAdder unauthorized) {
             this.api = api;
+            this.token = token;
+            this.unauthorized = unauthorized;
         }
 
         @Override
@@ -93,7 +119,14 @@ public final class AdminServer implements AutoCloseable {
             QueryStringDecoder query = new QueryStringDecoder(request.uri());
             String path = query.path();
             FullHttpResponse response;
-            if (request.method().equals(HttpMethod.POST) && path.equals("/api/v1/reload")) {
+            boolean probe = path.equals("/healthz") || path.equals("/readyz");
+            if (token != null && !probe
+                    && !token.matchesAuthorization(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                unauthorized.increment();
+                UNAUTHORIZED_LOG.refused(ctx.channel().remoteAddress(), path);
+                response = text(HttpResponseStatus.UNAUTHORIZED, "unauthorized: send Authorization: Bearer TOKEN\n");
+                response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vnetd\"");
+            } else if (request.method().equals(HttpMethod.POST) && path.equals("/api/v1/reload")) {
                 response = respond(api.reload(textFormat(query)));
             } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -178,6 +211,28 @@ public final class AdminServer implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
+        }
+    }
+
+    /**
+     * Logs refused requests, at most one line per {@link #INTERVAL_NANOS} with the number suppressed since (never
+     * the header that was sent, which could be a mistyped real token).
+     */
+    private static final class RefusalLog {
+        private static final long INTERVAL_NANOS = 10_000_000_000L;
+        private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+        private long lastNanos = System.nanoTime() - INTERVAL_NANOS;
+        private long suppressed;
+
+        synchronized void refused(SocketAddress remote, String path) {
+            long now = System.nanoTime();
+            if (now - lastNanos < INTERVAL_NANOS) {
+                suppressed++;
+                return;
+            }
+            LOG.warn("event=admin_unauthorized remote={} path={} suppressed={}", remote, path, suppressed);
+            lastNanos = now;
+            suppressed = 0;
         }
     }
 }

@@ -23,8 +23,10 @@ public final class ReloadCommand extends AdminClient implements Callable<Integer
         }
         if (response.statusCode() == 200) {
             spec.commandLine().getOut().print(response.body());
+            spec.commandLine().getOut().flush();
         } else {
             spec.commandLine().getErr().print(response.body());
+            spec.commandLine().getErr().flush();
         }
         return response.statusCode() == 200 ? 0 : 1;
     }

@@ -1,7 +1,9 @@
 package dev.vnetd.control.config;
 
+import dev.vnetd.control.admin.AdminToken;
 import dev.vnetd.control.config.VnetdConfig.Admin;
 import dev.vnetd.control.config.VnetdConfig.FlowTable;
+import dev.vnetd.control.config.VnetdConfig.HealthCheckConfig;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.RouteConfig;
 import dev.vnetd.control.config.VnetdConfig.SaConfig;
@@ -87,13 +89,13 @@ public final class ConfigLoader {
             "virtual_networks", "tunnels", "routes");
     private static final Set<String> INCLUDED_KEYS = Set.of("listeners", "virtual_networks", "tunnels", "routes");
     private static final Set<String> NODE_KEYS = Set.of("name", "workers", "transport");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "token_file");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
     private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa", "mss_clamp");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "mss_clamp", "health_check");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -206,6 +208,14 @@ public final class ConfigLoader {
                 if (address != null) {
                     admin = new Admin(address);
                 }
+            }
+            String tokenFile = s.string("token_file", false);
+            AdminToken token = tokenFile == null ? null : AdminTokenReader.read(s, tokenFile, dir);
+            if (token != null) {
+                admin = new Admin(admin.listen(), token);
+            } else if (tokenFile == null && !admin.listen().getAddress().isLoopbackAddress()) {
+                s.error("listen", "'listen' " + listen + " is not a loopback address: the admin API may listen "
+                        + "elsewhere only with a bearer token ('token_file')");
             }
         }
         if (top.has("flow_table")) {
@@ -327,6 +337,9 @@ public final class ConfigLoader {
                 interfaceAddresses.add(prefix);
             }
         }
+        HealthCheckConfig healthCheck = s.has("health_check")
+                ? new HealthCheckReader(file, errors).read(s, interfaceAddresses) : null;
+        boolean healthCheckValid = healthCheck != null || !s.has("health_check");
         InetSocketAddress remote = type == null || remoteText == null ? null : type.raw()
                 ? socketAddress(s, "remote", remoteText, 0, false)
                 : socketAddress(s, "remote", remoteText, defaultPort(type), true);
@@ -353,14 +366,14 @@ public final class ConfigLoader {
                         : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
         Integer mssClamp = mtu == null ? null : mssClamp(s, mtu.intValue());
         if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid
-                || mssClamp == null) {
+                || mssClamp == null || !healthCheckValid) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses), sa, mssClamp));
+                List.copyOf(interfaceAddresses), sa, mssClamp, healthCheck));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.vnetd.control.config;
 
+import dev.vnetd.control.admin.AdminToken;
 import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.crypto.esp.KeyMaterial;
 import dev.vnetd.dataplane.state.ListenerType;
@@ -41,8 +42,13 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * Admin HTTP endpoint.
      *
      * @param listen address and port of /metrics, /healthz, /readyz
+     * @param token  the bearer token every request but /healthz and /readyz must carry, or null (loopback only)
      */
-    public record Admin(InetSocketAddress listen) {
+    public record Admin(InetSocketAddress listen, AdminToken token) {
+        /** An endpoint without a token. */
+        public Admin(InetSocketAddress listen) {
+            this(listen, null);
+        }
     }
 
     /**
@@ -94,10 +100,20 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
      * @param mssClamp           {@code mss_clamp}: {@link Tunnel#MSS_CLAMP_OFF} when absent,
      *                           {@link Tunnel#MSS_CLAMP_AUTO}, or the MSS in bytes
+     * @param healthCheck        the tunnel's health check, or null when it has none
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses, SaConfig sa, int mssClamp) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa, int mssClamp,
+                               HealthCheckConfig healthCheck) {
+        /** A tunnel without MSS clamping and without a health check. */
+        public TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
+                            long key, String virtualNetwork, int mtu, boolean arr,
+                            List<IpPrefix> interfaceAddresses, SaConfig sa) {
+            this(where, name, type, listener, remote, key, virtualNetwork, mtu, arr, interfaceAddresses, sa,
+                    Tunnel.MSS_CLAMP_OFF, null);
+        }
+
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {
@@ -138,5 +154,22 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      */
     public record RouteConfig(Where where, IpPrefix prefix, String virtualNetwork, String via, int priority,
                               int weight) {
+    }
+
+    /**
+     * The {@code health_check} block of a tunnel (Cloudflare WAN tunnel health checks): ICMP echo probes sent inside
+     * the tunnel from its IPv4 interface address and answered through it.
+     *
+     * @param where    where it is defined
+     * @param enabled  whether probes are sent (a disabled check leaves the tunnel healthy)
+     * @param request  true: echo requests to the target, which answers; false: echo replies from the target to the
+     *                 tunnel's address, which the far end routes back (Cloudflare's default, {@code reply})
+     * @param local    the tunnel's IPv4 interface address: probes come from it, replies go to it
+     * @param target   the probed IPv4 address: the far end of the interface address's /31 or /30 unless configured
+     * @param rate     {@code low}, {@code mid} or {@code high}
+     * @param interval time between regular probes at that rate
+     */
+    public record HealthCheckConfig(Where where, boolean enabled, boolean request, InetAddress local,
+                                    InetAddress target, String rate, java.time.Duration interval) {
     }
 }

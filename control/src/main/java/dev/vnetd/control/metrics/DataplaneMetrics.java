@@ -46,22 +46,7 @@ public final class DataplaneMetrics {
     public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
                                 String nodeName, String version) {
         ForwardingState state = holder.get();
-        for (Tunnel t : state.tunnels()) {
-            int id = t.id();
-            String listener = t.listener().name();
-            counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", dataplane,
-                    w -> w.rxPackets(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.rx.bytes", "bytes", "bytes received from the tunnel (outer payload)", dataplane,
-                    w -> w.rxBytes(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.tx.packets", null, "packets sent into the tunnel", dataplane,
-                    w -> w.txPackets(id), "listener", listener, "tunnel", t.name());
-            counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", dataplane,
-                    w -> w.txBytes(id), "listener", listener, "tunnel", t.name());
-            Gauge.builder("vnetd.tunnel.state", holder, h -> stateValue(h.get().health(), id))
-                    .description("tunnel health: 1 healthy, 0.5 degraded, 0 down")
-                    .tags("tunnel", t.name())
-                    .register(registry);
-        }
+        registerAdded(registry, dataplane, holder);
         for (DropReason reason : DropReason.values()) {
             counter(registry, "vnetd.drops", null, reason.description(), dataplane, w -> w.drops(reason),
                     "reason", reason.metricName());
@@ -80,16 +65,6 @@ public final class DataplaneMetrics {
                     .tags("listener", l.name(), "type", l.type().configName())
                     .register(registry);
         }
-        for (VirtualNetwork vn : state.virtualNetworks()) {
-            Gauge.builder("vnetd.routes", vn, v -> v.ipv4().size())
-                    .description("prefixes in the virtual network's routing table")
-                    .tags("virtual_network", vn.name(), "family", "ipv4")
-                    .register(registry);
-            Gauge.builder("vnetd.routes", vn, v -> v.ipv6().size())
-                    .description("prefixes in the virtual network's routing table")
-                    .tags("virtual_network", vn.name(), "family", "ipv6")
-                    .register(registry);
-        }
         Gauge.builder("vnetd.workers", dataplane, Dataplane::workers)
                 .description("dataplane worker threads")
                 .register(registry);
@@ -104,6 +79,41 @@ public final class DataplaneMetrics {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+    }
+
+    /**
+     * Registers the per-tunnel and per-virtual-network metrics of the published state; those already registered stay
+     * as they are, so after a reload this adds the meters of added tunnels and virtual networks. Route counts are
+     * read through the holder, so they follow reloads.
+     */
+    public static void registerAdded(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder) {
+        for (Tunnel t : holder.get().tunnels()) {
+            int id = t.id();
+            String listener = t.listener().name();
+            counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", dataplane,
+                    w -> w.rxPackets(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.rx.bytes", "bytes", "bytes received from the tunnel (outer payload)", dataplane,
+                    w -> w.rxBytes(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.tx.packets", null, "packets sent into the tunnel", dataplane,
+                    w -> w.txPackets(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", dataplane,
+                    w -> w.txBytes(id), "listener", listener, "tunnel", t.name());
+            Gauge.builder("vnetd.tunnel.state", holder, h -> stateValue(h.get().health(), id))
+                    .description("tunnel health: 1 healthy, 0.5 degraded, 0 down")
+                    .tags("tunnel", t.name())
+                    .register(registry);
+        }
+        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
+            int id = vn.id();
+            Gauge.builder("vnetd.routes", holder, h -> h.get().virtualNetworks()[id].ipv4().size())
+                    .description("prefixes in the virtual network's routing table")
+                    .tags("virtual_network", vn.name(), "family", "ipv4")
+                    .register(registry);
+            Gauge.builder("vnetd.routes", holder, h -> h.get().virtualNetworks()[id].ipv6().size())
+                    .description("prefixes in the virtual network's routing table")
+                    .tags("virtual_network", vn.name(), "family", "ipv6")
+                    .register(registry);
+        }
     }
 
     private static double stateValue(TunnelHealth health, int tunnel) {

@@ -27,13 +27,7 @@ public final class FlowMetrics {
     /** Registers the flow metrics; {@code flowsPerVn} gives the live flows of a virtual network id. */
     public static void register(MeterRegistry registry, FlowTable flows, IntToLongFunction flowsPerVn,
                                 ForwardingStateHolder holder, Dataplane dataplane) {
-        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
-            int id = vn.id();
-            Gauge.builder("vnetd.flows", () -> flowsPerVn.applyAsLong(id))
-                    .description("live flows of the virtual network at the last sweep")
-                    .tags("vn", vn.name())
-                    .register(registry);
-        }
+        registerAdded(registry, flowsPerVn, holder, dataplane);
         Gauge.builder("vnetd.flow.table.capacity", flows, FlowTable::capacity)
                 .description("flows the table can hold")
                 .register(registry);
@@ -49,12 +43,6 @@ public final class FlowMetrics {
         FunctionCounter.builder("vnetd.flow.table.full", flows, FlowTable::tableFullRefusals)
                 .description("new flows refused because the table was full")
                 .register(registry);
-        for (Tunnel t : holder.get().tunnels()) {
-            int id = t.id();
-            DataplaneMetrics.counter(registry, "vnetd.arr.returns", null,
-                    "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),
-                    "tunnel", t.name());
-        }
         DataplaneMetrics.counter(registry, "vnetd.arr.port.translations", null,
                 "flows opened under a translated source port: their 5-tuple was another tunnel's flow", dataplane,
                 WorkerCounters::portTranslations);
@@ -63,5 +51,26 @@ public final class FlowMetrics {
                 WorkerCounters::flowCollisions);
         DataplaneMetrics.counter(registry, "vnetd.flow.failovers", null,
                 "flows moved off a pinned next hop that went down", dataplane, WorkerCounters::flowFailovers);
+    }
+
+    /**
+     * Registers the per-virtual-network and per-tunnel flow metrics of the published state; those already registered
+     * stay as they are, so after a reload this adds the meters of added virtual networks and tunnels.
+     */
+    public static void registerAdded(MeterRegistry registry, IntToLongFunction flowsPerVn, ForwardingStateHolder holder,
+                                     Dataplane dataplane) {
+        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
+            int id = vn.id();
+            Gauge.builder("vnetd.flows", () -> flowsPerVn.applyAsLong(id))
+                    .description("live flows of the virtual network at the last sweep")
+                    .tags("vn", vn.name())
+                    .register(registry);
+        }
+        for (Tunnel t : holder.get().tunnels()) {
+            int id = t.id();
+            DataplaneMetrics.counter(registry, "vnetd.arr.returns", null,
+                    "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),
+                    "tunnel", t.name());
+        }
     }
 }

@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
 /**
  * One worker's packet path, run to completion on the thread that received the packet:
  * 1. receive from a listener's socket  2. GRE decap, or ESP decrypt ({@link EspDecap})  3. identify the ingress
- * tunnel, hence the virtual network  4. validate the inner packet  5. flow lookup (ARR, {@link FlowLookup}), else
+ * tunnel, hence the virtual network  4. validate the inner packet; replies to health probes end here
+ * ({@link HealthProbes})  5. flow lookup (ARR, {@link FlowLookup}), else
  * route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
  * the worker's own socket, flushed once per read batch.
  *
@@ -37,6 +38,7 @@ public final class PacketPath {
     private final boolean[] pending;
     private final ByteBufAllocator alloc;
     private final LongSupplier nanoClock;
+    private final HealthProbes probes;
 
     private final GreDecap decap = new GreDecap();
     private final InnerPacket packet = new InnerPacket();
@@ -64,6 +66,20 @@ public final class PacketPath {
      */
     public PacketPath(ForwardingStateHolder stateHolder, WorkerCounters counters, TxPort[] txPorts,
                       ByteBufAllocator alloc, LongSupplier nanoClock, FlowTable flows, LongSupplier clockMillis) {
+        this(stateHolder, counters, txPorts, alloc, nanoClock, flows, clockMillis, new HealthProbes(0, 0));
+    }
+
+    /**
+     * A path for one worker that also sends tunnel health probes and takes their replies out of the traffic.
+     *
+     * @param probes the health probes all workers share
+     * @see #PacketPath(ForwardingStateHolder, WorkerCounters, TxPort[], ByteBufAllocator, LongSupplier, FlowTable,
+     *      LongSupplier)
+     */
+    public PacketPath(ForwardingStateHolder stateHolder, WorkerCounters counters, TxPort[] txPorts,
+                      ByteBufAllocator alloc, LongSupplier nanoClock, FlowTable flows, LongSupplier clockMillis,
+                      HealthProbes probes) {
+        this.probes = probes;
         this.stateHolder = stateHolder;
         this.counters = counters;
         this.txPorts = txPorts.clone();
@@ -170,6 +186,10 @@ public final class PacketPath {
             drop(buf, packet.dropReason());
             return;
         }
+        if (probes.consume(tunnelId, packet, buf)) {
+            buf.release();
+            return;
+        }
         if (packet.ttl() <= 1) {
             // before the flow table: a packet that dies here opens no flow
             sendIcmpError(state, buf, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
@@ -254,6 +274,24 @@ public final class PacketPath {
         counters.tx(egress.id(), bytes);
         pending[listenerId] = true;
         return true;
+    }
+
+    /**
+     * Sends a health probe into tunnel {@code tunnelId} of the current state: an ICMP echo request from the tunnel's
+     * IPv4 interface address to {@code target} ({@code request}), or an echo reply from {@code target} to it;
+     * encapsulated like forwarded traffic (GRE, or ESP with the tunnel's SA) and sent at once. Runs on this path's
+     * worker thread only, as a task the control plane queued on it. Returns whether the socket took it.
+     */
+    public boolean sendProbe(int tunnelId, boolean request, int target, int sequence) {
+        ForwardingState state = stateHolder.get();
+        if (tunnelId >= state.tunnels().length) {
+            return false;
+        }
+        Tunnel tunnel = state.tunnels()[tunnelId];
+        ByteBuf probe = probes.build(alloc, request, tunnel.icmpSourceV4(), target, sequence);
+        boolean sent = transmit(probe, probe.readerIndex(), probe.readableBytes(), false, tunnel, sequence);
+        flush();
+        return sent;
     }
 
     private void drop(ByteBuf buf, DropReason reason) {

@@ -1,5 +1,6 @@
 package dev.vnetd.dataplane.transport;
 
+import dev.vnetd.dataplane.path.HealthProbes;
 import dev.vnetd.dataplane.path.PacketPath;
 import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
@@ -61,12 +62,19 @@ public final class Dataplane implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
+    private final HealthProbes probes;
+    private final PacketPath[] paths;
+    private final EventLoop[] loops;
 
-    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners) {
+    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners,
+                      HealthProbes probes) {
         this.transport = transport;
         this.group = group;
         this.counters = new WorkerCounters[workers];
         this.listenerErrors = new String[listeners];
+        this.probes = probes;
+        this.paths = new PacketPath[workers];
+        this.loops = new EventLoop[workers];
     }
 
     /**
@@ -81,7 +89,8 @@ public final class Dataplane implements AutoCloseable {
         Listener[] listeners = holder.get().listeners();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(workers,
                 new DefaultThreadFactory("vnetd-worker", true), transport.ioHandlerFactory());
-        Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length);
+        Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length,
+                new HealthProbes(maxTunnels, ThreadLocalRandom.current().nextInt()));
         try {
             int worker = 0;
             for (EventExecutor executor : group) {
@@ -131,7 +140,9 @@ public final class Dataplane implements AutoCloseable {
         }
         counters[worker] = new WorkerCounters(maxTunnels);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
-                System::nanoTime, flows, System::currentTimeMillis);
+                System::nanoTime, flows, System::currentTimeMillis, probes);
+        paths[worker] = path;
+        loops[worker] = loop;
         handlers.forEach(h -> h.path(path));
         opened.forEach(c -> c.config().setAutoRead(true));
     }
@@ -203,6 +214,22 @@ public final class Dataplane implements AutoCloseable {
     /** Counters of every worker, by worker index. */
     public WorkerCounters[] counters() {
         return counters.clone();
+    }
+
+    /** The health probes the workers send and whose replies they record. */
+    public HealthProbes probes() {
+        return probes;
+    }
+
+    /**
+     * Has a worker send a health probe into tunnel {@code tunnelId} (see {@link PacketPath#sendProbe}): the worker
+     * {@code tunnelId % workers}, through its event loop's task queue (Netty's multi-producer single-consumer queue,
+     * drained by the worker between read batches), so the path stays single-threaded. Any thread; returns at once.
+     */
+    public void sendProbe(int tunnelId, boolean request, int target, int sequence) {
+        int worker = Math.floorMod(tunnelId, paths.length);
+        PacketPath path = paths[worker];
+        loops[worker].execute(() -> path.sendProbe(tunnelId, request, target, sequence));
     }
 
     /** For each listener id, why it could not be opened, or null when it runs. */

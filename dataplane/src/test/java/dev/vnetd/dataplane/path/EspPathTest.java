@@ -305,4 +305,45 @@ class EspPathTest {
         assertEquals(2, counters.drops(DropReason.ESP_SEQ_EXHAUSTED));
         assertEquals(List.of(RekeyListener.Reason.SEQUENCE_EXHAUSTED), rekeys, "the rekey hook fires once");
     }
+
+    @Test
+    void shouldSendHealthProbesInsideEspAndTakeTheRepliesRoutedBackOut() {
+        int local = Tunnel.ipv4ToInt(InetAddress.ofLiteral("169.254.40.0"));
+        int target = Tunnel.ipv4ToInt(InetAddress.ofLiteral("169.254.40.1"));
+        Tunnel[] probed = tunnels.clone();
+        Tunnel branch = tunnels[BRANCH];
+        probed[BRANCH] = new Tunnel(BRANCH, "branch", esp, branch.remote(), Tunnel.NO_KEY, 0, 1400, false, local, 0,
+                0, branch.sas());
+        VirtualNetwork empty = new VirtualNetwork(0, "corp", VirtualNetwork.NO_FALLBACK, new Ipv4Lpm(), new Ipv6Lpm(),
+                new Route[0], false);
+        HealthProbes probes = new HealthProbes(probed.length, 0x4A7E);
+        PacketPath probing = new PacketPath(new ForwardingStateHolder(new ForwardingState(new Listener[] {esp, gre},
+                probed, new VirtualNetwork[] {empty}, new TunnelIndex(probed), new TunnelHealth(probed.length))),
+                counters, ports, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, System::currentTimeMillis,
+                probes);
+        probes.watch(BRANCH, local);
+        probes.clear(BRANCH, 11);
+
+        assertTrue(probing.sendProbe(BRANCH, false, target, 11));
+        ByteBuf sent = ports[0].sent.removeFirst().packet();
+        assertEquals(0x2001, sent.getInt(sent.readerIndex()), "under branch's outbound SPI");
+        var nio = sent.nioBuffer(sent.readerIndex(), sent.readableBytes());
+        assertEquals(EspResult.OK, peers[BRANCH].receiver.decrypt(peerContext, nio, 0, sent.readableBytes()));
+        assertEquals(4, peerContext.nextHeader(), "an IPv4 packet inside");
+        ByteBuf inner = UnpooledByteBufAllocator.DEFAULT.buffer(peerContext.length());
+        inner.writeBytes(nio.duplicate().position(peerContext.offset()).limit(peerContext.offset()
+                + peerContext.length()));
+        sent.release();
+        Ipv4Flyweight ip = new Ipv4Flyweight().wrap(inner, 0);
+        assertEquals(target, ip.source(), "a reply probe: from the target");
+        assertEquals(local, ip.destination(), "to the tunnel's interface address");
+        assertEquals(HealthProbes.ECHO_REPLY, inner.getUnsignedByte(Ipv4Flyweight.MIN_HEADER_LENGTH));
+
+        ByteBuf back = espFrom(BRANCH, inner, 4);
+        probing.receive(0, back, branch.remote());
+        probing.flush();
+
+        assertTrue(probes.replied(BRANCH, 11), "the far end routed it back through the SA");
+        assertTrue(ports[0].sent.isEmpty() && ports[1].sent.isEmpty(), "consumed, not forwarded");
+    }
 }
