@@ -4,13 +4,15 @@ import dev.vnetd.dataplane.state.TunSettings;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sets up a TUN attachment's link once its first queue exists: MTU, addresses, link up, then the host routes into
- * it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The addresses and
+ * Sets up a TUN attachment's link once its first queue exists: MTU, addresses, accept_local, link up, then the host
+ * routes into it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The addresses and
  * routes go with the device when its last queue closes.
  */
 final class TunLink {
@@ -35,9 +37,27 @@ final class TunLink {
                 ip("addr", "add", address, "dev", device);
             }
         }
+        if (tun.addresses().stream().anyMatch(a -> !a.contains(":"))) {
+            acceptLocal(device);
+        }
         ip("link", "set", "dev", device, "up");
         for (String prefix : tun.hostRoutes()) {
             ip(prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", device);
+        }
+    }
+
+    /**
+     * Lets the host accept packets from the device whose source is one of its own addresses: vnetd's ICMP errors
+     * to the host (Fragmentation Needed, Time Exceeded) come from the attachment's address, which is also the
+     * host's, and Linux drops such packets as martians unless accept_local is set on the receiving interface.
+     */
+    private static void acceptLocal(String device) throws IOException {
+        Path setting = Path.of("/proc/sys/net/ipv4/conf", device, "accept_local");
+        try {
+            Files.writeString(setting, "1\n");
+        } catch (IOException e) {
+            throw new IOException("set " + setting + " to 1 (ICMP errors from the device address would be dropped): "
+                    + e.getMessage(), e);
         }
     }
 
