@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sets up a TUN attachment's link once its first queue exists: MTU, addresses, accept_local, link up, then the host
- * routes into it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The addresses and
- * routes go with the device when its last queue closes.
+ * routes into it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The
+ * addresses and routes go with the device when its last queue closes.
  */
 final class TunLink {
     /** How long one {@code ip} command may take; it normally returns in milliseconds. */
