@@ -1,6 +1,8 @@
 package dev.vnetd.dataplane.transport;
 
 import dev.vnetd.dataplane.state.TunSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  * addresses and routes go with the device when its last queue closes.
  */
 final class TunLink {
+    private static final Logger LOG = LoggerFactory.getLogger(TunLink.class);
     /** How long one {@code ip} command may take; it normally returns in milliseconds. */
     private static final long COMMAND_TIMEOUT_SECONDS = 10;
 
@@ -49,15 +52,18 @@ final class TunLink {
     /**
      * Lets the host accept packets from the device whose source is one of its own addresses: vnetd's ICMP errors
      * to the host (Fragmentation Needed, Time Exceeded) come from the attachment's address, which is also the
-     * host's, and Linux drops such packets as martians unless accept_local is set on the receiving interface.
+     * host's, and Linux drops such packets as martians unless accept_local is set on the receiving interface. Where
+     * /proc/sys is read-only (a container, systemd's ProtectKernelTunables without the unit's ReadWritePaths) the
+     * attachment still runs, and the warning says what the host will miss.
      */
-    private static void acceptLocal(String device) throws IOException {
+    private static void acceptLocal(String device) {
         Path setting = Path.of("/proc/sys/net/ipv4/conf", device, "accept_local");
         try {
             Files.writeString(setting, "1\n");
         } catch (IOException e) {
-            throw new IOException("set " + setting + " to 1 (ICMP errors from the device address would be dropped): "
-                    + e.getMessage(), e);
+            LOG.warn("event=tun_accept_local_failed device={} setting={} error=\"{}\" consequence=\"the host drops "
+                    + "vnetd's IPv4 ICMP errors (Fragmentation Needed, Time Exceeded) from the device address\"",
+                    device, setting, e.toString());
         }
     }
 
