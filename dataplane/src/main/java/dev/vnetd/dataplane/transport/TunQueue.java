@@ -37,8 +37,9 @@ import java.util.concurrent.TimeUnit;
  * The receive buffer starts {@link #RX_HEADROOM} bytes in, so that GRE and ESP encapsulation write their headers
  * in place. It is reused while the path is done with it (its reference count is back to ours alone: the packet was
  * written to a TUN device, encapsulated into another buffer, or dropped); a packet queued on a socket until the
- * batch's flush keeps it, and the next read takes a fresh pooled buffer. Not thread-safe: every method but
- * {@link #open} and {@link #close} runs on the worker's thread.
+ * batch's flush keeps it, and the next read takes a fresh pooled buffer. Not thread-safe: everything runs on the
+ * worker's thread; {@link #open}, {@link #start} and {@link #closeQueue} may be called from others and hand their
+ * work to it.
  */
 final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
     /**
@@ -273,11 +274,8 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         }
     }
 
+    /** Closes the fd once (close(2) releases it even when it reports an error, so it is never retried). */
     private void closeDescriptor() {
-        try {
-            descriptor.close();
-        } catch (IOException e) {
-            TunDevice.close(fd);
-        }
+        TunDevice.close(fd);
     }
 }
