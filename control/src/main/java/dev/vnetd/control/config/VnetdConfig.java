@@ -101,17 +101,18 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param mssClamp           {@code mss_clamp}: {@link Tunnel#MSS_CLAMP_OFF} when absent,
      *                           {@link Tunnel#MSS_CLAMP_AUTO}, or the MSS in bytes
      * @param healthCheck        the tunnel's health check, or null when it has none
+     * @param tun                TUN attachments ({@code type: tun}, no listener or remote): the device; else null
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
                                List<IpPrefix> interfaceAddresses, SaConfig sa, int mssClamp,
-                               HealthCheckConfig healthCheck) {
-        /** A tunnel without MSS clamping and without a health check. */
+                               HealthCheckConfig healthCheck, TunConfig tun) {
+        /** A GRE or ESP tunnel without MSS clamping and without a health check. */
         public TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                             long key, String virtualNetwork, int mtu, boolean arr,
                             List<IpPrefix> interfaceAddresses, SaConfig sa) {
             this(where, name, type, listener, remote, key, virtualNetwork, mtu, arr, interfaceAddresses, sa,
-                    Tunnel.MSS_CLAMP_OFF, null);
+                    Tunnel.MSS_CLAMP_OFF, null, null);
         }
 
         /** The interface address of a family, or null. */
@@ -123,6 +124,16 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
             }
             return null;
         }
+    }
+
+    /**
+     * The device of a TUN attachment; its MTU is the tunnel's.
+     *
+     * @param device     interface name
+     * @param addresses  addresses set on the device, with their prefix lengths
+     * @param hostRoutes prefixes the host routes into the device
+     */
+    public record TunConfig(String device, List<IpPrefix> addresses, List<IpPrefix> hostRoutes) {
     }
 
     /**
