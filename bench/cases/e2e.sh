@@ -2,11 +2,10 @@
 #
 # Topology (two network namespaces joined by a veth pair, built for the run and always removed):
 #
-#   namespace A (198.18.0.1)                                          namespace B (198.18.0.2)
-#   iperf3 -c 10.0.2.1 -B 10.0.1.1                                    iperf3 -s
-#     └─ TUN vbt….a 10.0.1.1/24 ─ vnetd A ══ ESP-in-UDP AES-GCM-128 ══ vnetd B ─ TUN vbt….b 10.0.2.1/24
-#   iperf3 -c 10.9.2.1 -B 10.9.1.1            (veth, port 4500)
-#     └─ wg    vbw….a 10.9.1.1/24 ─ wireguard-go A ════ WireGuard ════ wireguard-go B ─ wg vbw….b 10.9.2.1/24
+#   namespace A, veth 198.18.0.1                                      namespace B, veth 198.18.0.2
+#   iperf3 -c 10.0.2.1 ─ TUN 10.0.1.1/24 ─ vnetd A ══ ESP-in-UDP ══ vnetd B ─ TUN 10.0.2.1/24 ─ iperf3 -s
+#                                                  AES-GCM-128, port 4500
+#   iperf3 -c 10.9.2.1 ─ wg  10.9.1.1/24 ─ wireguard-go A ═ WireGuard ═ wireguard-go B ─ wg 10.9.2.1/24 ─ iperf3 -s
 #
 # Each vnetd is a site gateway whose TUN faces its own namespace's stack (the "host"): the host routes the other
 # site's /24 into the TUN, vnetd encrypts it to the peer, the peer decrypts it and writes it to its TUN. wireguard-go
@@ -238,19 +237,15 @@ gateway_pids() {
     fi
 }
 
-# cpu_ticks PID...: user + system clock ticks of these processes (all threads), summed.
+# cpu_ticks PID...: "user system" clock ticks of these processes (all threads), summed.
 cpu_ticks() {
-    local pid total=0
+    local pid user=0 system=0
     for pid in "$@"; do
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+        read -r u s < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+        user=$((user + u))
+        system=$((system + s))
     done
-    echo "$total"
-}
-
-# link_packets NS DEV: "rx tx" packets of a device, kernel counters.
-link_packets() {
-    ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_packets" "/sys/class/net/$2/statistics/tx_packets" \
-        | tr '\n' ' '
+    echo "$user $system"
 }
 
 # iperf SYSTEM OUT ARGS...: iperf3 client from namespace A through SYSTEM, JSON into OUT; fails loudly.
@@ -281,8 +276,10 @@ tcp_trial() {
     gbps=$(json "$out" "'%.3f' % (d['end']['sum_received']['bits_per_second'] / 1e9)")
     echo "e2e trial kind=tcp system=$system round=$round gbps=$gbps" \
         "retransmits=$(json "$out" "d['end']['sum_sent'].get('retransmits', 0)")" \
-        "gateway_cpu_s=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" \
-            'BEGIN { printf "%.2f", t / hz }')" >> "$E2E_DIR/trials.txt"
+        "$(echo "$ticks_before $ticks_after" | awk -v hz="$(getconf CLK_TCK)" -v g="$gbps" -v t="$E2E_SECONDS" '{
+            u = ($3 - $1) / hz; s = ($4 - $2) / hz
+            printf "gateways_user_s=%.2f gateways_system_s=%.2f gateway_cpu_s_per_gbit=%.2f", u, s,
+                (g > 0) ? (u + s) / (g * t) : 0 }')" >> "$E2E_DIR/trials.txt"
     echo "$gbps"
 }
 
@@ -297,11 +294,18 @@ udp_run() {
 
 # udp_trial SYSTEM ROUND: prints delivered pps: at max offered, or at the highest offered rate losing < 1 %.
 udp_trial() {
-    local system=$1 round=$2 result delivered offered loss lo hi rate best=0 best_offered=0 step
+    local system=$1 round=$2 result delivered offered loss lo hi rate best=0 best_offered=0 step pids before after
+    pids=$(gateway_pids "$system")
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
     result=$(udp_run "$system" "$E2E_DIR/udp-$system-$round-max.json" "$E2E_UDP_SECONDS" 0)
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
     read -r delivered offered loss <<< "$result"
     echo "e2e trial kind=udp64 system=$system round=$round offered_pps=$offered delivered_pps=$delivered" \
-        "loss_percent=$loss" >> "$E2E_DIR/trials.txt"
+        "loss_percent=$loss $(echo "$before $after" | awk -v hz="$(getconf CLK_TCK)" '{
+            u = ($3 - $1) / hz; s = ($4 - $2) / hz
+            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }')" >> "$E2E_DIR/trials.txt"
     if [ "$E2E_UDP_MODE" = max ]; then
         echo "$delivered"
         return

@@ -27,9 +27,8 @@ profile_syscalls() {
     wait "$iperf_pid" || e2e_fail "profiled iperf3 through $system failed (see $E2E_DIR/tcp-$system-profile.json)"
     {
         echo "== $system gateway A (pid $pid): system calls in ${E2E_PROFILE_SECONDS}s, $((after - before))" \
-            "packets through its TUN (rx + tx), TCP at" \
-            "$(json "$E2E_DIR/tcp-$system-profile.json" "'%.3f' % (d['end']['sum_received']['bits_per_second'] / 1e9)")" \
-            "Gbit/s"
+            "packets through its TUN (rx + tx), TCP at $(json "$E2E_DIR/tcp-$system-profile.json" \
+            "'%.3f' % (d['end']['sum_received']['bits_per_second'] / 1e9)") Gbit/s"
         awk -F, -v p=$((after - before)) '$1 ~ /^[0-9]+$/ && $1 > 0 {
             sub(/^(raw_)?syscalls:sys_enter_?/, "", $3); if ($3 == "") $3 = "all"
             printf "%12d  %8.3f per packet  %s\n", $1, (p > 0) ? $1 / p : 0, $3 }' "$out" | sort -k1,1nr
