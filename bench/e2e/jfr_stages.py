@@ -79,6 +79,8 @@ def report(recording, kind, prefix):
         stacks[" < ".join(short(f) for f in stack[:4])] += 1
     total = sum(stages.values())
     print("== %s: %d samples of threads %s*: %s" % (kind, total, prefix, dict(threads)))
+    if total == 0:
+        return
     for name, count in stages.most_common():
         print("%8d  %5.1f %%  %s" % (count, 100.0 * count / total, name))
     print("-- top frames (leaf)")
