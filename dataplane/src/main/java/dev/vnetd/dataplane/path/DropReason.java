@@ -70,7 +70,9 @@ public enum DropReason {
     /** The SA passed its hard lifetime in packets or bytes. */
     ESP_LIFETIME_EXPIRED("esp_lifetime_expired", "ESP SA hard lifetime reached"),
     /** The encapsulated packet would exceed 65535 bytes. */
-    ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes");
+    ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes"),
+    /** The TUN device refused the write: its queue toward the host is full (EAGAIN), or the device is down. */
+    TUN_WRITE_FAILED("tun_write_failed", "TUN device refused the packet (queue full or device down)");
 
     private final String metricName;
     private final String description;

@@ -9,7 +9,13 @@ public enum ListenerType {
     /** ESP in UDP (RFC 3948), default port 4500; shares the port with IKE, told apart by the non-ESP marker. */
     ESP_UDP("esp-udp", 0, true),
     /** ESP directly in IP, protocol 50 (RFC 4303), on a raw socket. */
-    ESP("esp", 50, true);
+    ESP("esp", 50, true),
+    /**
+     * A TUN device toward the local host's stack: whole IP packets, no carrier. Never configured as a listener: each
+     * {@code type: tun} tunnel (a TUN attachment) gets one of its own, so the workers' transmit ports and the
+     * receive dispatch treat it like any other.
+     */
+    TUN("tun", 0, false);
 
     private final String configName;
     private final int ipProtocol;
@@ -39,6 +45,11 @@ public enum ListenerType {
     /** Whether the carrier holds ESP rather than GRE. */
     public boolean esp() {
         return esp;
+    }
+
+    /** Whether this is a TUN attachment's device rather than a socket. */
+    public boolean tun() {
+        return this == TUN;
     }
 
     /** The type with this configuration name, or null. */
