@@ -22,7 +22,8 @@
 # delivered packets/s (E2E_UDP_STEPS steps of E2E_UDP_SEARCH_SECONDS each, per system and round).
 # E2E_PROFILE=1 adds a TCP run per system after the rounds (not in the figures): JFR (settings=profile) of both
 # vnetd JVMs, `perf stat` system-call counts of the sending gateway (vnetd A, wireguard-go A) over the same window
-# as the TUN device's packet counters, summarised into $RESULTS/e2e/profile.txt.
+# as the TUN device's packet counters, `perf record -g` of each gateway by stage, all summarised into
+# $RESULTS/e2e/profile.txt (bench/e2e/profile.sh). It starts the JVMs with -XX:+PreserveFramePointer.
 # Fails (non-zero, with the reason) when a tool is missing, vnetd rejects the TUN configuration, or no traffic
 # gets through; it never prints a figure it did not measure.
 # shellcheck shell=bash
@@ -89,6 +90,7 @@ KEYS=$(mktemp -d /tmp/vb-e2e-keys.XXXXXX)
 VNETD_PID_A=
 VNETD_PID_B=
 WG_PID_A=
+WG_PID_B=
 
 # e2e_cleanup: stops every process this run started inside its namespaces (by pid), then removes the namespaces
 # (and with them the veth, TUN and wireguard devices) and the key files. Runs on every exit, also on failure.
@@ -147,6 +149,7 @@ start_wireguard() {
 start_wireguard "$NS_A" "$WG_A" "$E2E_DIR/wireguard-go-a.log"
 WG_PID_A=$(pgrep -n -f "^wireguard-go -f $WG_A\$" || true)
 start_wireguard "$NS_B" "$WG_B" "$E2E_DIR/wireguard-go-b.log"
+WG_PID_B=$(pgrep -n -f "^wireguard-go -f $WG_B\$" || true)
 in_a wg set "$WG_A" private-key "$KEYS/wg-a" listen-port 51820 \
     peer "$(wg pubkey < "$KEYS/wg-b")" endpoint "$OUTER_B:51820" allowed-ips 10.9.2.0/24
 in_b wg set "$WG_B" private-key "$KEYS/wg-b" listen-port 51820 \
@@ -194,6 +197,8 @@ vnetd_config e2e-b "$OUTER_B" "$OUTER_A" "$TUN_B" 10.0.2.0/24 10.0.1.0/24 0x1001
     > "$E2E_DIR/vnetd-b.yaml"
 
 VNETD_JAVA=("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $E2E_JVM_OPTS)
+# perf walks Java frames only with frame pointers (costs a few per cent: take figures from a run without profile).
+[ "$E2E_PROFILE" = 1 ] && VNETD_JAVA+=(-XX:+PreserveFramePointer)
 if ! "${VNETD_JAVA[@]}" -jar "$E2E_VNETD_JAR" validate "$E2E_DIR/vnetd-a.yaml" > "$E2E_DIR/validate.txt" 2>&1; then
     cat "$E2E_DIR/validate.txt" >&2
     e2e_fail "this vnetd build rejects the TUN gateway configuration $E2E_DIR/vnetd-a.yaml (no type: tun yet?)"
