@@ -253,6 +253,23 @@ cpu_ticks() {
     echo "$user $system"
 }
 
+# vnetd_drops: "reason count" lines, vnetd_drops_total of both vnetd gateways summed per reason.
+vnetd_drops() {
+    {
+        in_a curl -sf "http://127.0.0.1:$E2E_ADMIN_PORT/metrics"
+        in_b curl -sf "http://127.0.0.1:$E2E_ADMIN_PORT/metrics"
+    } | awk -F'[{}"]' '/^vnetd_drops_total\{/ { for (i = 2; i < NF; i++) if ($i ~ /reason=$/) r = $(i + 1)
+        split($0, f, " "); n[r] += f[length(f)] } END { for (r in n) print r, n[r] }' | sort
+}
+
+# drops_since BEFORE_FILE SYSTEM: "vnetd_drops=REASON:N,..." since the snapshot in BEFORE_FILE (vnetd only).
+drops_since() {
+    [ "$2" = vnetd ] || return 0
+    vnetd_drops | awk 'NR == FNR { before[$1] = $2; next }
+        { d = $2 - before[$1]; if (d > 0) { s = s sep $1 ":" d; sep = "," } }
+        END { print "vnetd_drops=" (s == "" ? "none" : s) }' "$1" -
+}
+
 # iperf SYSTEM OUT ARGS...: iperf3 client from namespace A through SYSTEM, JSON into OUT; fails loudly.
 iperf() {
     local system=$1 out=$2
@@ -275,6 +292,7 @@ tcp_trial() {
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     ticks_before=$(cpu_ticks $pids)
+    vnetd_drops > "$E2E_DIR/drops.before"
     iperf "$system" "$out" -t "$E2E_SECONDS"
     # shellcheck disable=SC2086
     ticks_after=$(cpu_ticks $pids)
@@ -284,7 +302,8 @@ tcp_trial() {
         "$(echo "$ticks_before $ticks_after" | awk -v hz="$(getconf CLK_TCK)" -v g="$gbps" -v t="$E2E_SECONDS" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
             printf "gateways_user_s=%.2f gateways_system_s=%.2f gateway_cpu_s_per_gbit=%.2f", u, s,
-                (g > 0) ? (u + s) / (g * t) : 0 }')" >> "$E2E_DIR/trials.txt"
+                (g > 0) ? (u + s) / (g * t) : 0 }') $(drops_since "$E2E_DIR/drops.before" "$system")" \
+        >> "$E2E_DIR/trials.txt"
     echo "$gbps"
 }
 
@@ -303,6 +322,7 @@ udp_trial() {
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     before=$(cpu_ticks $pids)
+    vnetd_drops > "$E2E_DIR/drops.before"
     result=$(udp_run "$system" "$E2E_DIR/udp-$system-$round-max.json" "$E2E_UDP_SECONDS" 0)
     # shellcheck disable=SC2086
     after=$(cpu_ticks $pids)
@@ -310,7 +330,8 @@ udp_trial() {
     echo "e2e trial kind=udp64 system=$system round=$round offered_pps=$offered delivered_pps=$delivered" \
         "loss_percent=$loss $(echo "$before $after" | awk -v hz="$(getconf CLK_TCK)" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
-            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }')" >> "$E2E_DIR/trials.txt"
+            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }')" \
+        "$(drops_since "$E2E_DIR/drops.before" "$system")" >> "$E2E_DIR/trials.txt"
     if [ "$E2E_UDP_MODE" = max ]; then
         echo "$delivered"
         return
