@@ -270,15 +270,22 @@ drops_since() {
         END { print "vnetd_drops=" (s == "" ? "none" : s) }' "$1" -
 }
 
-# iperf SYSTEM OUT ARGS...: iperf3 client from namespace A through SYSTEM, JSON into OUT; fails loudly.
+# iperf SYSTEM OUT ARGS...: iperf3 client from namespace A through SYSTEM, JSON into OUT; fails loudly after a second
+# attempt (the iperf3 server now and then resets a control connection that follows another test closely).
 iperf() {
-    local system=$1 out=$2
+    local system=$1 out=$2 attempt
     shift 2
-    if ! in_a iperf3 -c "${DST[$system]}" -B "${SRC[$system]}" -p "$E2E_IPERF_PORT" --connect-timeout 5000 -J "$@" \
-            > "$out" 2>&1; then
-        cat "$out" >&2
-        e2e_fail "iperf3 through $system failed (see $out; gateway logs in $E2E_DIR)"
-    fi
+    for attempt in 1 2; do
+        if in_a iperf3 -c "${DST[$system]}" -B "${SRC[$system]}" -p "$E2E_IPERF_PORT" --connect-timeout 5000 -J \
+                "$@" > "$out" 2>&1 \
+                && python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit("error" in d)' "$out"; then
+            return 0
+        fi
+        echo "e2e trial kind=retry system=$system file=$(basename "$out") attempt=$attempt" >> "$E2E_DIR/trials.txt"
+        sleep 1
+    done
+    cat "$out" >&2
+    e2e_fail "iperf3 through $system failed twice (see $out; gateway logs in $E2E_DIR)"
 }
 
 # json FILE EXPR: evaluates a Python expression over iperf3's JSON (as d).
