@@ -55,7 +55,7 @@ e2e_fail() {
 
 [ "$(id -u)" = 0 ] || e2e_fail "needs root (network namespaces, TUN devices)"
 [ -c /dev/net/tun ] || e2e_fail "/dev/net/tun is missing"
-for tool in ip iperf3 wireguard-go wg curl python3 taskset; do
+for tool in ip iperf3 wireguard-go wg curl python3; do
     command -v "$tool" > /dev/null || e2e_fail "$tool is not installed (apt-get install iproute2 iperf3" \
         "wireguard-go wireguard-tools curl)"
 done
@@ -150,6 +150,7 @@ start_wireguard "$NS_A" "$WG_A" "$E2E_DIR/wireguard-go-a.log"
 WG_PID_A=$(pgrep -n -f "^wireguard-go -f $WG_A\$" || true)
 start_wireguard "$NS_B" "$WG_B" "$E2E_DIR/wireguard-go-b.log"
 WG_PID_B=$(pgrep -n -f "^wireguard-go -f $WG_B\$" || true)
+[ -n "$WG_PID_A" ] && [ -n "$WG_PID_B" ] || e2e_fail "cannot find the pids of wireguard-go $WG_A and $WG_B"
 in_a wg set "$WG_A" private-key "$KEYS/wg-a" listen-port 51820 \
     peer "$(wg pubkey < "$KEYS/wg-b")" endpoint "$OUTER_B:51820" allowed-ips 10.9.2.0/24
 in_b wg set "$WG_B" private-key "$KEYS/wg-b" listen-port 51820 \
@@ -238,7 +239,7 @@ gateway_pids() {
     if [ "$1" = vnetd ]; then
         echo "$VNETD_PID_A $VNETD_PID_B"
     else
-        pgrep -f "^wireguard-go -f ($WG_A|$WG_B)\$" | tr '\n' ' '
+        echo "$WG_PID_A $WG_PID_B"
     fi
 }
 
