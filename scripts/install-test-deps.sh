@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vnetd's tests need from Debian when it is missing: scapy (for /usr/bin/python3), tshark, iperf3,
-# iproute2, curl, ping (iputils-ping), systemd (systemd-analyze), adduser (the Debian package's postinst). Needs root (apt-get); prints what is missing otherwise.
+# iproute2, curl, ping (iputils-ping), systemd (systemd-analyze), adduser (the Debian package's postinst).
+# Needs root (apt-get); prints what is missing otherwise.
 set -euo pipefail
 missing=()
 /usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1 || missing+=(python3-scapy)

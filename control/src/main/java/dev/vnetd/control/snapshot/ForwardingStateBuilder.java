@@ -18,9 +18,9 @@ import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.Route;
+import dev.vnetd.dataplane.state.TunSettings;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
-import dev.vnetd.dataplane.state.TunSettings;
 import dev.vnetd.dataplane.state.TunnelSas;
 import dev.vnetd.dataplane.state.VirtualNetwork;
 
@@ -45,8 +45,8 @@ public final class ForwardingStateBuilder {
     public static final InetAddress DEFAULT_ICMP_SOURCE_V6 = Addresses.parseLiteral("fe80::1");
 
     /**
-     * Key of a TUN attachment's own listener in the builder's name map: a character no configured name can start the
-     * key with ("\0"), so it never meets a configured listener. The listener itself is named {@code tun:DEVICE}.
+     * Key prefix of a TUN attachment's own listener in the builder's map of listeners by name: the NUL keeps it
+     * apart from every configured listener name. The listener itself is named {@code tun:DEVICE}.
      */
     private static final String TUN_LISTENER_PREFIX = "\0tun:";
 

@@ -98,7 +98,8 @@ class TunConfigReaderTest {
         assertEquals(0, state.tunnelIndex().findTun(1));
         assertEquals(2, state.tunnelIndex().findTun(2));
         assertEquals(TunnelIndex.NO_TUNNEL, state.tunnelIndex().findTun(0), "a socket listener has no attachment");
-        assertEquals(Tunnel.ipv4ToInt(InetAddress.ofLiteral("10.0.1.1")), hosts.icmpSourceV4(), "ICMP errors to the host");
+        assertEquals(Tunnel.ipv4ToInt(InetAddress.ofLiteral("10.0.1.1")), hosts.icmpSourceV4(),
+                "ICMP errors to the host");
     }
 
     @Test

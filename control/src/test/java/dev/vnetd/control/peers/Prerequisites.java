@@ -31,7 +31,7 @@ public final class Prerequisites {
         require(run("tshark", "--version") == 0, "tshark (Debian tshark) is not installed");
     }
 
-    /** Requires {@code command} (run with {@code versionArgument}, it must exit 0) from Debian {@code debianPackage}. */
+    /** Requires {@code command} (run with {@code versionArgument} it must exit 0) from Debian {@code debianPackage}. */
     public static void tool(String command, String versionArgument, String debianPackage) {
         require(run(command, versionArgument) == 0, command + " (Debian " + debianPackage + ") is not installed");
     }

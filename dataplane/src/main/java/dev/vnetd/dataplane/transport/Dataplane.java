@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * device per worker instead of a socket ({@link TunQueue}).
  *
  * <p>A listener that cannot be opened (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
- * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()}; the other listeners run.
+ * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
+ * the other listeners run.
  */
 public final class Dataplane implements AutoCloseable {
     /**

@@ -1,19 +1,24 @@
 package dev.vnetd.dataplane.transport;
 
 import dev.vnetd.dataplane.state.TunSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sets up a TUN attachment's link once its first queue exists: MTU, addresses, link up, then the host routes into
- * it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The addresses and
- * routes go with the device when its last queue closes.
+ * Sets up a TUN attachment's link once its first queue exists: MTU, addresses, accept_local, link up, then the host
+ * routes into it, with the {@code ip} command (iproute2) — run at start only, never on the packet path. The
+ * addresses and routes go with the device when its last queue closes.
  */
 final class TunLink {
+    private static final Logger LOG = LoggerFactory.getLogger(TunLink.class);
     /** How long one {@code ip} command may take; it normally returns in milliseconds. */
     private static final long COMMAND_TIMEOUT_SECONDS = 10;
 
@@ -35,9 +40,30 @@ final class TunLink {
                 ip("addr", "add", address, "dev", device);
             }
         }
+        if (tun.addresses().stream().anyMatch(a -> !a.contains(":"))) {
+            acceptLocal(device);
+        }
         ip("link", "set", "dev", device, "up");
         for (String prefix : tun.hostRoutes()) {
             ip(prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", device);
+        }
+    }
+
+    /**
+     * Lets the host accept packets from the device whose source is one of its own addresses: vnetd's ICMP errors
+     * to the host (Fragmentation Needed, Time Exceeded) come from the attachment's address, which is also the
+     * host's, and Linux drops such packets as martians unless accept_local is set on the receiving interface. Where
+     * /proc/sys is read-only (a container, systemd's ProtectKernelTunables without the unit's ReadWritePaths) the
+     * attachment still runs, and the warning says what the host will miss.
+     */
+    private static void acceptLocal(String device) {
+        Path setting = Path.of("/proc/sys/net/ipv4/conf", device, "accept_local");
+        try {
+            Files.writeString(setting, "1\n");
+        } catch (IOException e) {
+            LOG.warn("event=tun_accept_local_failed device={} setting={} error=\"{}\" consequence=\"the host drops "
+                    + "vnetd's IPv4 ICMP errors (Fragmentation Needed, Time Exceeded) from the device address\"",
+                    device, setting, e.toString());
         }
     }
 

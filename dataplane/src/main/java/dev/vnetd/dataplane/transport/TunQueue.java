@@ -14,6 +14,8 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -35,8 +37,9 @@ import java.util.concurrent.TimeUnit;
  * The receive buffer starts {@link #RX_HEADROOM} bytes in, so that GRE and ESP encapsulation write their headers
  * in place. It is reused while the path is done with it (its reference count is back to ours alone: the packet was
  * written to a TUN device, encapsulated into another buffer, or dropped); a packet queued on a socket until the
- * batch's flush keeps it, and the next read takes a fresh pooled buffer. Not thread-safe: every method but
- * {@link #open} and {@link #close} runs on the worker's thread.
+ * batch's flush keeps it, and the next read takes a fresh pooled buffer. Not thread-safe: everything runs on the
+ * worker's thread; {@link #open}, {@link #start} and {@link #closeQueue} may be called from others and hand their
+ * work to it.
  */
 final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
     /**
@@ -52,6 +55,9 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
     private static final byte IORING_OP_POLL_ADD = 6;
     private static final int POLLIN = 0x1;
 
+    private static final Logger LOG = LoggerFactory.getLogger(TunQueue.class);
+
+    private final String device;
     private final int listenerId;
     private final int fd;
     private final FileDescriptor descriptor;
@@ -66,9 +72,11 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
     private ByteBuf rx;
     private ByteBuf scratch;
     private boolean closed;
+    private boolean readStopped;
 
-    private TunQueue(int listenerId, int fd, IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc,
-                     int maxPacket) {
+    private TunQueue(String device, int listenerId, int fd, IoEventLoop loop, TransportKind transport,
+                     ByteBufAllocator alloc, int maxPacket) {
+        this.device = device;
         this.listenerId = listenerId;
         this.fd = fd;
         this.descriptor = new FileDescriptor(fd);
@@ -91,7 +99,7 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
                     + "poll a TUN file descriptor; use transport auto, epoll or io_uring");
         }
         int fd = TunDevice.openQueue(device);
-        TunQueue queue = new TunQueue(listenerId, fd, loop, transport, alloc, maxPacket);
+        TunQueue queue = new TunQueue(device, listenerId, fd, loop, transport, alloc, maxPacket);
         var future = loop.register(queue).await();
         if (!future.isSuccess()) {
             queue.closeDescriptor();
@@ -126,7 +134,7 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
-        if (closed || path == null) {
+        if (closed || readStopped || path == null) {
             return;
         }
         if (event instanceof IoUringIoEvent completion) {
@@ -134,7 +142,9 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
                 return;
             }
             readBatch();
-            armPoll();
+            if (!readStopped) {
+                armPoll();
+            }
         } else if (event instanceof EpollIoEvent ready && ready.ops().contains(EpollIoOps.EPOLLIN)) {
             readBatch();
         }
@@ -145,14 +155,18 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
      * the budget ran out before the queue did, the rest is read from a task, after the worker's other handles.
      */
     private void readBatch() {
-        if (closed) {
+        if (closed || readStopped) {
             return;
         }
         int packets = 0;
         while (packets < READ_BUDGET) {
             ByteBuf buf = receiveBuffer();
             int n = TunDevice.read(errnoState, fd, buf.memoryAddress() + RX_HEADROOM, bufferSize - RX_HEADROOM);
+            if (n == TunDevice.EAGAIN_RESULT) {
+                break;
+            }
             if (n <= 0) {
+                readFailed(n);
                 break;
             }
             packets++;
@@ -165,6 +179,20 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         if (packets == READ_BUDGET) {
             loop.execute(readAgain);
         }
+    }
+
+    /**
+     * Stops reading a queue whose read failed with something other than EAGAIN (the device was deleted or taken
+     * down under vnetd): level-triggered readiness would otherwise report it again at once, forever. Writes go on
+     * failing and are counted as {@code tun_write_failed}.
+     */
+    private void readFailed(int result) {
+        LOG.error("event=tun_read_failed device={} error=\"{}\" action=stopped_reading_this_queue", device,
+                result == 0 ? "end of file" : TunDevice.strerror(-result));
+        if (registration.isValid()) {
+            registration.cancel();
+        }
+        readStopped = true;
     }
 
     /** The reused receive buffer, or a fresh one when the path still holds the last (queued on a socket). */
@@ -246,11 +274,8 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         }
     }
 
+    /** Closes the fd once (close(2) releases it even when it reports an error, so it is never retried). */
     private void closeDescriptor() {
-        try {
-            descriptor.close();
-        } catch (IOException e) {
-            TunDevice.close(fd);
-        }
+        TunDevice.close(fd);
     }
 }
