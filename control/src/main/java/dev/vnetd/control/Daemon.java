@@ -2,6 +2,7 @@ package dev.vnetd.control;
 
 import dev.vnetd.control.admin.AdminServer;
 import dev.vnetd.control.config.VnetdConfig;
+import dev.vnetd.control.masque.MasqueService;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
@@ -37,6 +38,7 @@ public final class Daemon implements AutoCloseable {
     private final FlowTable flows;
     private final FlowSweeper sweeper;
     private final Reloader reloader;
+    private MasqueService masque;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
                    PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
@@ -88,7 +90,9 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader);
+        Daemon daemon = new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader);
+        daemon.masque = MasqueService.start(config, holder, dataplane, registry);
+        return daemon;
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
@@ -107,6 +111,11 @@ public final class Daemon implements AutoCloseable {
      */
     public Reloader.Result reload() {
         return reloader.reload();
+    }
+
+    /** The MASQUE servers and clients. */
+    public MasqueService masque() {
+        return masque;
     }
 
     /** The flow table. */
@@ -157,6 +166,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         admin.close();
+        masque.close();
         dataplane.close();
         sweeper.close();
         if (dataplane.stopped()) {

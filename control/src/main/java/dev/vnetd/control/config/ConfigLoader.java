@@ -83,10 +83,15 @@ public final class ConfigLoader {
     private static final Set<String> ADMIN_KEYS = Set.of("listen");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
     private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
-    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports", "tls",
+            "uri_template");
+    /** Keys only MASQUE listeners and tunnels have. */
+    private static final List<String> MASQUE_KEYS = List.of("tls", "uri_template", "auth", "assign", "advertise",
+            "server", "server_name", "ca");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "auth", "assign", "advertise", "server",
+            "server_name", "ca", "uri_template");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -102,6 +107,7 @@ public final class ConfigLoader {
     private final Set<String> invalid = new HashSet<>();
     /** Directory of the file being read: key files it names resolve against it; null for the embedded file. */
     private Path currentDir;
+    private final MasqueConfigReader masque = new MasqueConfigReader(errors);
 
     private ConfigLoader() {
         admin = new Admin(new InetSocketAddress(Addresses.parseLiteral("127.0.0.1"), 9400));
@@ -153,12 +159,13 @@ public final class ConfigLoader {
             readIncludes(top, dir);
         }
         ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, invalid, errors);
+        masque.validate(errors);
         if (!errors.isEmpty()) {
             Collections.sort(errors);
             throw new ConfigException(errors);
         }
         return new VnetdConfig(name, node, admin, flowTable, List.copyOf(listeners), List.copyOf(virtualNetworks),
-                List.copyOf(tunnels), List.copyOf(routes));
+                List.copyOf(tunnels), List.copyOf(routes), masque.config());
     }
 
     private Node compose(String name, String text) {
@@ -274,6 +281,13 @@ public final class ConfigLoader {
         InetSocketAddress address = type == null || listen == null ? null : type.raw()
                 ? socketAddress(s, "listen", listen, 0, false)
                 : socketAddress(s, "listen", listen, defaultPort(type), true);
+        if (type == ListenerType.MASQUE_CLIENT) {
+            s.error("type", "'masque-client' is a tunnel type: a masque-client tunnel opens its own connection");
+            address = null;
+        } else if (!onlyMasqueKeysFor(s, type == ListenerType.MASQUE)
+                || type == ListenerType.MASQUE && !masque.readListener(file, currentDir, s, name)) {
+            address = null;
+        }
         Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE_UDP ? DEFAULT_SOURCE_PORTS : 0, 0,
                 MAX_SOURCE_PORTS);
         if (type != null && type != ListenerType.GRE_UDP && s.has("source_ports")) {
@@ -294,7 +308,7 @@ public final class ConfigLoader {
         }
         ListenerType parsed = ListenerType.fromConfigName(type);
         if (parsed == null) {
-            s.error("type", "'type' must be gre-udp, gre, esp-udp or esp, not '" + type + "'");
+            s.error("type", "'type' must be gre-udp, gre, esp-udp, esp, masque or masque-client, not '" + type + "'");
         }
         return parsed;
     }
@@ -302,6 +316,26 @@ public final class ConfigLoader {
     private void readTunnel(String file, YamlSection s) {
         String name = s.string("name", true);
         ListenerType type = listenerType(s);
+        if (type != null && type.masque()) {
+            for (String key : TUNNEL_KEYS) {
+                if (s.has(key) && !MasqueConfigReader.tunnelKeys(type).contains(key)) {
+                    s.error(key, "'" + key + "' does not apply to " + type.configName() + " tunnels");
+                }
+            }
+            TunnelConfig t = masque.readTunnel(file, currentDir, s, name, type, listeners);
+            if (t != null) {
+                tunnels.add(t);
+            } else if (name != null) {
+                invalid.add(name);
+            }
+            return;
+        }
+        if (!onlyMasqueKeysFor(s, false)) {
+            if (name != null) {
+                invalid.add(name);
+            }
+            return;
+        }
         String listener = s.string("listener", true);
         String remoteText = s.string("remote", true);
         Long key = s.integer("key", -1, 0, 0xFFFF_FFFFL);
@@ -355,7 +389,20 @@ public final class ConfigLoader {
     }
 
     private static int defaultPort(ListenerType type) {
-        return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : GRE_UDP_PORT;
+        return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : type == ListenerType.MASQUE
+                ? MasqueConfigReader.MASQUE_PORT : GRE_UDP_PORT;
+    }
+
+    /** False, after an error per key, when a listener or tunnel that is not MASQUE has a MASQUE key. */
+    private static boolean onlyMasqueKeysFor(YamlSection s, boolean masque) {
+        boolean ok = true;
+        for (String key : MASQUE_KEYS) {
+            if (!masque && s.has(key)) {
+                s.error(key, "'" + key + "' applies to masque listeners and tunnels only");
+                ok = false;
+            }
+        }
+        return ok;
     }
 
     /**

@@ -31,6 +31,11 @@ public final class Prerequisites {
         require(run("tshark", "--version") == 0, "tshark (Debian tshark) is not installed");
     }
 
+    /** Requires the openssl command (Debian openssl), which makes test certificates. */
+    public static void openssl() {
+        require(run("openssl", "version") == 0, "openssl (Debian openssl) is not installed");
+    }
+
     /** Requires root (network namespaces, raw sockets). */
     public static void root() {
         require(isRoot(), "needs root for network namespaces and raw sockets");

@@ -9,7 +9,11 @@ public enum ListenerType {
     /** ESP in UDP (RFC 3948), default port 4500; shares the port with IKE, told apart by the non-ESP marker. */
     ESP_UDP("esp-udp", 0, true),
     /** ESP directly in IP, protocol 50 (RFC 4303), on a raw socket. */
-    ESP("esp", 50, true);
+    ESP("esp", 50, true),
+    /** MASQUE CONNECT-IP server (RFC 9484): HTTP/3 over QUIC, default port 443; tunnels are client identities. */
+    MASQUE("masque", 0, false),
+    /** The client side of one MASQUE tunnel: its own QUIC connection to a server, no configured listener. */
+    MASQUE_CLIENT("masque-client", 0, false);
 
     private final String configName;
     private final int ipProtocol;
@@ -39,6 +43,11 @@ public enum ListenerType {
     /** Whether the carrier holds ESP rather than GRE. */
     public boolean esp() {
         return esp;
+    }
+
+    /** Whether packets travel in MASQUE sessions (QUIC datagrams) rather than on the worker's own sockets. */
+    public boolean masque() {
+        return this == MASQUE || this == MASQUE_CLIENT;
     }
 
     /** The type with this configuration name, or null. */

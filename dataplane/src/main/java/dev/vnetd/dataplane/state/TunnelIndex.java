@@ -45,6 +45,9 @@ public final class TunnelIndex {
         tunnels = new int[capacity];
         Arrays.fill(tunnels, NO_TUNNEL);
         for (Tunnel t : all) {
+            if (t.listener().type().masque()) {
+                continue; // found by its session, which the client authenticated, never by an outer address
+            }
             long high = t.esp() ? 0L : t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
             long low = t.esp() ? t.sas().inbound().spi() & 0xFFFF_FFFFL
                     : t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress()) : t.remoteV4() & 0xFFFF_FFFFL;

@@ -5,6 +5,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.transport.masque.MasqueSessions;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -61,12 +62,19 @@ public final class Dataplane implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
+    private final PacketPath[] paths;
+    private final EventLoop[] loops;
+    private final MasqueSessions masqueSessions;
 
-    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners) {
+    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners,
+                      int maxTunnels) {
         this.transport = transport;
         this.group = group;
         this.counters = new WorkerCounters[workers];
         this.listenerErrors = new String[listeners];
+        this.paths = new PacketPath[workers];
+        this.loops = new EventLoop[workers];
+        this.masqueSessions = new MasqueSessions(maxTunnels);
     }
 
     /**
@@ -81,7 +89,7 @@ public final class Dataplane implements AutoCloseable {
         Listener[] listeners = holder.get().listeners();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(workers,
                 new DefaultThreadFactory("vnetd-worker", true), transport.ioHandlerFactory());
-        Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length);
+        Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length, maxTunnels);
         try {
             int worker = 0;
             for (EventExecutor executor : group) {
@@ -100,8 +108,8 @@ public final class Dataplane implements AutoCloseable {
         List<ListenerHandler> handlers = new ArrayList<>();
         List<Channel> opened = new ArrayList<>();
         for (Listener listener : listeners) {
-            if (listenerErrors[listener.id()] != null) {
-                continue;
+            if (listenerErrors[listener.id()] != null || listener.type().masque()) {
+                continue; // MASQUE listeners are QUIC servers, opened by the MASQUE service on one worker
             }
             ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
             List<Channel> listenerChannels = new ArrayList<>();
@@ -132,6 +140,9 @@ public final class Dataplane implements AutoCloseable {
         counters[worker] = new WorkerCounters(maxTunnels);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
                 System::nanoTime, flows, System::currentTimeMillis);
+        path.masqueEgress(masqueSessions.egress());
+        paths[worker] = path;
+        loops[worker] = loop;
         handlers.forEach(h -> h.path(path));
         opened.forEach(c -> c.config().setAutoRead(true));
     }
@@ -208,6 +219,26 @@ public final class Dataplane implements AutoCloseable {
     /** For each listener id, why it could not be opened, or null when it runs. */
     public String[] listenerErrors() {
         return listenerErrors.clone();
+    }
+
+    /** Worker {@code worker}'s path: to be called only on {@link #loop(int) its event loop}. */
+    public PacketPath path(int worker) {
+        return paths[worker];
+    }
+
+    /** Worker {@code worker}'s event loop. */
+    public EventLoop loop(int worker) {
+        return loops[worker];
+    }
+
+    /** The MASQUE sessions of every worker, by tunnel id. */
+    public MasqueSessions masqueSessions() {
+        return masqueSessions;
+    }
+
+    /** Records that listener {@code listenerId} could not be opened by a service other than the workers'. */
+    public void listenerFailed(int listenerId, String error) {
+        listenerErrors[listenerId] = error;
     }
 
     /** Whether every worker thread is alive and accepting tasks. */
