@@ -83,15 +83,10 @@ public final class ConfigLoader {
     private static final Set<String> ADMIN_KEYS = Set.of("listen");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
     private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
-    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports", "tls",
-            "uri_template");
-    /** Keys only MASQUE listeners and tunnels have. */
-    private static final List<String> MASQUE_KEYS = List.of("tls", "uri_template", "auth", "assign", "advertise",
-            "server", "server_name", "ca");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa", "auth", "assign", "advertise", "server",
-            "server_name", "ca", "uri_template");
+            "virtual_network", "mtu", "arr", "interface_address", "sa");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -256,7 +251,8 @@ public final class ConfigLoader {
 
     private void readLists(String file, YamlSection section) {
         for (Node item : section.list("listeners")) {
-            readListener(file, YamlSection.of(file, item, "a listener", LISTENER_KEYS, errors));
+            Set<String> keys = MasqueConfigReader.isMasque(item) ? MasqueConfigReader.LISTENER_KEYS : LISTENER_KEYS;
+            readListener(file, YamlSection.of(file, item, "a listener", keys, errors));
         }
         for (Node item : section.list("virtual_networks")) {
             YamlSection s = YamlSection.of(file, item, "a virtual network", VN_KEYS, errors);
@@ -267,7 +263,8 @@ public final class ConfigLoader {
             }
         }
         for (Node item : section.list("tunnels")) {
-            readTunnel(file, YamlSection.of(file, item, "a tunnel", TUNNEL_KEYS, errors));
+            Set<String> keys = MasqueConfigReader.isMasque(item) ? MasqueConfigReader.tunnelKeys(item) : TUNNEL_KEYS;
+            readTunnel(file, YamlSection.of(file, item, "a tunnel", keys, errors));
         }
         for (Node item : section.list("routes")) {
             readRoute(YamlSection.of(file, item, "a route", ROUTE_KEYS, errors));
@@ -284,8 +281,7 @@ public final class ConfigLoader {
         if (type == ListenerType.MASQUE_CLIENT) {
             s.error("type", "'masque-client' is a tunnel type: a masque-client tunnel opens its own connection");
             address = null;
-        } else if (!onlyMasqueKeysFor(s, type == ListenerType.MASQUE)
-                || type == ListenerType.MASQUE && !masque.readListener(file, currentDir, s, name)) {
+        } else if (type == ListenerType.MASQUE && !masque.readListener(file, currentDir, s, name)) {
             address = null;
         }
         Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE_UDP ? DEFAULT_SOURCE_PORTS : 0, 0,
@@ -317,21 +313,10 @@ public final class ConfigLoader {
         String name = s.string("name", true);
         ListenerType type = listenerType(s);
         if (type != null && type.masque()) {
-            for (String key : TUNNEL_KEYS) {
-                if (s.has(key) && !MasqueConfigReader.tunnelKeys(type).contains(key)) {
-                    s.error(key, "'" + key + "' does not apply to " + type.configName() + " tunnels");
-                }
-            }
             TunnelConfig t = masque.readTunnel(file, currentDir, s, name, type, listeners);
             if (t != null) {
                 tunnels.add(t);
             } else if (name != null) {
-                invalid.add(name);
-            }
-            return;
-        }
-        if (!onlyMasqueKeysFor(s, false)) {
-            if (name != null) {
                 invalid.add(name);
             }
             return;
@@ -391,18 +376,6 @@ public final class ConfigLoader {
     private static int defaultPort(ListenerType type) {
         return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : type == ListenerType.MASQUE
                 ? MasqueConfigReader.MASQUE_PORT : GRE_UDP_PORT;
-    }
-
-    /** False, after an error per key, when a listener or tunnel that is not MASQUE has a MASQUE key. */
-    private static boolean onlyMasqueKeysFor(YamlSection s, boolean masque) {
-        boolean ok = true;
-        for (String key : MASQUE_KEYS) {
-            if (!masque && s.has(key)) {
-                s.error(key, "'" + key + "' applies to masque listeners and tunnels only");
-                ok = false;
-            }
-        }
-        return ok;
     }
 
     /**

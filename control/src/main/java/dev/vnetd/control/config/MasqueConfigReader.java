@@ -4,6 +4,9 @@ import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.dataplane.masque.MasqueUriTemplate;
 import dev.vnetd.dataplane.state.ListenerType;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 
 import java.io.IOException;
@@ -61,9 +64,34 @@ final class MasqueConfigReader {
         this.errors = errors;
     }
 
-    /** The keys a tunnel of {@code type} may have. */
-    static Set<String> tunnelKeys(ListenerType type) {
-        return type == ListenerType.MASQUE ? SERVER_TUNNEL_KEYS : CLIENT_TUNNEL_KEYS;
+    /** The keys a {@code masque} listener may have. */
+    static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "tls", "uri_template");
+
+    /**
+     * Whether the YAML mapping {@code item} (a listener or tunnel) says {@code type: masque} or
+     * {@code masque-client}: it is then checked against the MASQUE keys, so the other types' messages list only
+     * their own.
+     */
+    static boolean isMasque(Node item) {
+        ListenerType type = type(item);
+        return type != null && type.masque();
+    }
+
+    /** The keys the tunnel {@code item} may have: a {@code masque} or a {@code masque-client} tunnel's. */
+    static Set<String> tunnelKeys(Node item) {
+        return type(item) == ListenerType.MASQUE ? SERVER_TUNNEL_KEYS : CLIENT_TUNNEL_KEYS;
+    }
+
+    private static ListenerType type(Node item) {
+        if (item instanceof MappingNode mapping) {
+            for (NodeTuple t : mapping.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals("type")
+                        && t.getValueNode() instanceof ScalarNode v) {
+                    return ListenerType.fromConfigName(v.getValue());
+                }
+            }
+        }
+        return null;
     }
 
     /** Reads a {@code masque} listener's own keys; false after recording errors. */

@@ -10,8 +10,11 @@ import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.Dataplane;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
@@ -31,6 +34,8 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -120,17 +125,22 @@ public final class MasqueClient implements AutoCloseable {
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
         new Bootstrap().group(loop)
                 .channelFactory(() -> dataplane.transport().newDatagramChannel(family))
-                .handler(codec)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(codec, new SocketErrors());
+                    }
+                })
                 .bind(new InetSocketAddress(family == SocketProtocolFamily.INET ? "0.0.0.0" : "::", 0))
                 .addListener(bound -> {
                     if (!bound.isSuccess()) {
                         failed("bind", bound.cause());
                         return;
                     }
-                    udp = ((io.netty.channel.ChannelFuture) bound).channel();
+                    udp = ((ChannelFuture) bound).channel();
                     MasqueDatagramHandler datagrams = new MasqueDatagramHandler(dataplane.path(worker));
                     QuicChannel.newBootstrap(udp)
-                            .handler(new io.netty.channel.ChannelInitializer<QuicChannel>() {
+                            .handler(new ChannelInitializer<QuicChannel>() {
                                 @Override
                                 protected void initChannel(QuicChannel ch) {
                                     ch.pipeline().addLast(datagrams);
@@ -164,7 +174,7 @@ public final class MasqueClient implements AutoCloseable {
             DefaultHttp3HeadersFrame request = new DefaultHttp3HeadersFrame();
             request.headers().method("CONNECT").protocol("connect-ip").scheme("https").authority(serverName)
                     .path(path).add("capsule-protocol", "?1")
-                    .add("authorization", "Bearer " + new String(token, java.nio.charset.StandardCharsets.UTF_8));
+                    .add("authorization", "Bearer " + new String(token, StandardCharsets.UTF_8));
             stream.writeAndFlush(request);
             stream.closeFuture().addListener(f -> quic.close());
             quic.closeFuture().addListener(f -> retry());
@@ -217,6 +227,19 @@ public final class MasqueClient implements AutoCloseable {
                 udp.close();
             }
         }).awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The end of the client socket's pipeline: a read that races the socket's close (the connection ended) is not
+     * an error; anything else is logged.
+     */
+    private final class SocketErrors extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!(cause instanceof ClosedChannelException)) {
+                LOG.warn("event=masque_socket_error tunnel={} error=\"{}\"", tunnelName, cause.toString());
+            }
+        }
     }
 
     /** The CONNECT-IP request stream. */
