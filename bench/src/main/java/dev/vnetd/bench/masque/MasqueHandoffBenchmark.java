@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -43,13 +44,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection another event loop owns. Per packet: a pooled receive buffer, the datagram header framed in place, the
  * offer to the session's bounded MPSC queue (a drain task scheduled once per burst); on the owner: poll, write on
  * the connection's channel (a local channel standing in for the QUIC connection; a handler at its end releases what
- * is written, where quiche would encrypt and send), flush once per drain. The benchmark thread flushes its egress every {@code batch} packets, as a worker does per
- * read batch. Reported: packets offered per second, and among them {@code delivered} and {@code dropped} (queue full)
- * as auxiliary rates, so the hand-off's capacity is the delivered rate.
+ * is written, where quiche would encrypt and send), flush once per drain. The benchmark thread flushes its egress
+ * every {@code batch} packets, as a worker does per read batch. Reported: packets offered per second, and among them {@code delivered} and {@code dropped} (queue full)
+ * as auxiliary rates, so the hand-off's capacity is the delivered rate. The pool's thread cache is on for the
+ * benchmark thread, as for the workers' event loop threads.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(jvmArgsAppend = "-Dio.netty.allocator.useCacheForAllThreads=true")
 public class MasqueHandoffBenchmark {
     /** Inner packet length in bytes. */
     @Param({"1200"})
