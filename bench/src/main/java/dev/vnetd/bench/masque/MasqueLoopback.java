@@ -10,9 +10,11 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -124,20 +126,19 @@ public final class MasqueLoopback {
         packet.release();
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong received = new AtomicLong();
-        receiver.configureBlocking(false);
+        receiver.socket().setSoTimeout(100);
         Thread counter = new Thread(() -> {
-            ByteBuffer in = ByteBuffer.allocateDirect(2048);
-            try {
-                while (running.get()) {
-                    in.clear();
-                    if (receiver.receive(in) != null) {
-                        received.incrementAndGet();
-                    } else {
-                        Thread.onSpinWait();
-                    }
+            byte[] in = new byte[2048];
+            DatagramPacket p = new DatagramPacket(in, in.length);
+            while (running.get()) {
+                try {
+                    receiver.socket().receive(p);
+                    received.incrementAndGet();
+                } catch (SocketTimeoutException e) {
+                    // nothing this 100 ms: look at the running flag again
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
                 }
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
             }
         }, "masque-e2e-receiver");
         counter.start();
