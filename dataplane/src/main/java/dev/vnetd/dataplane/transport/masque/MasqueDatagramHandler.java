@@ -11,6 +11,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 
@@ -19,14 +21,20 @@ import java.util.Arrays;
  * (the other messages, new streams, pass on to the HTTP/3 handler): 1. the HTTP/3 datagram header: a Quarter Stream
  * ID too large or missing closes the connection with H3_DATAGRAM_ERROR (RFC 9297 2.1)  2. the session of that
  * stream, else dropped  3. context 0 only  4. the source must be one the client was assigned  5. the worker's path,
- * in place. At the end of a read batch the path flushes. Runs on the connection's event loop, which is the worker
- * whose path it feeds.
+ * in place. At the end of a read batch the path flushes. A datagram the connection refuses to send (quiche's send
+ * queue full, larger than the path allows) comes back here as an exception and is counted as {@code tx_failed}. Runs
+ * on the connection's event loop, which is the worker whose path it feeds.
  */
 final class MasqueDatagramHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(MasqueDatagramHandler.class);
+    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+
     private final PacketPath path;
     private final WorkerCounters counters;
     private final HttpDatagram datagram = new HttpDatagram();
     private MasqueSession[] sessions = new MasqueSession[0];
+    private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
+    private long suppressed;
 
     MasqueDatagramHandler(PacketPath path) {
         this.path = path;
@@ -88,6 +96,20 @@ final class MasqueDatagramHandler extends ChannelInboundHandlerAdapter {
     private void drop(ByteBuf buf, DropReason reason) {
         counters.drop(reason);
         buf.release();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        counters.drop(DropReason.TX_FAILED);
+        long now = System.nanoTime();
+        if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
+            LOG.warn("event=masque_send_failed remote={} error=\"{}\" suppressed={}", ctx.channel().remoteAddress(),
+                    cause.toString(), suppressed);
+            lastLogNanos = now;
+            suppressed = 0;
+        } else {
+            suppressed++;
+        }
     }
 
     @Override
