@@ -53,7 +53,6 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     });
     private final Map<String, List<Cidr>> routes = new LinkedHashMap<>();
     private final Map<String, List<AssignedAddress>> addresses = new LinkedHashMap<>();
-    private volatile long publishes;
 
     MasqueRouteInstaller(VnetdConfig config, ForwardingStateHolder holder) {
         this.config = config;
@@ -99,11 +98,6 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         }
     }
 
-    /** States published so far (for tests and the log). */
-    long publishes() {
-        return publishes;
-    }
-
     private void publish() {
         List<RouteConfig> all = new ArrayList<>(config.routes());
         Set<String> configured = new HashSet<>();
@@ -136,7 +130,6 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         }
         holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
                 built.tunnelIndex(), health));
-        publishes++;
     }
 
     private TunnelConfig tunnel(String name) {

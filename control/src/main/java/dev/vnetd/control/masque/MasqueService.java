@@ -31,6 +31,7 @@ import java.util.Map;
  * routes and address the {@link MasqueRouteInstaller} publishes. A listener that cannot be opened is reported like
  * the others ({@code /readyz}, {@code vnetd_listener_up}). Metrics: {@code vnetd_masque_auth_failures_total{listener}}
  * (403 answers), {@code vnetd_masque_sessions_total{listener|tunnel}} (sessions opened),
+ * {@code vnetd_masque_connect_failures_total{tunnel}} (client attempts that got no response),
  * {@code vnetd_masque_handoffs_total} (packets handed to another worker's connection).
  */
 public final class MasqueService implements AutoCloseable {
@@ -99,6 +100,9 @@ public final class MasqueService implements AutoCloseable {
             FunctionCounter.builder("vnetd.masque.sessions", client, MasqueClient::sessionsOpened)
                     .description("CONNECT-IP sessions opened").tag("listener", "").tag("tunnel", t.name())
                     .register(registry);
+            FunctionCounter.builder("vnetd.masque.connect.failures", client, MasqueClient::connectFailures)
+                    .description("MASQUE client attempts that failed before a response: bind, handshake, stream")
+                    .tag("tunnel", t.name()).register(registry);
         }
         FunctionCounter.builder("vnetd.masque.handoffs", dataplane.masqueSessions(), m -> m.handoffs())
                 .description("packets handed to the worker that owns their MASQUE connection")

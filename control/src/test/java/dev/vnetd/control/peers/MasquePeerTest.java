@@ -5,6 +5,9 @@ import dev.vnetd.control.config.ConfigLoader;
 import dev.vnetd.dataplane.packet.PacketBuilder;
 import dev.vnetd.dataplane.path.DropReason;
 import dev.vnetd.dataplane.path.WorkerCounters;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.Route;
+import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -209,6 +212,20 @@ class MasquePeerTest {
         assertEquals("10.200.0.7", ipv4(back, 12));
         assertEquals("10.1.0.5", ipv4(back, 16));
         assertTrue(edge.masque().server("masque").sessionsOpened() >= 1);
+    }
+
+    @Test
+    void shouldInstallTheAssignedAddressAndTheAdvertisedRoutes() throws Exception {
+        sendUntilReceived(sitePeer, siteGre, gre("10.1.0.7", "10.200.0.9", 40003, 80, "installed"), dcPeer,
+                "installed");
+        ForwardingState state = site.stateHolder().get();
+        assertEquals(Tunnel.ipv4ToInt(InetAddress.getByName("10.1.0.0")), state.tunnel("to-edge").icmpSourceV4(),
+                "the first assigned address is the tunnel's interface address");
+        Route learned = Arrays.stream(state.virtualNetwork("default").routes())
+                .filter(r -> r.prefix().equals("10.200.0.0/16")).findFirst().orElseThrow();
+        assertEquals(state.tunnel("to-edge").id(), learned.group().tunnel(0));
+        assertEquals(0, state.virtualNetwork("quarantine").routes().length,
+                "the refused client installed nothing");
     }
 
     @Test

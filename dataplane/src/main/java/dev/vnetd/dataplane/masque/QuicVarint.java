@@ -20,8 +20,6 @@ import io.netty.buffer.ByteBuf;
 public final class QuicVarint {
     /** Largest value a varint holds: 2^62 - 1. */
     public static final long MAX_VALUE = (1L << 62) - 1;
-    /** Longest encoding, in bytes. */
-    public static final int MAX_LENGTH = 8;
 
     private static final int LENGTH_BITS_SHIFT = 6;
     private static final long MAX_1 = 63;

@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -122,11 +121,6 @@ public final class MasqueServer implements AutoCloseable {
     /** Sessions established since start. */
     public long sessionsOpened() {
         return sessionsOpened.get();
-    }
-
-    /** The bound UDP address (the port, when 0 was configured). */
-    public InetSocketAddress localAddress() {
-        return (InetSocketAddress) channel.localAddress();
     }
 
     /** Closes the connections (their streams end, releasing what they hold), then the socket. */
