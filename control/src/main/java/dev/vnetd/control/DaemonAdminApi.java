@@ -89,7 +89,7 @@ final class DaemonAdminApi implements AdminApi {
             int id = t.id();
             String vn = state.virtualNetworks()[t.virtualNetwork()].name();
             String health = stateName(state.health().state(id));
-            String remote = t.remote().getAddress().getHostAddress()
+            String remote = t.tun() ? t.listener().name() : t.remote().getAddress().getHostAddress()
                     + (t.remote().getPort() == 0 ? "" : ":" + t.remote().getPort());
             long rxPackets = sum(w -> w.rxPackets(id));
             long txPackets = sum(w -> w.txPackets(id));

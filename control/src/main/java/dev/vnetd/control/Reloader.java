@@ -130,6 +130,14 @@ public final class Reloader {
                 names(next.virtualNetworks(), VirtualNetworkConfig::name), problems);
         compareNames("tunnel", names(running.tunnels(), TunnelConfig::name), names(next.tunnels(), TunnelConfig::name),
                 problems);
+        Map<String, TunnelConfig> runningTunnels = byName(running.tunnels(), TunnelConfig::name);
+        for (TunnelConfig t : next.tunnels()) {
+            TunnelConfig old = runningTunnels.get(t.name());
+            if (old != null && (!Objects.equals(old.tun(), t.tun()) || t.tun() != null && old.mtu() != t.mtu())) {
+                problems.add("tunnel '" + t.name() + "' changed its tun device, addresses, host routes or MTU, or "
+                        + "became or stopped being a tun attachment: that needs a restart");
+            }
+        }
         if (!running.node().equals(next.node()) || !running.admin().equals(next.admin())
                 || !running.flowTable().equals(next.flowTable())) {
             problems.add("node, admin or flow_table changed: those settings need a restart");

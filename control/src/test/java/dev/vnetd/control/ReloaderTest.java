@@ -121,4 +121,25 @@ class ReloaderTest {
             assertTrue(metrics.contains("vnetd_config_last_reload_success_timestamp_seconds"), metrics);
         }
     }
+
+    @Test
+    void shouldRefuseToChangeATunAttachmentsDeviceInPlace() throws Exception {
+        String running = """
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: hosts, type: tun, device: vnet0, virtual_network: default, addresses: [10.0.1.1/24]}
+                routes:
+                  - {prefix: 10.0.1.0/24, virtual_network: default, via: hosts}
+                """;
+        var before = ConfigLoader.parse("a.yaml", running, null);
+
+        assertEquals(java.util.List.of(), Reloader.changesNeedingRestart(before, ConfigLoader.parse("b.yaml",
+                running.replace("10.0.1.0/24, virtual_network", "10.0.0.0/8, virtual_network"), null)),
+                "routes via an attachment reload");
+        assertEquals(java.util.List.of("tunnel 'hosts' changed its tun device, addresses, host routes or MTU, or "
+                        + "became or stopped being a tun attachment: that needs a restart"),
+                Reloader.changesNeedingRestart(before, ConfigLoader.parse("c.yaml",
+                        running.replace("10.0.1.1/24]", "10.0.1.1/24], mtu: 1400"), null)));
+    }
 }

@@ -86,7 +86,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "device", "addresses", "host_routes");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -273,7 +273,11 @@ public final class ConfigLoader {
 
     private void readListener(String file, YamlSection s) {
         String name = s.string("name", true);
-        ListenerType type = listenerType(s);
+        ListenerType type = listenerType(s, false);
+        if (type == ListenerType.TUN) {
+            s.error("type", "a tun attachment is a tunnel of type tun with a 'device', not a listener");
+            type = null;
+        }
         String listen = s.string("listen", true);
         InetSocketAddress address = type == null || listen == null ? null : type.raw()
                 ? socketAddress(s, "listen", listen, 0, false)
@@ -297,21 +301,31 @@ public final class ConfigLoader {
         }
     }
 
-    private ListenerType listenerType(YamlSection s) {
+    private ListenerType listenerType(YamlSection s, boolean tunnel) {
         String type = s.string("type", true);
         if (type == null) {
             return null;
         }
         ListenerType parsed = ListenerType.fromConfigName(type);
         if (parsed == null) {
-            s.error("type", "'type' must be gre-udp, gre, esp-udp, esp, masque or masque-client, not '" + type + "'");
+            s.error("type", "'type' must be gre-udp, gre, esp-udp, " + (tunnel ? "esp, tun, masque or masque-client"
+                    : "esp or masque") + ", not '" + type + "'");
         }
         return parsed;
     }
 
     private void readTunnel(String file, YamlSection s) {
         String name = s.string("name", true);
-        ListenerType type = listenerType(s);
+        ListenerType type = listenerType(s, true);
+        if (type == ListenerType.TUN) {
+            TunnelConfig tun = new TunConfigReader(file, errors).read(s, name);
+            if (tun != null) {
+                tunnels.add(tun);
+            } else if (name != null) {
+                invalid.add(name);
+            }
+            return;
+        }
         if (type != null && type.masque()) {
             TunnelConfig t = masque.readTunnel(file, currentDir, s, name, type, listeners);
             if (t != null) {

@@ -15,9 +15,9 @@ import java.util.Set;
 
 /**
  * Checks that hold across entries: unique names, references that resolve, listener sockets that do not overlap,
- * tunnels that can be told apart on receive (ESP tunnels by an inbound SPI unique per listener), and next-hop
- * groups within bounds. Runs even when entries had errors of their own, so that every error is reported at once; a
- * reference to an entry that exists but had errors is not reported a second time.
+ * tunnels that can be told apart on receive (ESP tunnels by an inbound SPI unique per listener, TUN attachments by
+ * a device of their own), and next-hop groups within bounds. Runs even when entries had errors of their own, so that
+ * every error is reported at once; a reference to an entry that exists but had errors is not reported a second time.
  */
 final class ConfigValidator {
     private ConfigValidator() {
@@ -70,6 +70,18 @@ final class ConfigValidator {
             if (previous != null) {
                 errors.add(t.where().error("duplicate tunnel name '" + t.name() + "' (first at line "
                         + previous.where().line() + ")"));
+            }
+            if (t.tun() != null) {
+                if (!vnByName.containsKey(t.virtualNetwork()) && !invalid.contains(t.virtualNetwork())) {
+                    errors.add(t.where().error("tunnel '" + t.name() + "' names unknown virtual network '"
+                            + t.virtualNetwork() + "'"));
+                }
+                TunnelConfig same = tunnelByIdentity.putIfAbsent("tun|" + t.tun().device(), t);
+                if (same != null) {
+                    errors.add(t.where().error("tun attachment '" + t.name() + "' uses device '" + t.tun().device()
+                            + "' of tun attachment '" + same.name() + "'; each needs a device of its own"));
+                }
+                continue;
             }
             ListenerConfig listener = listenerByName.get(t.listener());
             boolean carried = false;

@@ -99,10 +99,18 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param arr                Automatic Return Routing
      * @param interfaceAddresses the tunnel's own addresses (at most one per family); ICMP errors come from them
      * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
+     * @param tun                TUN attachments ({@code type: tun}, no listener or remote): the device; else null
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses, SaConfig sa) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa, TunConfig tun) {
+        /** A GRE or ESP tunnel. */
+        public TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
+                            long key, String virtualNetwork, int mtu, boolean arr, List<IpPrefix> interfaceAddresses,
+                            SaConfig sa) {
+            this(where, name, type, listener, remote, key, virtualNetwork, mtu, arr, interfaceAddresses, sa, null);
+        }
+
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {
@@ -112,6 +120,16 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
             }
             return null;
         }
+    }
+
+    /**
+     * The device of a TUN attachment; its MTU is the tunnel's.
+     *
+     * @param device     interface name
+     * @param addresses  addresses set on the device, with their prefix lengths
+     * @param hostRoutes prefixes the host routes into the device
+     */
+    public record TunConfig(String device, List<IpPrefix> addresses, List<IpPrefix> hostRoutes) {
     }
 
     /**

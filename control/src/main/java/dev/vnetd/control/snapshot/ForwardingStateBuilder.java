@@ -20,6 +20,7 @@ import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
+import dev.vnetd.dataplane.state.TunSettings;
 import dev.vnetd.dataplane.state.TunnelSas;
 import dev.vnetd.dataplane.state.VirtualNetwork;
 
@@ -43,7 +44,20 @@ public final class ForwardingStateBuilder {
      */
     public static final InetAddress DEFAULT_ICMP_SOURCE_V6 = Addresses.parseLiteral("fe80::1");
 
+    /**
+     * Key of a TUN attachment's own listener in the builder's name map: a character no configured name can start the
+     * key with ("\0"), so it never meets a configured listener. The listener itself is named {@code tun:DEVICE}.
+     */
+    private static final String TUN_LISTENER_PREFIX = "\0tun:";
+
     private ForwardingStateBuilder() {
+    }
+
+    /** What the dataplane needs to create and set up a TUN attachment's device. */
+    private static TunSettings tunSettings(TunnelConfig t) {
+        return new TunSettings(t.tun().device(), t.mtu(),
+                t.tun().addresses().stream().map(IpPrefix::toString).toList(),
+                t.tun().hostRoutes().stream().map(IpPrefix::toString).toList());
     }
 
     /** The forwarding state of {@code config}, all tunnels healthy. */
@@ -56,13 +70,20 @@ public final class ForwardingStateBuilder {
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {
             vnIds.put(vn.name(), vnIds.size());
         }
+        for (TunnelConfig t : config.tunnels()) {
+            if (t.tun() != null) {
+                listeners.put(TUN_LISTENER_PREFIX + t.name(), Listener.tun(listeners.size(), "tun:" + t.tun().device(),
+                        tunSettings(t)));
+            }
+        }
         Map<String, Tunnel> tunnels = new LinkedHashMap<>();
         for (TunnelConfig t : config.tunnels()) {
             InetAddress v4 = t.interfaceAddress(false);
             InetAddress v6 = t.interfaceAddress(true);
             InetAddress icmpV4 = v4 != null ? v4 : DEFAULT_ICMP_SOURCE_V4;
             InetAddress icmpV6 = v6 != null ? v6 : DEFAULT_ICMP_SOURCE_V6;
-            tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listeners.get(t.listener()), t.remote(),
+            Listener listener = listeners.get(t.tun() != null ? TUN_LISTENER_PREFIX + t.name() : t.listener());
+            tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listener, t.remote(),
                     t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
                     Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t)));
         }

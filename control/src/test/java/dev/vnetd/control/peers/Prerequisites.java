@@ -36,6 +36,11 @@ public final class Prerequisites {
         require(run("openssl", "version") == 0, "openssl (Debian openssl) is not installed");
     }
 
+    /** Requires {@code command} (run with {@code versionArgument} it must exit 0) from Debian {@code debianPackage}. */
+    public static void tool(String command, String versionArgument, String debianPackage) {
+        require(run(command, versionArgument) == 0, command + " (Debian " + debianPackage + ") is not installed");
+    }
+
     /** Requires root (network namespaces, raw sockets). */
     public static void root() {
         require(isRoot(), "needs root for network namespaces and raw sockets");

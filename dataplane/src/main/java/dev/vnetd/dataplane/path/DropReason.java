@@ -80,7 +80,9 @@ public enum DropReason {
     /** Routed to a MASQUE tunnel that has no established session (client not connected). */
     MASQUE_NO_SESSION("masque_no_session", "MASQUE tunnel has no session"),
     /** The hand-off queue to the MASQUE connection's event loop is full. */
-    MASQUE_HANDOFF_FULL("masque_handoff_full", "MASQUE hand-off queue to the connection's worker full");
+    MASQUE_HANDOFF_FULL("masque_handoff_full", "MASQUE hand-off queue to the connection's worker full"),
+    /** The TUN device refused the write: its queue toward the host is full (EAGAIN), or the device is down. */
+    TUN_WRITE_FAILED("tun_write_failed", "TUN device refused the packet (queue full or device down)");
 
     private final String metricName;
     private final String description;

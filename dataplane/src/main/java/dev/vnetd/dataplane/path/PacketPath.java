@@ -22,10 +22,11 @@ import java.util.function.LongSupplier;
 
 /**
  * One worker's packet path, run to completion on the thread that received the packet:
- * 1. receive from a listener's socket  2. GRE decap, or ESP decrypt ({@link EspDecap})  3. identify the ingress
- * tunnel, hence the virtual network  4. validate the inner packet  5. flow lookup (ARR, {@link FlowLookup}), else
- * route lookup and next hop  6. TTL, MTU, ICMP errors  7. GRE encap, or ESP encrypt ({@link EspEncap})  8. queue on
- * the worker's own socket, flushed once per read batch.
+ * 1. receive from a listener's socket, or from a TUN attachment's device queue  2. GRE decap, or ESP decrypt
+ * ({@link EspDecap}), nothing for TUN  3. identify the ingress tunnel, hence the virtual network  4. validate the
+ * inner packet  5. flow lookup (ARR, {@link FlowLookup}), else route lookup and next hop  6. TTL, MTU, ICMP errors
+ * 7. GRE encap, or ESP encrypt ({@link EspEncap}), nothing toward a TUN attachment  8. queue on the worker's own
+ * socket, flushed once per read batch, or write to the worker's queue of the device.
  *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet
  * is received, processed and sent by one thread. Not thread-safe: one instance per worker.
@@ -75,7 +76,8 @@ public final class PacketPath {
 
     /**
      * Processes one datagram received on listener {@code listenerId}: its readable bytes are the UDP payload, or
-     * for raw IPv4 listeners the whole IP packet. Takes ownership of {@code buf}: it is either sent on or released.
+     * for raw IPv4 listeners and TUN attachments the whole IP packet ({@code sender} is null for TUN). Takes
+     * ownership of {@code buf}: it is either sent on or released.
      */
     public void receive(int listenerId, ByteBuf buf, InetSocketAddress sender) {
         ForwardingState state = stateHolder.get();
@@ -84,6 +86,10 @@ public final class PacketPath {
         int end = buf.writerIndex();
         int greOffset = start;
         int tunnelId;
+        if (listener.type().tun()) {
+            receiveTun(state, listenerId, buf, start, end);
+            return;
+        }
         boolean rawIpv4 = listener.type().raw() && listener.address().getAddress() instanceof Inet4Address;
         if (listener.type().esp()) {
             receiveEsp(state, listenerId, listener.type() == ListenerType.ESP_UDP, rawIpv4, buf, sender);
@@ -156,6 +162,15 @@ public final class PacketPath {
         }
         int length = ipv4.wrap(buf, start).headerLength();
         return length < Ipv4Flyweight.MIN_HEADER_LENGTH || length > end - start ? -1 : length;
+    }
+
+    /**
+     * A packet the host routed into a TUN attachment's device: the whole IP packet, no carrier; the attachment is
+     * the ingress tunnel. The version nibble says the family (anything but 6 is parsed, and refused, as IPv4).
+     */
+    private void receiveTun(ForwardingState state, int listenerId, ByteBuf buf, int start, int end) {
+        boolean innerIpv6 = end > start && (buf.getByte(start) & 0xF0) == 0x60;
+        forward(state, buf, start, end, innerIpv6, state.tunnelIndex().findTun(listenerId), end - start);
     }
 
     private void receiveEsp(ForwardingState state, int listenerId, boolean udp, boolean rawIpv4, ByteBuf buf,
@@ -271,7 +286,8 @@ public final class PacketPath {
             drop(buf, DropReason.TX_UNAVAILABLE);
             return false;
         }
-        ByteBuf out = egress.esp() ? espEncap.encap(buf, offset, length, isIpv6, egress, alloc)
+        ByteBuf out = egress.tun() ? buf.setIndex(offset, offset + length)
+                : egress.esp() ? espEncap.encap(buf, offset, length, isIpv6, egress, alloc)
                 : encap.encap(buf, offset, length, isIpv6, egress, alloc);
         if (out == null) {
             counters.drop(espEncap.dropReason());
@@ -279,7 +295,7 @@ public final class PacketPath {
         }
         int bytes = out.readableBytes();
         if (!port.send(out, egress.remote(), flowHash)) {
-            counters.drop(DropReason.TX_FAILED);
+            counters.drop(egress.tun() ? DropReason.TUN_WRITE_FAILED : DropReason.TX_FAILED);
             return false;
         }
         counters.tx(egress.id(), bytes);

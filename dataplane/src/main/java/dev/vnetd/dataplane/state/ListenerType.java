@@ -13,7 +13,13 @@ public enum ListenerType {
     /** MASQUE CONNECT-IP server (RFC 9484): HTTP/3 over QUIC, default port 443; tunnels are client identities. */
     MASQUE("masque", 0, false),
     /** The client side of one MASQUE tunnel: its own QUIC connection to a server, no configured listener. */
-    MASQUE_CLIENT("masque-client", 0, false);
+    MASQUE_CLIENT("masque-client", 0, false),
+    /**
+     * A TUN device toward the local host's stack: whole IP packets, no carrier. Never configured as a listener: each
+     * {@code type: tun} tunnel (a TUN attachment) gets one of its own, so the workers' transmit ports and the
+     * receive dispatch treat it like any other.
+     */
+    TUN("tun", 0, false);
 
     private final String configName;
     private final int ipProtocol;
@@ -48,6 +54,11 @@ public enum ListenerType {
     /** Whether packets travel in MASQUE sessions (QUIC datagrams) rather than on the worker's own sockets. */
     public boolean masque() {
         return this == MASQUE || this == MASQUE_CLIENT;
+    }
+
+    /** Whether this is a TUN attachment's device rather than a socket. */
+    public boolean tun() {
+        return this == TUN;
     }
 
     /** The type with this configuration name, or null. */

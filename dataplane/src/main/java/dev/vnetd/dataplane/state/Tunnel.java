@@ -11,8 +11,9 @@ import java.net.InetSocketAddress;
  *
  * @param id                index in {@link ForwardingState#tunnels()}
  * @param name              the configured name
- * @param listener          the listener it receives on and sends from
- * @param remote            the peer's address; packets are sent there (port 0 for raw GRE)
+ * @param listener          the listener it receives on and sends from (a TUN attachment's own device)
+ * @param remote            the peer's address; packets are sent there (port 0 for raw GRE); null for TUN
+ *                          attachments
  * @param key               GRE key, or {@link #NO_KEY}
  * @param virtualNetwork    index of the virtual network its packets enter
  * @param mtu               largest inner packet the tunnel carries, in bytes
@@ -38,6 +39,11 @@ public record Tunnel(int id, String name, Listener listener, InetSocketAddress r
     /** Whether the tunnel carries ESP (then {@link #sas()} is set). */
     public boolean esp() {
         return sas != null;
+    }
+
+    /** Whether this is a TUN attachment: packets go to the local host's stack, without encapsulation. */
+    public boolean tun() {
+        return listener.type().tun();
     }
 
     /** Whether packets of this tunnel carry a GRE key. */

@@ -19,7 +19,8 @@ import java.util.Arrays;
  * IPv4 remotes are stored as (0, address) and IPv6 remotes as their two longs. They cannot collide: a listener has
  * one address family and configuration validation keeps every tunnel's remote in its listener's family. An ESP
  * tunnel is found by its inbound SPI alone (RFC 4303 section 2.1: the SPI names the SA at the receiver); the caller
- * then checks the outer source against the tunnel's remote. Built once per forwarding state, read only afterwards.
+ * then checks the outer source against the tunnel's remote. A TUN attachment is its device's only tunnel, so it is
+ * found by listener id in a plain array beside the slots. Built once per forwarding state, read only afterwards.
  */
 public final class TunnelIndex {
     /** Returned when no tunnel matches. */
@@ -33,6 +34,8 @@ public final class TunnelIndex {
     private final long[] lows;
     private final long[] keys;
     private final int[] tunnels;
+    /** TUN attachments by listener id ({@link #NO_TUNNEL} for socket listeners): a device is one tunnel. */
+    private final int[] tunByListener;
 
     /** Indexes the given tunnels; two tunnels with the same identity are rejected. */
     public TunnelIndex(Tunnel[] all) {
@@ -44,7 +47,13 @@ public final class TunnelIndex {
         keys = new long[capacity];
         tunnels = new int[capacity];
         Arrays.fill(tunnels, NO_TUNNEL);
+        tunByListener = new int[Arrays.stream(all).mapToInt(t -> t.listener().id() + 1).max().orElse(0)];
+        Arrays.fill(tunByListener, NO_TUNNEL);
         for (Tunnel t : all) {
+            if (t.tun()) {
+                tunByListener[t.listener().id()] = t.id();
+                continue;
+            }
             if (t.listener().type().masque()) {
                 continue; // found by its session, which the client authenticated, never by an outer address
             }
@@ -82,6 +91,11 @@ public final class TunnelIndex {
     /** Tunnel id of the ESP tunnel whose inbound SA has this SPI on this listener, or {@link #NO_TUNNEL}. */
     public int findEsp(int listener, int spi) {
         return find(listener, 0L, spi & 0xFFFF_FFFFL, ESP_KEY);
+    }
+
+    /** Tunnel id of the TUN attachment whose device is listener {@code listener}, or {@link #NO_TUNNEL}. */
+    public int findTun(int listener) {
+        return listener < tunByListener.length ? tunByListener[listener] : NO_TUNNEL;
     }
 
     private int find(int listener, long high, long low, long key) {

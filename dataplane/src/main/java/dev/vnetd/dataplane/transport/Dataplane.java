@@ -13,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -31,10 +32,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The running dataplane: N workers (Netty event loops, one thread each), and on every worker one socket per
- * listener, so a packet is received, processed and sent by the same thread.
+ * listener, so a packet is received, processed and sent by the same thread; a TUN attachment has one queue of its
+ * device per worker instead of a socket ({@link TunQueue}).
  *
  * <p>A listener that cannot be opened (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
- * GRE or ESP) is reported in {@link #listenerErrors()}; the other listeners run.
+ * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
+ * the other listeners run.
  */
 public final class Dataplane implements AutoCloseable {
     /**
@@ -60,6 +63,7 @@ public final class Dataplane implements AutoCloseable {
     private final TransportKind transport;
     private final MultiThreadIoEventLoopGroup group;
     private final List<Channel> channels = new ArrayList<>();
+    private final List<TunQueue> tunQueues = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
     private final PacketPath[] paths;
@@ -95,6 +99,7 @@ public final class Dataplane implements AutoCloseable {
             for (EventExecutor executor : group) {
                 dataplane.startWorker(holder, (EventLoop) executor, worker++, workers, listeners, maxTunnels, flows);
             }
+            dataplane.configureTunLinks(listeners);
         } catch (InterruptedException | RuntimeException e) {
             dataplane.close();
             throw e;
@@ -107,9 +112,22 @@ public final class Dataplane implements AutoCloseable {
         TxPort[] ports = new TxPort[listeners.length];
         List<ListenerHandler> handlers = new ArrayList<>();
         List<Channel> opened = new ArrayList<>();
+        List<TunQueue> queues = new ArrayList<>();
         for (Listener listener : listeners) {
             if (listenerErrors[listener.id()] != null || listener.type().masque()) {
                 continue; // MASQUE listeners are QUIC servers, opened by the MASQUE service on one worker
+            }
+            if (listener.type().tun()) {
+                try {
+                    TunQueue queue = TunQueue.open(listener.tun().device(), listener.id(), (IoEventLoop) loop,
+                            transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM);
+                    ports[listener.id()] = queue;
+                    queues.add(queue);
+                    tunQueues.add(queue);
+                } catch (IOException e) {
+                    tunFailed(listener, e.getMessage());
+                }
+                continue;
             }
             ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
             List<Channel> listenerChannels = new ArrayList<>();
@@ -145,6 +163,39 @@ public final class Dataplane implements AutoCloseable {
         loops[worker] = loop;
         handlers.forEach(h -> h.path(path));
         opened.forEach(c -> c.config().setAutoRead(true));
+        queues.forEach(q -> q.start(path));
+    }
+
+    /**
+     * Sets up the link of every TUN attachment whose queues opened (MTU, addresses, up, host routes): the device
+     * exists once its first queue does. A failure counts as the attachment's listener failing.
+     */
+    private void configureTunLinks(Listener[] listeners) throws InterruptedException {
+        for (Listener listener : listeners) {
+            if (!listener.type().tun() || listenerErrors[listener.id()] != null) {
+                continue;
+            }
+            try {
+                TunLink.configure(listener.tun());
+                LOG.info("event=tun_up device={} mtu={} addresses={} host_routes={} queues={}",
+                        listener.tun().device(), listener.tun().mtu(), listener.tun().addresses(),
+                        listener.tun().hostRoutes(), workers());
+            } catch (IOException e) {
+                tunFailed(listener, e.getMessage());
+            }
+        }
+    }
+
+    /** Records a TUN attachment's failure and closes the queues it has on any worker. */
+    private void tunFailed(Listener listener, String error) {
+        listenerErrors[listener.id()] = error;
+        LOG.error("event=listener_failed listener={} type=tun device={} error=\"{}\"", listener.name(),
+                listener.tun().device(), error);
+        for (TunQueue queue : tunQueues) {
+            if (queue.listenerId() == listener.id()) {
+                queue.closeQueue();
+            }
+        }
     }
 
     /**
@@ -264,6 +315,9 @@ public final class Dataplane implements AutoCloseable {
     /** Closes every socket and stops the workers, letting in-flight batches finish. */
     @Override
     public void close() {
+        for (TunQueue queue : tunQueues) {
+            queue.closeQueue();
+        }
         for (Channel channel : channels) {
             channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
