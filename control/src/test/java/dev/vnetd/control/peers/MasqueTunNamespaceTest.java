@@ -2,7 +2,10 @@ package dev.vnetd.control.peers;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,8 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code masque} listener on 198.18.x.2:443, one identity per site, each assigned its site's prefixes and told the
  * whole 10.0.0.0/8 and fd00::/16). Nothing routes the sites toward the edge but what the edge advertised: the sites'
  * configurations have no route to the other site. ping (IPv4 and IPv6), a TCP transfer compared byte for byte and
- * iperf3 then run from host to host, and the edge's admin API must have counted them.
+ * iperf3 then run from host to host, and the edge's admin API must have counted them. Then the same over
+ * GRE-in-UDP, for the iperf3 figure to compare with.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class MasqueTunNamespaceTest {
     private static final String PYTHON = Prerequisites.PYTHON;
@@ -84,14 +89,29 @@ class MasqueTunNamespaceTest {
                   - {prefix: "fd00:1::/64", virtual_network: default, via: site-a}
                   - {prefix: "fd00:2::/64", virtual_network: default, via: site-b}
                 """;
-        String[][] vnetds = {
-            {net.edge, "edge", edge},
-            {net.siteA, "site-a", site("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.EDGE_A_UNDERLAY)},
-            {net.siteB, "site-b", site("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.EDGE_B_UNDERLAY)},
-        };
+        startVnetds("masque", edge, site("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.EDGE_A_UNDERLAY),
+                site("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.EDGE_B_UNDERLAY));
+    }
+
+    /** Stops what runs (no exception or failed listener may have been logged) and starts the three vnetds. */
+    private static void startVnetds(String kind, String edge, String siteA, String siteB) throws Exception {
+        stopVnetds();
+        String[][] vnetds = {{net.edge, "edge", edge}, {net.siteA, "site-a", siteA}, {net.siteB, "site-b", siteB}};
         for (String[] v : vnetds) {
-            Path config = Files.writeString(dir.resolve(v[1] + ".yaml"), v[2]);
-            running.add(VnetdProcess.start(Namespaces.exec(v[0]), config, dir.resolve(v[1] + ".log")));
+            Path config = Files.writeString(dir.resolve(kind + "-" + v[1] + ".yaml"), v[2]);
+            running.add(VnetdProcess.start(Namespaces.exec(v[0]), config, dir.resolve(kind + "-" + v[1] + ".log")));
+        }
+    }
+
+    private static void stopVnetds() throws Exception {
+        List<String> logs = new ArrayList<>();
+        for (VnetdProcess vnetd : running) {
+            logs.add(vnetd.log());
+            vnetd.close();
+        }
+        running.clear();
+        for (String log : logs) {
+            assertFalse(log.contains("Exception") || log.contains("listener_failed"), log);
         }
     }
 
@@ -123,24 +143,72 @@ class MasqueTunNamespaceTest {
 
     @AfterAll
     static void stop() throws Exception {
-        List<String> logs = new ArrayList<>();
         try {
-            for (VnetdProcess vnetd : running) {
-                logs.add(vnetd.log());
-                vnetd.close();
-            }
+            stopVnetds();
         } finally {
             if (net != null) {
                 net.close();
             }
         }
-        for (String log : logs) {
-            assertFalse(log.contains("Exception") || log.contains("listener_failed"), log);
-        }
     }
 
     @Test
+    @Order(1)
     void shouldCarryPingTcpAndIperf3BetweenSiteHostsThroughMasque() throws Exception {
+        carryRealTraffic("masque");
+    }
+
+    /**
+     * The same traffic over GRE-in-UDP between the same namespaces, right after: the yardstick MASQUE's iperf3
+     * figure is compared with (both printed as {@code masque-netns carrier=... iperf3_tcp_mbps=...}).
+     */
+    @Test
+    @Order(2)
+    void shouldCarryTheSameTrafficOverGreInUdpForComparison() throws Exception {
+        String edge = """
+                node: {name: edge, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: underlay, type: gre-udp, listen: 0.0.0.0}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: site-a, type: gre-udp, listener: underlay, remote: %s, virtual_network: default, mtu: %d}
+                  - {name: site-b, type: gre-udp, listener: underlay, remote: %s, virtual_network: default, mtu: %d}
+                routes:
+                  - {prefix: 10.0.1.0/24, virtual_network: default, via: site-a}
+                  - {prefix: 10.0.2.0/24, virtual_network: default, via: site-b}
+                  - {prefix: "fd00:1::/64", virtual_network: default, via: site-a}
+                  - {prefix: "fd00:2::/64", virtual_network: default, via: site-b}
+                """.formatted(SiteEdgeSite.SITE_A_UNDERLAY, MTU, SiteEdgeSite.SITE_B_UNDERLAY, MTU);
+        startVnetds("gre", edge, greSite("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.SITE_A_UNDERLAY,
+                SiteEdgeSite.EDGE_A_UNDERLAY), greSite("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.SITE_B_UNDERLAY,
+                SiteEdgeSite.EDGE_B_UNDERLAY));
+        carryRealTraffic("gre");
+    }
+
+    /** The GRE-in-UDP site: the same TUN, and 10.0.0.0/8 and fd00::/16 routed to the edge by configuration. */
+    private static String greSite(String name, String v4, String v6, String underlay, String edge) {
+        return """
+                node: {name: %1$s, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: underlay, type: gre-udp, listen: %4$s}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: hosts, type: tun, device: vnet0, virtual_network: default, mtu: %6$d,
+                     addresses: [%2$s.1/24, "%3$s1/64"], host_routes: [10.0.0.0/8, "fd00::/16"]}
+                  - {name: edge, type: gre-udp, listener: underlay, remote: %5$s, virtual_network: default}
+                routes:
+                  - {prefix: %2$s.0/24, virtual_network: default, via: hosts}
+                  - {prefix: "%3$s/64", virtual_network: default, via: hosts}
+                  - {prefix: 10.0.0.0/8, virtual_network: default, via: edge}
+                  - {prefix: "fd00::/16", virtual_network: default, via: edge}
+                """.formatted(name, v4, v6, underlay, edge, MTU);
+    }
+
+    private static void carryRealTraffic(String carrier) throws Exception {
         assertPings(net.siteA, SITE_B_HOST);
         assertPings(net.siteB, SITE_A_HOST);
         assertPings(net.siteA, "fd00:2::1");
@@ -148,7 +216,7 @@ class MasqueTunNamespaceTest {
         byte[] sent = new byte[1 << 20];
         new Random(8).nextBytes(sent);
         Path source = Files.write(dir.resolve("sent.bin"), sent);
-        Path received = dir.resolve("received.bin");
+        Path received = dir.resolve(carrier + "-received.bin");
         Process server = SiteEdgeSite.start(net.siteB, PYTHON, "-u", "-c", """
                 import socket
                 s = socket.socket()
@@ -177,7 +245,7 @@ class MasqueTunNamespaceTest {
         awaitLine(server, "done");
         assertArrayEquals(sent, Files.readAllBytes(received), "the bytes site-b's host received");
 
-        long tcpBytes = iperf3();
+        long tcpBytes = iperf3(carrier);
         assertTrue(tcpBytes > 0, "iperf3 TCP received " + tcpBytes + " bytes");
         long carried = (sent.length + tcpBytes) / (MTU - 40);
         long edgeRx = counter(net.edge, "site-a", "rx_packets");
@@ -186,8 +254,8 @@ class MasqueTunNamespaceTest {
                 + " packets): rx from site-a " + edgeRx + ", tx to site-b " + edgeTx);
     }
 
-    /** iperf3 TCP from site-a's host to site-b's for 2 s; the bytes received. */
-    private static long iperf3() throws Exception {
+    /** iperf3 TCP from site-a's host to site-b's for 2 s; prints the rate, returns the bytes received. */
+    private static long iperf3(String carrier) throws Exception {
         Process server = SiteEdgeSite.start(net.siteB, "iperf3", "-s", "-1", "-B", SITE_B_HOST, "-p", "5201");
         try {
             String[] command = {"iperf3", "-c", SITE_B_HOST, "-p", "5201", "-t", "2", "-J"};
@@ -197,7 +265,12 @@ class MasqueTunNamespaceTest {
                 result = SiteEdgeSite.run(net.siteA, 30, command);
             }
             assertEquals(0, result.exit(), result.output());
-            return last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
+            long bytes = last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
+            Matcher rate = Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.e+]+)")
+                    .matcher(result.output());
+            double bits = rate.find() ? Double.parseDouble(rate.group(1)) : 0;
+            System.out.printf("masque-netns carrier=%s iperf3_tcp_mbps=%.1f%n", carrier, bits / 1e6);
+            return bytes;
         } finally {
             server.waitFor(5, TimeUnit.SECONDS);
             server.destroyForcibly();
