@@ -17,7 +17,9 @@ import dev.vnetd.dataplane.transport.masque.MasqueClientListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,12 +37,16 @@ import java.util.concurrent.TimeUnit;
  * the tunnel's virtual network via the tunnel (priority {@link #LEARNED_PRIORITY}; a prefix configured via the same
  * tunnel is left as configured)  2. the first assigned address of each family becomes the tunnel's interface address,
  * so ICMP errors vnetd sends into the tunnel come from a source the server accepts  3. the state is rebuilt from the
- * configuration plus everything learned, tunnel health carried over, and published through the holder. When a
- * session ends its routes are withdrawn the same way. Runs on its own thread: the clients' event loops only enqueue.
+ * configuration plus everything learned, tunnel health carried over, and published through the holder  4. assigned
+ * host addresses (/32, /128) go on the TUN attachments of the tunnel's virtual network ({@code ip addr replace}), so
+ * the local host can use them as its own; shorter prefixes are the site's to number. When a session ends its routes
+ * and addresses are withdrawn the same way. Runs on its own thread: the clients' event loops only enqueue.
  */
 final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable {
     /** Priority of learned routes: the configuration's default, so configured routes with a lower one win. */
     static final int LEARNED_PRIORITY = 100;
+    /** How long one {@code ip} command may take; it normally returns in milliseconds. */
+    private static final long IP_TIMEOUT_SECONDS = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(MasqueRouteInstaller.class);
 
@@ -62,9 +68,13 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     @Override
     public void addressesAssigned(String tunnel, List<AssignedAddress> assigned) {
         submit(() -> {
-            addresses.put(tunnel, assigned);
+            List<AssignedAddress> previous = addresses.put(tunnel, assigned);
             LOG.info("event=masque_address_installed tunnel={} addresses={}", tunnel, assigned);
             publish();
+            if (previous != null) {
+                tunAddresses(tunnel, previous, "del");
+            }
+            tunAddresses(tunnel, assigned, "replace");
         });
     }
 
@@ -82,9 +92,13 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     @Override
     public void sessionLost(String tunnel) {
         submit(() -> {
-            if (routes.remove(tunnel) != null | addresses.remove(tunnel) != null) {
+            List<AssignedAddress> assigned = addresses.remove(tunnel);
+            if (routes.remove(tunnel) != null | assigned != null) {
                 LOG.info("event=masque_routes_withdrawn tunnel={}", tunnel);
                 publish();
+            }
+            if (assigned != null) {
+                tunAddresses(tunnel, assigned, "del");
             }
         });
     }
@@ -130,6 +144,51 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         }
         holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
                 built.tunnelIndex(), health));
+    }
+
+    /** Adds ({@code replace}) or removes ({@code del}) the assigned host addresses on the TUN attachments. */
+    private void tunAddresses(String tunnel, List<AssignedAddress> assigned, String verb) {
+        String vn = tunnel(tunnel).virtualNetwork();
+        for (TunnelConfig t : config.tunnels()) {
+            if (t.tun() == null || !t.virtualNetwork().equals(vn)) {
+                continue;
+            }
+            for (AssignedAddress a : assigned) {
+                if (a.prefixLength() != (a.ipv6() ? 128 : 32)) {
+                    continue;
+                }
+                String address = a.address().getHostAddress() + "/" + a.prefixLength();
+                List<String> command = new ArrayList<>(List.of("ip", a.ipv6() ? "-6" : "-4", "addr", verb, address,
+                        "dev", t.tun().device()));
+                if (a.ipv6() && verb.equals("replace")) {
+                    command.add("nodad");
+                }
+                run(command, tunnel, t.tun().device());
+            }
+        }
+    }
+
+    private static void run(List<String> command, String tunnel, String device) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            boolean done = p.waitFor(IP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+            }
+            if (done && p.exitValue() == 0) {
+                LOG.info("event=masque_tun_address tunnel={} device={} command=\"{}\"", tunnel, device,
+                        String.join(" ", command));
+            } else {
+                LOG.warn("event=masque_tun_address_failed tunnel={} device={} command=\"{}\" output=\"{}\"", tunnel,
+                        device, String.join(" ", command), out);
+            }
+        } catch (IOException e) {
+            LOG.warn("event=masque_tun_address_failed tunnel={} device={} error=\"{}\"", tunnel, device,
+                    e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private TunnelConfig tunnel(String name) {

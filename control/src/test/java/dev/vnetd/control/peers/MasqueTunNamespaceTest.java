@@ -78,7 +78,7 @@ class MasqueTunNamespaceTest {
                   - {name: default}
                 tunnels:
                   - {name: site-a, type: masque, listener: masque, auth: {token_file: site-a.token},
-                     virtual_network: default, assign: [10.0.1.0/24, "fd00:1::/64"],
+                     virtual_network: default, assign: [10.0.1.0/24, "fd00:1::/64", 10.99.0.5/32],
                      advertise: [10.0.0.0/8, "fd00::/16"]}
                   - {name: site-b, type: masque, listener: masque, auth: {token_file: site-b.token},
                      virtual_network: default, assign: [10.0.2.0/24, "fd00:2::/64"],
@@ -156,6 +156,9 @@ class MasqueTunNamespaceTest {
     @Order(1)
     void shouldCarryPingTcpAndIperf3BetweenSiteHostsThroughMasque() throws Exception {
         carryRealTraffic("masque");
+        SiteEdgeSite.Result addresses = SiteEdgeSite.run(net.siteA, 10, "ip", "-4", "addr", "show", "dev", "vnet0");
+        assertTrue(addresses.output().contains("inet 10.99.0.5/32"), "the assigned host address is on site-a's TUN: "
+                + addresses.output());
     }
 
     /**
