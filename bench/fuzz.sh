@@ -10,6 +10,7 @@
 #   replay    crypto    ReplayWindowFuzzTest   the anti-replay window against a reference model
 #   key-hex   crypto    KeyMaterialFuzzTest    KeyMaterial.parseHex
 #   config    control   ConfigLoaderFuzzTest   the YAML configuration loader
+#   masque    dataplane MasqueCapsuleFuzzTest  CONNECT-IP capsules split into reads, HTTP/3 datagram headers
 #
 # Jazzer 0.24.0 bundles an ASM that cannot read Java 25 class files (major version 69): it would fuzz without
 # coverage. So the compiled classes of vnetd's modules are relabelled as major version 65 (Java 21) for the run and
@@ -26,7 +27,7 @@ source "$ROOT/scripts/find-jdk.sh"
 vnetd_find_jdk
 
 usage() {
-    echo "usage: bench/fuzz.sh TARGET SECONDS   targets: gre-udp raw-gre icmp tcp-arr mss esp replay key-hex config" >&2
+    echo "usage: bench/fuzz.sh TARGET SECONDS   targets: gre-udp raw-gre icmp tcp-arr mss esp replay key-hex config masque" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
@@ -39,6 +40,7 @@ case "$TARGET" in
     icmp)    MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.IcmpFuzzTest ;;
     tcp-arr) MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.TcpArrFuzzTest ;;
     mss)     MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.MssClampFuzzTest ;;
+    masque)  MODULE=dataplane; CLASS=dev.vnetd.dataplane.fuzz.MasqueCapsuleFuzzTest ;;
     esp)     MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.EspFuzzTest ;;
     replay)  MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.ReplayWindowFuzzTest ;;
     key-hex) MODULE=crypto;    CLASS=dev.vnetd.crypto.fuzz.KeyMaterialFuzzTest ;;

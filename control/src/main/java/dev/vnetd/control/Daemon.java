@@ -5,6 +5,7 @@ import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.health.DataplaneProbeChannel;
 import dev.vnetd.control.health.HealthChecker;
 import dev.vnetd.control.health.HealthStateMachine;
+import dev.vnetd.control.masque.MasqueService;
 import dev.vnetd.control.metrics.DataplaneMetrics;
 import dev.vnetd.control.metrics.FlowMetrics;
 import dev.vnetd.control.metrics.OuterFragments;
@@ -44,6 +45,7 @@ public final class Daemon implements AutoCloseable {
     private final FlowSweeper sweeper;
     private final Reloader reloader;
     private final HealthChecker health;
+    private MasqueService masque;
 
     private Daemon(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
                    PrometheusMeterRegistry registry, AdminServer admin, FlowTable flows,
@@ -120,7 +122,9 @@ public final class Daemon implements AutoCloseable {
                         + "virtual_networks={} admin=http://{}:{}/metrics", config.node().name(), version(),
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
-        return new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
+        Daemon daemon = new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
+        daemon.masque = MasqueService.start(config, holder, dataplane, registry);
+        return daemon;
     }
 
     private static FlowTable openFlowTable(VnetdConfig.FlowTable config) throws IOException {
@@ -139,6 +143,11 @@ public final class Daemon implements AutoCloseable {
      */
     public Reloader.Result reload() {
         return reloader.reload();
+    }
+
+    /** The MASQUE servers and clients. */
+    public MasqueService masque() {
+        return masque;
     }
 
     /** The flow table. */
@@ -190,6 +199,7 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         admin.close();
         health.close();
+        masque.close();
         dataplane.close();
         sweeper.close();
         if (dataplane.stopped()) {

@@ -112,6 +112,7 @@ public final class ConfigLoader {
     private final Set<String> invalid = new HashSet<>();
     /** Directory of the file being read: key files it names resolve against it; null for the embedded file. */
     private Path currentDir;
+    private final MasqueConfigReader masque = new MasqueConfigReader(errors);
 
     private ConfigLoader() {
         admin = new Admin(new InetSocketAddress(Addresses.parseLiteral("127.0.0.1"), 9400));
@@ -163,12 +164,13 @@ public final class ConfigLoader {
             readIncludes(top, dir);
         }
         ConfigValidator.validate(listeners, virtualNetworks, tunnels, routes, invalid, errors);
+        masque.validate(errors);
         if (!errors.isEmpty()) {
             Collections.sort(errors);
             throw new ConfigException(errors);
         }
         return new VnetdConfig(name, node, admin, flowTable, List.copyOf(listeners), List.copyOf(virtualNetworks),
-                List.copyOf(tunnels), List.copyOf(routes));
+                List.copyOf(tunnels), List.copyOf(routes), masque.config());
     }
 
     private Node compose(String name, String text) {
@@ -267,7 +269,8 @@ public final class ConfigLoader {
 
     private void readLists(String file, YamlSection section) {
         for (Node item : section.list("listeners")) {
-            readListener(file, YamlSection.of(file, item, "a listener", LISTENER_KEYS, errors));
+            Set<String> keys = MasqueConfigReader.isMasque(item) ? MasqueConfigReader.LISTENER_KEYS : LISTENER_KEYS;
+            readListener(file, YamlSection.of(file, item, "a listener", keys, errors));
         }
         for (Node item : section.list("virtual_networks")) {
             YamlSection s = YamlSection.of(file, item, "a virtual network", VN_KEYS, errors);
@@ -278,7 +281,8 @@ public final class ConfigLoader {
             }
         }
         for (Node item : section.list("tunnels")) {
-            readTunnel(file, YamlSection.of(file, item, "a tunnel", TUNNEL_KEYS, errors));
+            Set<String> keys = MasqueConfigReader.isMasque(item) ? MasqueConfigReader.tunnelKeys(item) : TUNNEL_KEYS;
+            readTunnel(file, YamlSection.of(file, item, "a tunnel", keys, errors));
         }
         for (Node item : section.list("routes")) {
             readRoute(YamlSection.of(file, item, "a route", ROUTE_KEYS, errors));
@@ -296,6 +300,12 @@ public final class ConfigLoader {
         InetSocketAddress address = type == null || listen == null ? null : type.raw()
                 ? socketAddress(s, "listen", listen, 0, false)
                 : socketAddress(s, "listen", listen, defaultPort(type), true);
+        if (type == ListenerType.MASQUE_CLIENT) {
+            s.error("type", "'masque-client' is a tunnel type: a masque-client tunnel opens its own connection");
+            address = null;
+        } else if (type == ListenerType.MASQUE && !masque.readListener(file, currentDir, s, name)) {
+            address = null;
+        }
         Long sourcePorts = s.integer("source_ports", type == ListenerType.GRE_UDP ? DEFAULT_SOURCE_PORTS : 0, 0,
                 MAX_SOURCE_PORTS);
         if (type != null && type != ListenerType.GRE_UDP && s.has("source_ports")) {
@@ -316,8 +326,8 @@ public final class ConfigLoader {
         }
         ListenerType parsed = ListenerType.fromConfigName(type);
         if (parsed == null) {
-            s.error("type", "'type' must be gre-udp, gre, esp-udp" + (tunnel ? ", esp or tun" : " or esp") + ", not '"
-                    + type + "'");
+            s.error("type", "'type' must be gre-udp, gre, esp-udp, " + (tunnel ? "esp, tun, masque or masque-client"
+                    : "esp or masque") + ", not '" + type + "'");
         }
         return parsed;
     }
@@ -329,6 +339,15 @@ public final class ConfigLoader {
             TunnelConfig tun = new TunConfigReader(file, errors).read(s, name);
             if (tun != null) {
                 tunnels.add(tun);
+            } else if (name != null) {
+                invalid.add(name);
+            }
+            return;
+        }
+        if (type != null && type.masque()) {
+            TunnelConfig t = masque.readTunnel(file, currentDir, s, name, type, listeners);
+            if (t != null) {
+                tunnels.add(t);
             } else if (name != null) {
                 invalid.add(name);
             }
@@ -414,7 +433,8 @@ public final class ConfigLoader {
     }
 
     private static int defaultPort(ListenerType type) {
-        return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : GRE_UDP_PORT;
+        return type == ListenerType.ESP_UDP ? ESP_UDP_PORT : type == ListenerType.MASQUE
+                ? MasqueConfigReader.MASQUE_PORT : GRE_UDP_PORT;
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.vnetd.control.config.VnetdConfig.RouteConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.dataplane.nexthop.NextHopGroup;
+import dev.vnetd.dataplane.state.ListenerType;
 
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -36,7 +37,8 @@ final class ConfigValidator {
             for (int j = 0; j < i; j++) {
                 ListenerConfig a = listeners.get(j);
                 ListenerConfig b = listeners.get(i);
-                if (a.type() == b.type() && overlaps(a.address(), b.address())) {
+                if (a.type() == b.type() && a.type() != ListenerType.MASQUE_CLIENT
+                        && overlaps(a.address(), b.address())) {
                     errors.add(b.where().error("listener '" + b.name() + "' overlaps listener '" + a.name()
                             + "' (same " + b.type().configName() + " socket " + describe(b.address()) + ")"));
                 }
@@ -91,7 +93,8 @@ final class ConfigValidator {
             } else if (listener.type() != t.type()) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' is " + t.type().configName() + " but listener '"
                         + listener.name() + "' is " + listener.type().configName()));
-            } else if (listener.address().getAddress().getClass() != t.remote().getAddress().getClass()) {
+            } else if (!t.type().masque()
+                    && listener.address().getAddress().getClass() != t.remote().getAddress().getClass()) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' remote " + t.remote().getAddress().getHostAddress()
                         + " is not of the address family of listener '" + listener.name() + "'"));
             } else {
@@ -100,6 +103,9 @@ final class ConfigValidator {
             if (!vnByName.containsKey(t.virtualNetwork()) && !invalid.contains(t.virtualNetwork())) {
                 errors.add(t.where().error("tunnel '" + t.name() + "' names unknown virtual network '"
                         + t.virtualNetwork() + "'"));
+            }
+            if (t.type().masque()) {
+                continue; // told apart by the identity each client authenticates with, not by an outer address
             }
             if (t.sa() != null) {
                 String spi = t.listener() + "|spi|" + t.sa().inboundSpi();

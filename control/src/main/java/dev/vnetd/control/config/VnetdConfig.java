@@ -23,10 +23,18 @@ import java.util.List;
  * @param virtualNetworks virtual networks, in order of appearance
  * @param tunnels         tunnels
  * @param routes          route entries (entries of one virtual network and prefix form one next-hop group)
+ * @param masque          MASQUE settings of the masque listeners and tunnels
  */
 public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowTable, List<ListenerConfig> listeners,
                           List<VirtualNetworkConfig> virtualNetworks, List<TunnelConfig> tunnels,
-                          List<RouteConfig> routes) {
+                          List<RouteConfig> routes, MasqueConfig masque) {
+
+    /** A configuration without MASQUE. */
+    public VnetdConfig(String source, Node node, Admin admin, FlowTable flowTable, List<ListenerConfig> listeners,
+                       List<VirtualNetworkConfig> virtualNetworks, List<TunnelConfig> tunnels,
+                       List<RouteConfig> routes) {
+        this(source, node, admin, flowTable, listeners, virtualNetworks, tunnels, routes, MasqueConfig.NONE);
+    }
 
     /**
      * Node settings.

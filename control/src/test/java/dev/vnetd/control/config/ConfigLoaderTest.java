@@ -182,7 +182,7 @@ class ConfigLoaderTest {
                 "5:38: 'listen' must be a literal IP address with an optional :PORT, not 'localhost:4754'",
                 "6:34: 'listen' of a plain GRE or ESP (IP protocol 47 or 50) listener or tunnel takes no port:"
                         + " '127.0.0.1:47'",
-                "7:21: 'type' must be gre-udp, gre, esp-udp or esp, not 'vxlan'"), errors);
+                "7:21: 'type' must be gre-udp, gre, esp-udp, esp or masque, not 'vxlan'"), errors);
     }
 
     @Test

@@ -31,6 +31,11 @@ public final class Prerequisites {
         require(run("tshark", "--version") == 0, "tshark (Debian tshark) is not installed");
     }
 
+    /** Requires the openssl command (Debian openssl), which makes test certificates. */
+    public static void openssl() {
+        require(run("openssl", "version") == 0, "openssl (Debian openssl) is not installed");
+    }
+
     /** Requires {@code command} (run with {@code versionArgument} it must exit 0) from Debian {@code debianPackage}. */
     public static void tool(String command, String versionArgument, String debianPackage) {
         require(run(command, versionArgument) == 0, command + " (Debian " + debianPackage + ") is not installed");

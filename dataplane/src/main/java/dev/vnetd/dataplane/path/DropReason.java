@@ -71,6 +71,16 @@ public enum DropReason {
     ESP_LIFETIME_EXPIRED("esp_lifetime_expired", "ESP SA hard lifetime reached"),
     /** The encapsulated packet would exceed 65535 bytes. */
     ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes"),
+    /** A MASQUE client sent a packet whose source is not among the addresses it was assigned (RFC 9484 7). */
+    MASQUE_SPOOFED_SOURCE("masque_spoofed_source", "MASQUE packet from a source the client was not assigned"),
+    /** An HTTP datagram with a CONNECT-IP context ID other than 0 (a full IP packet): no other context is known. */
+    MASQUE_UNKNOWN_CONTEXT("masque_unknown_context", "MASQUE datagram with an unknown context ID"),
+    /** An HTTP datagram whose Context ID is cut short, or whose Quarter Stream ID names no CONNECT-IP session. */
+    MASQUE_BAD_DATAGRAM("masque_bad_datagram", "MASQUE datagram truncated or for no session"),
+    /** Routed to a MASQUE tunnel that has no established session (client not connected). */
+    MASQUE_NO_SESSION("masque_no_session", "MASQUE tunnel has no session"),
+    /** The hand-off queue to the MASQUE connection's event loop is full. */
+    MASQUE_HANDOFF_FULL("masque_handoff_full", "MASQUE hand-off queue to the connection's worker full"),
     /** The TUN device refused the write: its queue toward the host is full (EAGAIN), or the device is down. */
     TUN_WRITE_FAILED("tun_write_failed", "TUN device refused the packet (queue full or device down)");
 

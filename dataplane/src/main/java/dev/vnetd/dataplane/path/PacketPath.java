@@ -53,6 +53,7 @@ public final class PacketPath {
     private final EspDecap espDecap = new EspDecap(espContext);
     private final EspEncap espEncap = new EspEncap(espContext);
     private final MssClamp mssClamp = new MssClamp();
+    private MasqueEgress masque = MasqueEgress.NONE;
 
     /**
      * A path for one worker.
@@ -141,6 +142,31 @@ public final class PacketPath {
                     decap.key());
         }
         forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
+    }
+
+    /**
+     * Processes one IP packet at [{@code offset}, {@code end}) of {@code buf} that arrived in an HTTP datagram of
+     * MASQUE tunnel {@code tunnelId}'s session (its source already checked against the session's assigned
+     * addresses); {@code datagramBytes} is the QUIC datagram's size. Called on this worker's thread, which owns the
+     * session's connection. Takes ownership of {@code buf}.
+     */
+    public void receiveMasque(int tunnelId, ByteBuf buf, int offset, int end, int datagramBytes) {
+        ForwardingState state = stateHolder.get();
+        if (tunnelId >= state.tunnels().length || !state.tunnels()[tunnelId].listener().type().masque()) {
+            drop(buf, DropReason.UNKNOWN_TUNNEL);
+            return;
+        }
+        if (end <= offset) {
+            drop(buf, DropReason.INNER_TRUNCATED);
+            return;
+        }
+        boolean ipv6 = buf.getUnsignedByte(offset) >>> 4 == 6;
+        forward(state, buf, offset, end, ipv6, tunnelId, datagramBytes);
+    }
+
+    /** Where packets routed to MASQUE tunnels go; set once, before the MASQUE sessions start. */
+    public void masqueEgress(MasqueEgress egress) {
+        this.masque = egress;
     }
 
     /**
@@ -269,6 +295,13 @@ public final class PacketPath {
     }
 
     private boolean transmit(ByteBuf buf, int offset, int length, boolean isIpv6, Tunnel egress, int flowHash) {
+        if (egress.listener().type().masque()) {
+            if (!masque.send(egress, buf, offset, length, counters)) {
+                return false;
+            }
+            counters.tx(egress.id(), length);
+            return true;
+        }
         int listenerId = egress.listener().id();
         TxPort port = txPorts[listenerId];
         if (port == null) {
@@ -323,6 +356,7 @@ public final class PacketPath {
                 txPorts[i].flush();
             }
         }
+        masque.flush();
     }
 
     /** This worker's counters. */

@@ -10,6 +10,10 @@ public enum ListenerType {
     ESP_UDP("esp-udp", 0, true),
     /** ESP directly in IP, protocol 50 (RFC 4303), on a raw socket. */
     ESP("esp", 50, true),
+    /** MASQUE CONNECT-IP server (RFC 9484): HTTP/3 over QUIC, default port 443; tunnels are client identities. */
+    MASQUE("masque", 0, false),
+    /** The client side of one MASQUE tunnel: its own QUIC connection to a server, no configured listener. */
+    MASQUE_CLIENT("masque-client", 0, false),
     /**
      * A TUN device toward the local host's stack: whole IP packets, no carrier. Never configured as a listener: each
      * {@code type: tun} tunnel (a TUN attachment) gets one of its own, so the workers' transmit ports and the
@@ -45,6 +49,11 @@ public enum ListenerType {
     /** Whether the carrier holds ESP rather than GRE. */
     public boolean esp() {
         return esp;
+    }
+
+    /** Whether packets travel in MASQUE sessions (QUIC datagrams) rather than on the worker's own sockets. */
+    public boolean masque() {
+        return this == MASQUE || this == MASQUE_CLIENT;
     }
 
     /** Whether this is a TUN attachment's device rather than a socket. */

@@ -54,6 +54,9 @@ public final class TunnelIndex {
                 tunByListener[t.listener().id()] = t.id();
                 continue;
             }
+            if (t.listener().type().masque()) {
+                continue; // found by its session, which the client authenticated, never by an outer address
+            }
             long high = t.esp() ? 0L : t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
             long low = t.esp() ? t.sas().inbound().spi() & 0xFFFF_FFFFL
                     : t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress()) : t.remoteV4() & 0xFFFF_FFFFL;

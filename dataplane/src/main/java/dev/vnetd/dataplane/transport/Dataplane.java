@@ -6,6 +6,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.transport.masque.MasqueSessions;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -69,9 +70,10 @@ public final class Dataplane implements AutoCloseable {
     private final HealthProbes probes;
     private final PacketPath[] paths;
     private final EventLoop[] loops;
+    private final MasqueSessions masqueSessions;
 
     private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners,
-                      HealthProbes probes) {
+                      HealthProbes probes, int maxTunnels) {
         this.transport = transport;
         this.group = group;
         this.counters = new WorkerCounters[workers];
@@ -79,6 +81,7 @@ public final class Dataplane implements AutoCloseable {
         this.probes = probes;
         this.paths = new PacketPath[workers];
         this.loops = new EventLoop[workers];
+        this.masqueSessions = new MasqueSessions(maxTunnels);
     }
 
     /**
@@ -94,7 +97,7 @@ public final class Dataplane implements AutoCloseable {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(workers,
                 new DefaultThreadFactory("vnetd-worker", true), transport.ioHandlerFactory());
         Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length,
-                new HealthProbes(maxTunnels, ThreadLocalRandom.current().nextInt()));
+                new HealthProbes(maxTunnels, ThreadLocalRandom.current().nextInt()), maxTunnels);
         try {
             int worker = 0;
             for (EventExecutor executor : group) {
@@ -115,8 +118,8 @@ public final class Dataplane implements AutoCloseable {
         List<Channel> opened = new ArrayList<>();
         List<TunQueue> queues = new ArrayList<>();
         for (Listener listener : listeners) {
-            if (listenerErrors[listener.id()] != null) {
-                continue;
+            if (listenerErrors[listener.id()] != null || listener.type().masque()) {
+                continue; // MASQUE listeners are QUIC servers, opened by the MASQUE service on one worker
             }
             if (listener.type().tun()) {
                 try {
@@ -159,6 +162,7 @@ public final class Dataplane implements AutoCloseable {
         counters[worker] = new WorkerCounters(maxTunnels);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
                 System::nanoTime, flows, System::currentTimeMillis, probes);
+        path.masqueEgress(masqueSessions.egress());
         paths[worker] = path;
         loops[worker] = loop;
         handlers.forEach(h -> h.path(path));
@@ -286,6 +290,26 @@ public final class Dataplane implements AutoCloseable {
     /** For each listener id, why it could not be opened, or null when it runs. */
     public String[] listenerErrors() {
         return listenerErrors.clone();
+    }
+
+    /** Worker {@code worker}'s path: to be called only on {@link #loop(int) its event loop}. */
+    public PacketPath path(int worker) {
+        return paths[worker];
+    }
+
+    /** Worker {@code worker}'s event loop. */
+    public EventLoop loop(int worker) {
+        return loops[worker];
+    }
+
+    /** The MASQUE sessions of every worker, by tunnel id. */
+    public MasqueSessions masqueSessions() {
+        return masqueSessions;
+    }
+
+    /** Records that listener {@code listenerId} could not be opened by a service other than the workers'. */
+    public void listenerFailed(int listenerId, String error) {
+        listenerErrors[listenerId] = error;
     }
 
     /** Whether every worker thread is alive and accepting tasks. */

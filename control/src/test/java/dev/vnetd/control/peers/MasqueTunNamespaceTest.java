@@ -1,0 +1,323 @@
+package dev.vnetd.control.peers;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Real host stacks through MASQUE ({@link SiteEdgeSite}): each site runs vnetd as its gateway in the client role (a
+ * {@code masque-client} tunnel to the edge, TUN toward its own host), the edge runs vnetd in the server role (a
+ * {@code masque} listener on 198.18.x.2:443, one identity per site, each assigned its site's prefixes and told the
+ * whole 10.0.0.0/8 and fd00::/16). Nothing routes the sites toward the edge but what the edge advertised: the sites'
+ * configurations have no route to the other site. ping (IPv4 and IPv6), a TCP transfer compared byte for byte and
+ * iperf3 then run from host to host, and the edge's admin API must have counted them. Then the same over
+ * GRE-in-UDP, for the iperf3 figure to compare with.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class MasqueTunNamespaceTest {
+    private static final String PYTHON = Prerequisites.PYTHON;
+    private static final String SITE_A_HOST = "10.0.1.1";
+    private static final String SITE_B_HOST = "10.0.2.1";
+    /** The sites' TUN MTU: the MASQUE tunnels' default, so hosts never send what the tunnel cannot carry. */
+    private static final int MTU = 1280;
+
+    @TempDir
+    static Path dir;
+
+    static SiteEdgeSite net;
+    static final List<VnetdProcess> running = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Prerequisites.root();
+        Prerequisites.openssl();
+        Prerequisites.tool("iperf3", "--version", "iperf3");
+        Prerequisites.tool("ping", "-V", "iputils-ping");
+        Prerequisites.tool("curl", "--version", "curl");
+        net = SiteEdgeSite.create("vt-masq");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("edge.key").toString(), "-out",
+                dir.resolve("edge.pem").toString(), "-days", "1", "-subj", "/CN=edge.test", "-addext",
+                "subjectAltName=DNS:edge.test").redirectErrorStream(true).start();
+        openssl.getInputStream().readAllBytes();
+        assertTrue(openssl.waitFor(30, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl failed");
+        secret("edge.key", null);
+        secret("site-a.token", "site-a-token-5f1c9e");
+        secret("site-b.token", "site-b-token-0b77d2");
+        String edge = """
+                node: {name: edge, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: masque, type: masque, listen: 0.0.0.0:443, tls: {cert: edge.pem, key: edge.key}}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: site-a, type: masque, listener: masque, auth: {token_file: site-a.token},
+                     virtual_network: default, assign: [10.0.1.0/24, "fd00:1::/64", 10.99.0.5/32],
+                     advertise: [10.0.0.0/8, "fd00::/16"]}
+                  - {name: site-b, type: masque, listener: masque, auth: {token_file: site-b.token},
+                     virtual_network: default, assign: [10.0.2.0/24, "fd00:2::/64"],
+                     advertise: [10.0.0.0/8, "fd00::/16"]}
+                routes:
+                  - {prefix: 10.0.1.0/24, virtual_network: default, via: site-a}
+                  - {prefix: 10.0.2.0/24, virtual_network: default, via: site-b}
+                  - {prefix: "fd00:1::/64", virtual_network: default, via: site-a}
+                  - {prefix: "fd00:2::/64", virtual_network: default, via: site-b}
+                """;
+        startVnetds("masque", edge, site("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.EDGE_A_UNDERLAY),
+                site("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.EDGE_B_UNDERLAY));
+    }
+
+    /** Stops what runs (no exception or failed listener may have been logged) and starts the three vnetds. */
+    private static void startVnetds(String kind, String edge, String siteA, String siteB) throws Exception {
+        stopVnetds();
+        String[][] vnetds = {{net.edge, "edge", edge}, {net.siteA, "site-a", siteA}, {net.siteB, "site-b", siteB}};
+        for (String[] v : vnetds) {
+            Path config = Files.writeString(dir.resolve(kind + "-" + v[1] + ".yaml"), v[2]);
+            running.add(VnetdProcess.start(Namespaces.exec(v[0]), config, dir.resolve(kind + "-" + v[1] + ".log")));
+        }
+    }
+
+    private static void stopVnetds() throws Exception {
+        List<String> logs = new ArrayList<>();
+        for (VnetdProcess vnetd : running) {
+            logs.add(vnetd.log());
+            vnetd.close();
+        }
+        running.clear();
+        for (String log : logs) {
+            assertFalse(log.contains("Exception") || log.contains("listener_failed"), log);
+        }
+    }
+
+    private static void secret(String name, String content) throws Exception {
+        Path file = dir.resolve(name);
+        if (content != null) {
+            Files.writeString(file, content + "\n");
+        }
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** A site gateway: TUN toward its host, its own prefix to the host, nothing else: the rest comes from MASQUE. */
+    private static String site(String name, String v4, String v6, String edge) {
+        return """
+                node: {name: %1$s, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: hosts, type: tun, device: vnet0, virtual_network: default, mtu: %6$d,
+                     addresses: [%2$s.1/24, "%3$s1/64"], host_routes: [10.0.0.0/8, "fd00::/16"]}
+                  - {name: edge, type: masque-client, server: "%4$s:443", server_name: edge.test, ca: %5$s,
+                     auth: {token_file: %1$s.token}, virtual_network: default}
+                routes:
+                  - {prefix: %2$s.0/24, virtual_network: default, via: hosts}
+                  - {prefix: "%3$s/64", virtual_network: default, via: hosts}
+                """.formatted(name, v4, v6, edge, dir.resolve("edge.pem"), MTU);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            stopVnetds();
+        } finally {
+            if (net != null) {
+                net.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void shouldCarryPingTcpAndIperf3BetweenSiteHostsThroughMasque() throws Exception {
+        carryRealTraffic("masque");
+        SiteEdgeSite.Result addresses = SiteEdgeSite.run(net.siteA, 10, "ip", "-4", "addr", "show", "dev", "vnet0");
+        assertTrue(addresses.output().contains("inet 10.99.0.5/32"), "the assigned host address is on site-a's TUN: "
+                + addresses.output());
+    }
+
+    /**
+     * The same traffic over GRE-in-UDP between the same namespaces, right after: the yardstick MASQUE's iperf3
+     * figure is compared with (both printed as {@code masque-netns carrier=... iperf3_tcp_mbps=...}).
+     */
+    @Test
+    @Order(2)
+    void shouldCarryTheSameTrafficOverGreInUdpForComparison() throws Exception {
+        String edge = """
+                node: {name: edge, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: underlay, type: gre-udp, listen: 0.0.0.0}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: site-a, type: gre-udp, listener: underlay, remote: %s, virtual_network: default, mtu: %d}
+                  - {name: site-b, type: gre-udp, listener: underlay, remote: %s, virtual_network: default, mtu: %d}
+                routes:
+                  - {prefix: 10.0.1.0/24, virtual_network: default, via: site-a}
+                  - {prefix: 10.0.2.0/24, virtual_network: default, via: site-b}
+                  - {prefix: "fd00:1::/64", virtual_network: default, via: site-a}
+                  - {prefix: "fd00:2::/64", virtual_network: default, via: site-b}
+                """.formatted(SiteEdgeSite.SITE_A_UNDERLAY, MTU, SiteEdgeSite.SITE_B_UNDERLAY, MTU);
+        startVnetds("gre", edge, greSite("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.SITE_A_UNDERLAY,
+                SiteEdgeSite.EDGE_A_UNDERLAY), greSite("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.SITE_B_UNDERLAY,
+                SiteEdgeSite.EDGE_B_UNDERLAY));
+        carryRealTraffic("gre");
+    }
+
+    /** The GRE-in-UDP site: the same TUN, and 10.0.0.0/8 and fd00::/16 routed to the edge by configuration. */
+    private static String greSite(String name, String v4, String v6, String underlay, String edge) {
+        return """
+                node: {name: %1$s, workers: 2}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: underlay, type: gre-udp, listen: %4$s}
+                virtual_networks:
+                  - {name: default}
+                tunnels:
+                  - {name: hosts, type: tun, device: vnet0, virtual_network: default, mtu: %6$d,
+                     addresses: [%2$s.1/24, "%3$s1/64"], host_routes: [10.0.0.0/8, "fd00::/16"]}
+                  - {name: edge, type: gre-udp, listener: underlay, remote: %5$s, virtual_network: default}
+                routes:
+                  - {prefix: %2$s.0/24, virtual_network: default, via: hosts}
+                  - {prefix: "%3$s/64", virtual_network: default, via: hosts}
+                  - {prefix: 10.0.0.0/8, virtual_network: default, via: edge}
+                  - {prefix: "fd00::/16", virtual_network: default, via: edge}
+                """.formatted(name, v4, v6, underlay, edge, MTU);
+    }
+
+    private static void carryRealTraffic(String carrier) throws Exception {
+        assertPings(net.siteA, SITE_B_HOST);
+        assertPings(net.siteB, SITE_A_HOST);
+        assertPings(net.siteA, "fd00:2::1");
+
+        byte[] sent = new byte[1 << 20];
+        new Random(8).nextBytes(sent);
+        Path source = Files.write(dir.resolve("sent.bin"), sent);
+        Path received = dir.resolve(carrier + "-received.bin");
+        Process server = SiteEdgeSite.start(net.siteB, PYTHON, "-u", "-c", """
+                import socket
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("%s", 5001))
+                s.listen(1)
+                print("listening", flush=True)
+                s.settimeout(30)
+                c, _ = s.accept()
+                with open("%s", "wb") as f:
+                    while True:
+                        data = c.recv(65536)
+                        if not data:
+                            break
+                        f.write(data)
+                print("done", flush=True)
+                """.formatted(SITE_B_HOST, received));
+        awaitLine(server, "listening");
+        SiteEdgeSite.Result client = SiteEdgeSite.run(net.siteA, 40, PYTHON, "-c", """
+                import socket
+                s = socket.create_connection(("%s", 5001), timeout=30)
+                s.sendall(open("%s", "rb").read())
+                s.close()
+                """.formatted(SITE_B_HOST, source));
+        assertEquals(0, client.exit(), client.output());
+        awaitLine(server, "done");
+        assertArrayEquals(sent, Files.readAllBytes(received), "the bytes site-b's host received");
+
+        long tcpBytes = iperf3(carrier);
+        assertTrue(tcpBytes > 0, "iperf3 TCP received " + tcpBytes + " bytes");
+        long carried = (sent.length + tcpBytes) / (MTU - 40);
+        long edgeRx = counter(net.edge, "site-a", "rx_packets");
+        long edgeTx = counter(net.edge, "site-b", "tx_packets");
+        assertTrue(edgeRx >= carried && edgeTx >= carried, "the edge carried the traffic (at least " + carried
+                + " packets): rx from site-a " + edgeRx + ", tx to site-b " + edgeTx);
+    }
+
+    /** iperf3 TCP from site-a's host to site-b's for 2 s; prints the rate, returns the bytes received. */
+    private static long iperf3(String carrier) throws Exception {
+        Process server = SiteEdgeSite.start(net.siteB, "iperf3", "-s", "-1", "-B", SITE_B_HOST, "-p", "5201");
+        try {
+            String[] command = {"iperf3", "-c", SITE_B_HOST, "-p", "5201", "-t", "2", "-J"};
+            SiteEdgeSite.Result result = SiteEdgeSite.run(net.siteA, 30, command);
+            for (int attempt = 0; attempt < 20 && result.output().contains("unable to connect"); attempt++) {
+                Thread.sleep(100);
+                result = SiteEdgeSite.run(net.siteA, 30, command);
+            }
+            assertEquals(0, result.exit(), result.output());
+            long bytes = last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
+            Matcher rate = Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.e+]+)")
+                    .matcher(result.output());
+            double bits = rate.find() ? Double.parseDouble(rate.group(1)) : 0;
+            System.out.printf("masque-netns carrier=%s iperf3_tcp_mbps=%.1f%n", carrier, bits / 1e6);
+            return bytes;
+        } finally {
+            server.waitFor(5, TimeUnit.SECONDS);
+            server.destroyForcibly();
+        }
+    }
+
+    private static long last(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        long value = -1;
+        while (m.find()) {
+            value = Long.parseLong(m.group(1));
+        }
+        assertTrue(value >= 0, "no " + regex + " in " + text);
+        return value;
+    }
+
+    /** Three echo replies within 20 s: the first needs the MASQUE session up and its routes installed. */
+    private static void assertPings(String ns, String destination) throws Exception {
+        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 30, "ping", "-n", "-c", "3", "-i", "0.2", "-w", "20",
+                destination);
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(last(r.output(), "(\\d+) received") >= 3, r.output());
+    }
+
+    /** A field of a tunnel in the admin API of the vnetd in {@code ns}. */
+    private static long counter(String ns, String tunnel, String field) throws Exception {
+        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 10, "curl", "-sf", "http://127.0.0.1:9400/api/v1/tunnels");
+        assertEquals(0, r.exit(), r.output());
+        Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(tunnel) + "\"[^}]*\"" + field + "\":(\\d+)")
+                .matcher(r.output());
+        assertTrue(m.find(), tunnel + "." + field + " in " + r.output());
+        return Long.parseLong(m.group(1));
+    }
+
+    private static void awaitLine(Process p, String expected) throws IOException {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (line.contains(expected)) {
+                return;
+            }
+        }
+        throw new AssertionError("no '" + expected + "' from the process:\n" + seen);
+    }
+}
