@@ -9,6 +9,7 @@ import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.crypto.esp.EspTransform;
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.flowtable.FlowTimeouts;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -86,7 +87,7 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
-            "virtual_network", "mtu", "arr", "interface_address", "sa");
+            "virtual_network", "mtu", "arr", "interface_address", "sa", "max_flows");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -307,6 +308,11 @@ public final class ConfigLoader {
         Long key = s.integer("key", -1, 0, 0xFFFF_FFFFL);
         String vn = s.string("virtual_network", true);
         Boolean arr = s.bool("arr", false);
+        Long maxFlows = s.integer("max_flows", Tunnel.UNLIMITED_FLOWS, 1, 1 << 28);
+        if (maxFlows != null && s.has("max_flows") && Boolean.FALSE.equals(arr)) {
+            s.error("max_flows", "'max_flows' limits the ARR flows a tunnel opens; it needs 'arr: true'");
+            maxFlows = null;
+        }
         List<IpPrefix> interfaceAddresses = new ArrayList<>();
         for (ScalarNode item : s.scalars("interface_address")) {
             IpPrefix prefix = IpPrefix.parse(item.getValue());
@@ -344,14 +350,15 @@ public final class ConfigLoader {
         Long mtu = remote == null || key == null || (type.esp() && sa == null) ? null
                 : s.integer("mtu", type.esp() ? defaultEspMtu(type, remote.getAddress(), sa.transform())
                         : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
-        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid) {
+        if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid
+                || maxFlows == null) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses), sa));
+                List.copyOf(interfaceAddresses), sa, maxFlows.intValue()));
     }
 
     private static int defaultPort(ListenerType type) {

@@ -91,10 +91,12 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param arr                Automatic Return Routing
      * @param interfaceAddresses the tunnel's own addresses (at most one per family); ICMP errors come from them
      * @param sa                 ESP tunnels: the security associations; null for GRE tunnels
+     * @param maxFlows           most live ARR flows the tunnel may open ({@code max_flows}), or
+     *                           {@link dev.vnetd.dataplane.state.Tunnel#UNLIMITED_FLOWS}
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
-                               List<IpPrefix> interfaceAddresses, SaConfig sa) {
+                               List<IpPrefix> interfaceAddresses, SaConfig sa, int maxFlows) {
         /** The interface address of a family, or null. */
         public InetAddress interfaceAddress(boolean ipv6) {
             for (IpPrefix p : interfaceAddresses) {

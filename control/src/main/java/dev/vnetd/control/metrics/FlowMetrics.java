@@ -17,7 +17,8 @@ import java.util.function.IntToLongFunction;
  * The flow table's and ARR's metrics: {@code vnetd_flows{vn}}, {@code vnetd_flow_table_capacity},
  * {@code vnetd_flow_inserts_total}, {@code vnetd_flow_evictions_total{reason}}, {@code vnetd_flow_table_full_total},
  * {@code vnetd_arr_returns_total{tunnel}}, {@code vnetd_arr_port_translations_total},
- * {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}.
+ * {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}, {@code vnetd_tunnel_flows{tunnel}},
+ * {@code vnetd_flow_quota_refusals_total{tunnel}}.
  * Every object read here is kept reachable by the daemon (Micrometer holds them weakly).
  */
 public final class FlowMetrics {
@@ -54,6 +55,13 @@ public final class FlowMetrics {
             DataplaneMetrics.counter(registry, "vnetd.arr.returns", null,
                     "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),
                     "tunnel", t.name());
+            Gauge.builder("vnetd.tunnel.flows", flows, f -> f.liveFlows(id))
+                    .description("live ARR flows the tunnel opened (limited by its max_flows)")
+                    .tags("tunnel", t.name())
+                    .register(registry);
+            DataplaneMetrics.counter(registry, "vnetd.flow.quota.refusals", null,
+                    "new flows refused because the tunnel held its max_flows", dataplane,
+                    w -> w.flowQuotaRefusals(id), "tunnel", t.name());
         }
         DataplaneMetrics.counter(registry, "vnetd.arr.port.translations", null,
                 "flows opened under a translated source port: their 5-tuple was another tunnel's flow", dataplane,

@@ -64,7 +64,7 @@ public final class ForwardingStateBuilder {
             InetAddress icmpV6 = v6 != null ? v6 : DEFAULT_ICMP_SOURCE_V6;
             tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listeners.get(t.listener()), t.remote(),
                     t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
-                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t)));
+                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t), t.maxFlows()));
         }
         VirtualNetwork[] vns = new VirtualNetwork[vnIds.size()];
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {

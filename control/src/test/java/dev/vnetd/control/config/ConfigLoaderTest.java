@@ -1,6 +1,7 @@
 package dev.vnetd.control.config;
 
 import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -210,6 +211,25 @@ class ConfigLoaderTest {
                 "15:51: 'tcp_established' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '0s'",
                 "15:61: 'icmp' must be a duration from 1s to 20d like 30s, 5m, 6h or 2d, not '90d'",
                 "15:66: unknown key 'sctp' in flow_table.timeouts (did you mean 'icmp'?)"), errors);
+    }
+
+    @Test
+    void shouldReadATunnelsFlowQuota() throws Exception {
+        VnetdConfig config = load(VALID.replace("mtu: 1400, arr: true}", "mtu: 1400, arr: true, max_flows: 5000}"));
+
+        assertEquals(5000, config.tunnels().get(0).maxFlows());
+        assertEquals(Tunnel.UNLIMITED_FLOWS, config.tunnels().get(1).maxFlows(), "no max_flows: no quota");
+    }
+
+    @Test
+    void shouldRejectAFlowQuotaOutOfRangeOrWithoutArr() throws Exception {
+        List<String> zero = errors(VALID.replace("mtu: 1400, arr: true}", "mtu: 1400, arr: true, max_flows: 0}"));
+        List<String> noArr = errors(VALID.replace("virtual_network: production}",
+                "virtual_network: production, max_flows: 10}"));
+
+        assertEquals(List.of("10:68: 'max_flows' must be between 1 and 268435456, not 0"), zero);
+        assertEquals(List.of("11:101: 'max_flows' limits the ARR flows a tunnel opens; it needs 'arr: true'"),
+                noArr);
     }
 
     @Test

@@ -70,7 +70,9 @@ public enum DropReason {
     /** The SA passed its hard lifetime in packets or bytes. */
     ESP_LIFETIME_EXPIRED("esp_lifetime_expired", "ESP SA hard lifetime reached"),
     /** The encapsulated packet would exceed 65535 bytes. */
-    ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes");
+    ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes"),
+    /** The ingress tunnel already holds its {@code max_flows} live ARR flows; the new flow is refused. */
+    FLOW_QUOTA("flow_quota", "tunnel at its max_flows: new ARR flow refused");
 
     private final String metricName;
     private final String description;

@@ -21,18 +21,36 @@ import java.net.InetSocketAddress;
  * @param icmpSourceV6High  high 64 bits of the ICMPv6 error source
  * @param icmpSourceV6Low   low 64 bits of the ICMPv6 error source
  * @param sas               ESP tunnels: the inbound and outbound SA; null for GRE tunnels
+ * @param maxFlows          most live ARR flows this tunnel may open at once ({@code max_flows}), or
+ *                          {@link #UNLIMITED_FLOWS}: one site cannot fill the flow table and starve the others
  */
 public record Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                      int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
-                     TunnelSas sas) {
+                     TunnelSas sas, int maxFlows) {
     /** Key value of a tunnel without a GRE key. */
     public static final long NO_KEY = -1L;
+    /** {@link #maxFlows()} of a tunnel without a quota: only the flow table's capacity limits it. */
+    public static final int UNLIMITED_FLOWS = Integer.MAX_VALUE;
 
-    /** A GRE tunnel (no SAs). */
+    /** A tunnel without a flow quota. */
+    public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
+                  int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
+                  TunnelSas sas) {
+        this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
+                icmpSourceV6Low, sas, UNLIMITED_FLOWS);
+    }
+
+    /** A GRE tunnel (no SAs) without a flow quota. */
     public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                   int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low) {
         this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
-                icmpSourceV6Low, null);
+                icmpSourceV6Low, null, UNLIMITED_FLOWS);
+    }
+
+    /** The same tunnel with flow quota {@code flows} ({@link #UNLIMITED_FLOWS} for none). */
+    public Tunnel withMaxFlows(int flows) {
+        return new Tunnel(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
+                icmpSourceV6Low, sas, flows);
     }
 
     /** Whether the tunnel carries ESP (then {@link #sas()} is set). */
