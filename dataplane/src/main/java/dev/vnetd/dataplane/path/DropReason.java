@@ -72,7 +72,12 @@ public enum DropReason {
     /** The encapsulated packet would exceed 65535 bytes. */
     ESP_NO_ROOM("esp_no_room", "ESP packet would exceed 65535 bytes"),
     /** The ingress tunnel already holds its {@code max_flows} live ARR flows; the new flow is refused. */
-    FLOW_QUOTA("flow_quota", "tunnel at its max_flows: new ARR flow refused");
+    FLOW_QUOTA("flow_quota", "tunnel at its max_flows: new ARR flow refused"),
+    /**
+     * The kernel refused the send because the destination is unreachable: no route, an unreachable or prohibit
+     * route, or an ICMP error the socket reported (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, EACCES).
+     */
+    TX_UNREACHABLE("tx_unreachable", "socket send failed: destination unreachable");
 
     private final String metricName;
     private final String description;
