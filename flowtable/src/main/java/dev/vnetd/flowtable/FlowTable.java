@@ -63,6 +63,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  *       lands on the slot's next flow; {@link #validate(long)} tells a caller that cares.)</li>
  * </ol>
  *
+ * <p>Quotas: the live flows of every origin tunnel are counted on the heap ({@link #liveFlows(int)}), one int per
+ * origin. An insert reserves its origin's place (increment, then compare with the caller's limit) before it claims
+ * a way, and every removal (sweep, eviction, {@link #remove}) gives it back while it still owns the way, reading the
+ * origin from the slot; so a count never exceeds a limit, and never misses a flow. Opening a persisted table
+ * recounts them.
+ *
  * <p>Progress: a lookup never waits for a lock; it re-reads a slot while a writer is inside it, which is a handful
  * of stores long (a writer descheduled inside that window delays readers of that one slot). Inserts of flows whose
  * first buckets share a lock stripe (1 in 1024) serialize for the length of one insert.
