@@ -15,9 +15,11 @@
 # (in/out: datagrams the senders sent and the sinks received that minute; direct: the JDK's direct buffer pool;
 # nmt_committed: all memory the JVM committed, heap and native, by native memory tracking; the flow table is
 # anonymous memory outside both, in rss), then
-#   soak total in=... out=... vnetd_drops=... icmp_errors=... kernel_rcvbuf_errors=... unaccounted=... leaks=...
-# where unaccounted = in + icmp_errors - out - vnetd_drops, 0 when every datagram sent was received or counted as a
-# drop by vnetd (a datagram the kernel dropped at a full receive buffer shows in kernel_rcvbuf_errors and here).
+#   soak total in=... out=... vnetd_drops=... icmp_errors=... vnetd_socket_receive_drops=... kernel_rcvbuf_errors=...
+#        unaccounted=... leaks=...
+# where unaccounted = in + icmp_errors - out - vnetd_drops - vnetd_socket_receive_drops, 0 when every datagram sent
+# was received or counted by vnetd: dropped on its path by reason, or by the kernel at vnetd's full receive buffers
+# (vnetd_socket_receive_drops_total; kernel_rcvbuf_errors is the namespace's total, sinks included, as a check).
 # A warm-up of SOAK_WARMUP_SECONDS (30) with the same traffic comes first and is not counted: the counts start
 # from a quiet vnetd, and fresh senders and sinks.
 # SOAK_PPS (total datagrams per second, default 16000: what vnetd sustained without kernel drops on the shared
@@ -176,6 +178,7 @@ sleep 21
 base_drops=$(metric_sum vnetd_drops_total)
 base_icmp=$(awk '/^vnetd_icmp_errors_total\{.*result="sent"/ { n += $NF } END { printf "%d", n }' "$DIR/metrics.txt")
 base_rcvbuf=$(kernel_rcvbuf_errors)
+base_socket_drops=$(metric_sum vnetd_socket_receive_drops_total)
 base_rx=$(metric_sum vnetd_rx_packets_total)
 base_tx=$(metric_sum vnetd_tx_packets_total)
 declare -A prev_drops base_drop_of
@@ -222,6 +225,7 @@ out=$(sum_counts "$DIR"/sink-soak-*.out)
 drops=$(($(metric_sum vnetd_drops_total) - base_drops))
 icmp=$(($(awk '/^vnetd_icmp_errors_total\{.*result="sent"/ { n += $NF } END { printf "%d", n }' "$DIR/metrics.txt") - base_icmp))
 rcvbuf=$(($(kernel_rcvbuf_errors) - base_rcvbuf))
+socket_drops=$(($(metric_sum vnetd_socket_receive_drops_total) - base_socket_drops))
 leaks=$(grep -c 'LEAK:' "$DIR/vnetd.log" || true)
 "$JAVA_HOME/bin/jcmd" "$VNETD_PID" VM.native_memory summary > "$DIR/nmt.txt" 2>&1 || true
 summary=""
@@ -233,6 +237,6 @@ done < <(drops_by_reason)
 echo "soak drops ${summary%,}"
 # the kernel's drops per socket (a full receive buffer), from the namespace's /proc/net/udp: hex address:port=drops
 echo "soak socket_drops $(in_ns awk 'NR > 1 && $NF > 0 { printf "%s=%d ", $2, $NF }' /proc/net/udp)"
-echo "soak total in=$in out=$out vnetd_drops=$drops icmp_errors=$icmp kernel_rcvbuf_errors=$rcvbuf" \
-    "unaccounted=$((in + icmp - out - drops)) leaks=$leaks rss_mib=$(awk '/^VmRSS/ { printf "%d", $2 / 1024 }' \
+echo "soak total in=$in out=$out vnetd_drops=$drops icmp_errors=$icmp vnetd_socket_receive_drops=$socket_drops" \
+    "kernel_rcvbuf_errors=$rcvbuf unaccounted=$((in + icmp - out - drops - socket_drops)) leaks=$leaks rss_mib=$(awk '/^VmRSS/ { printf "%d", $2 / 1024 }' \
     "/proc/$VNETD_PID/status")"

@@ -61,6 +61,7 @@ public final class Dataplane implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
+    private final SocketDrops socketDrops = new SocketDrops();
 
     private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners) {
         this.transport = transport;
@@ -120,6 +121,7 @@ public final class Dataplane implements AutoCloseable {
                                     .toArray(Channel[]::new));
                 }
                 handlers.add(handler);
+                listenerChannels.forEach(c -> socketDrops.add(listener.id(), c));
                 opened.addAll(listenerChannels);
                 channels.addAll(listenerChannels);
             } catch (IOException | RuntimeException e) {
@@ -203,6 +205,14 @@ public final class Dataplane implements AutoCloseable {
     /** Counters of every worker, by worker index. */
     public WorkerCounters[] counters() {
         return counters.clone();
+    }
+
+    /**
+     * Datagrams the kernel dropped at the sockets of listener {@code listenerId} because their receive buffer was full
+     * (epoll and io_uring transports; 0 with NIO). Reads {@code /proc}: call from the metrics scraper, not a worker.
+     */
+    public long socketReceiveDrops(int listenerId) {
+        return socketDrops.drops(listenerId);
     }
 
     /** For each listener id, why it could not be opened, or null when it runs. */
