@@ -101,7 +101,7 @@ public final class Daemon implements AutoCloseable {
             health.apply(config);
             reloader = new Reloader(config, holder, registry, next -> {
                 DataplaneMetrics.registerAdded(registry, dataplane, holder);
-                FlowMetrics.registerAdded(registry, sweeper::flows, holder, dataplane);
+                FlowMetrics.registerAdded(registry, flows, sweeper::flows, holder, dataplane);
                 health.apply(next);
             }, tunnelCapacity, virtualNetworkCapacity);
             admin = AdminServer.start(config.admin().listen(),

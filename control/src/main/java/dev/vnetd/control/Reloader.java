@@ -242,7 +242,7 @@ public final class Reloader {
             if (t.sas() != null && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
                 tunnels[id] = new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(),
                         t.mtu(), t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), old.sas(),
-                        t.mssClamp());
+                        t.mssClamp(), t.maxFlows());
             }
         }
         return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), new TunnelIndex(tunnels),

@@ -63,6 +63,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  *       lands on the slot's next flow; {@link #validate(long)} tells a caller that cares.)</li>
  * </ol>
  *
+ * <p>Quotas: the live flows of every origin tunnel are counted on the heap ({@link #liveFlows(int)}), one int per
+ * origin. An insert reserves its origin's place (increment, then compare with the caller's limit) before it claims
+ * a way, and every removal (sweep, eviction, {@link #remove}) gives it back while it still owns the way, reading the
+ * origin from the slot; so a count never exceeds a limit, and never misses a flow. Opening a persisted table
+ * recounts them.
+ *
  * <p>Progress: a lookup never waits for a lock; it re-reads a slot while a writer is inside it, which is a handful
  * of stores long (a writer descheduled inside that window delays readers of that one slot). Inserts of flows whose
  * first buckets share a lock stripe (1 in 1024) serialize for the length of one insert.
@@ -83,6 +89,18 @@ public final class FlowTable implements AutoCloseable {
     public static final long NOT_FOUND = -1;
     /** {@link #insert} found no room even after evicting expired and unreplied flows; counted. */
     public static final long TABLE_FULL = -2;
+    /**
+     * {@link #insert} refused the flow because its origin tunnel already holds as many flows as its quota allows
+     * (a tunnel's {@code max_flows}); nothing was evicted for it.
+     */
+    public static final long QUOTA_EXCEEDED = -3;
+    /**
+     * Origin tunnel ids whose live flows are counted: {@code 0 .. MAX_COUNTED_ORIGINS - 1}, one int each (256 KiB of
+     * heap). Far more tunnels than an edge configures; a flow with an origin outside the range is never limited.
+     */
+    public static final int MAX_COUNTED_ORIGINS = 65_536;
+    /** The origin limit of {@link #insert} that never refuses a flow: no quota. */
+    public static final int NO_QUOTA = Integer.MAX_VALUE;
     /** {@link #originalPort(int)} of a flow without port translation. */
     public static final int NO_PORT = -1;
 
@@ -172,6 +190,8 @@ public final class FlowTable implements AutoCloseable {
     private final FlowTimeouts timeouts;
 
     private final AtomicInteger live = new AtomicInteger();
+    /** Live flows per origin tunnel: incremented before a flow is placed, decremented when its slot is freed. */
+    private final AtomicIntegerArray liveByOrigin = new AtomicIntegerArray(MAX_COUNTED_ORIGINS);
     private final LongAdder inserts = new LongAdder();
     private final LongAdder tableFull = new LongAdder();
     private final LongAdder[] evictions = new LongAdder[EvictionReason.values().length];
@@ -325,7 +345,8 @@ public final class FlowTable implements AutoCloseable {
      * Inserts the flow with this key unless it exists, and returns its handle; {@link #created(long)} tells which.
      * When the flow's buckets are full, or the table holds {@link #capacity()} flows, an expired flow of those
      * buckets is evicted first, else the unreplied flow idle the longest, else the insert is refused with
-     * {@link #TABLE_FULL} and counted. Flows that saw a reply are never evicted to make room.
+     * {@link #TABLE_FULL} and counted. Flows that saw a reply are never evicted to make room. No quota: see
+     * {@link #insert(int, int, int, long, long, long, long, int, int, int, int, int, int, long, int)}.
      *
      * @param originTunnel   the tunnel the opening packet came from
      * @param egressTunnel   the next hop pinned for the flow's lifetime
@@ -337,6 +358,23 @@ public final class FlowTable implements AutoCloseable {
     public long insert(int vn, int family, int proto, long srcHigh, long srcLow, long dstHigh, long dstLow,
             int sport, int dport, int originTunnel, int egressTunnel, int originalPort, int tcpFlags,
             long nowMillis) {
+        return insert(vn, family, proto, srcHigh, srcLow, dstHigh, dstLow, sport, dport, originTunnel, egressTunnel,
+                originalPort, tcpFlags, nowMillis, NO_QUOTA);
+    }
+
+    /**
+     * Inserts the flow with this key unless it exists, as {@link #insert(int, int, int, long, long, long, long, int,
+     * int, int, int, int, int, long)} does, but refuses a new flow with {@link #QUOTA_EXCEEDED} when
+     * {@code originTunnel} already has {@code originLimit} live flows (its {@code max_flows}). The check reserves
+     * the flow's place in its origin's count before the flow is placed (increment, then compare), so racing workers
+     * never push a tunnel past its limit; an existing flow is returned whatever the count. A refused flow evicts
+     * nothing: a tunnel at its quota cannot push out flows of other tunnels.
+     *
+     * @param originLimit most live flows {@code originTunnel} may hold, or {@link #NO_QUOTA}
+     */
+    public long insert(int vn, int family, int proto, long srcHigh, long srcLow, long dstHigh, long dstLow,
+            int sport, int dport, int originTunnel, int egressTunnel, int originalPort, int tcpFlags,
+            long nowMillis, int originLimit) {
         int kind = kind(family, proto);
         int ports = ports(sport, dport);
         long hash = hash(vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
@@ -355,6 +393,11 @@ public final class FlowTable implements AutoCloseable {
             if (existing != NOT_FOUND) {
                 return existing;
             }
+            boolean counted = originTunnel >= 0 && originTunnel < MAX_COUNTED_ORIGINS;
+            if (counted && liveByOrigin.incrementAndGet(originTunnel) > originLimit) {
+                liveByOrigin.decrementAndGet(originTunnel);
+                return QUOTA_EXCEEDED;
+            }
             while (true) {
                 if (live.incrementAndGet() <= capacity) {
                     int slot = claim(first, second, tag);
@@ -368,6 +411,9 @@ public final class FlowTable implements AutoCloseable {
                 }
                 live.decrementAndGet();
                 if (!evictOne(first, second, nowMillis)) {
+                    if (counted) {
+                        liveByOrigin.decrementAndGet(originTunnel);
+                    }
                     tableFull.increment();
                     return TABLE_FULL;
                 }
@@ -624,6 +670,14 @@ public final class FlowTable implements AutoCloseable {
         return live.get();
     }
 
+    /**
+     * Flows in the table now that {@code originTunnel} opened, counted by inserts and every removal (sweep,
+     * eviction, {@link #remove}); 0 for an origin outside {@code 0 .. MAX_COUNTED_ORIGINS - 1}.
+     */
+    public int liveFlows(int originTunnel) {
+        return originTunnel >= 0 && originTunnel < MAX_COUNTED_ORIGINS ? liveByOrigin.get(originTunnel) : 0;
+    }
+
     /** The configured capacity: most flows the table holds. */
     public int capacity() {
         return capacity;
@@ -811,6 +865,11 @@ public final class FlowTable implements AutoCloseable {
     }
 
     private void release(int slot, EvictionReason reason) {
+        // the way is still ours until its tag is cleared: the origin is the evicted flow's
+        int origin = buffer.getInt(hot(slot) + ORIGIN_TUNNEL_OFFSET);
+        if (origin >= 0 && origin < MAX_COUNTED_ORIGINS) {
+            liveByOrigin.decrementAndGet(origin);
+        }
         int header = bucketBase + slot / WAYS * BUCKET_HEADER_LENGTH + TAGS_OFFSET;
         long clear = ~(0xFFL << (slot % WAYS * 8));
         long tags;
@@ -918,6 +977,10 @@ public final class FlowTable implements AutoCloseable {
                 boolean keep = (buffer.getByte(hot + FLAGS_OFFSET) & FLAG_LIVE) != 0 && belongs(hot, bucket, tag);
                 if (keep) {
                     count++;
+                    int origin = buffer.getInt(hot + ORIGIN_TUNNEL_OFFSET);
+                    if (origin >= 0 && origin < MAX_COUNTED_ORIGINS) {
+                        liveByOrigin.incrementAndGet(origin);
+                    }
                 } else {
                     buffer.putByte(hot + FLAGS_OFFSET, (byte) 0);
                     tags &= ~(0xFFL << (way * 8));

@@ -96,7 +96,7 @@ public final class ConfigLoader {
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
             "virtual_network", "mtu", "arr", "interface_address", "sa", "mss_clamp", "health_check",
-            "device", "addresses", "host_routes");
+            "device", "addresses", "host_routes", "max_flows");
     private static final Set<String> ROUTE_KEYS = Set.of("prefix", "virtual_network", "via", "priority", "weight");
     private static final Set<String> TRANSPORTS = Set.of("auto", "io_uring", "epoll", "nio");
 
@@ -358,6 +358,11 @@ public final class ConfigLoader {
         Long key = s.integer("key", -1, 0, 0xFFFF_FFFFL);
         String vn = s.string("virtual_network", true);
         Boolean arr = s.bool("arr", false);
+        Long maxFlows = s.integer("max_flows", Tunnel.UNLIMITED_FLOWS, 1, 1 << 28);
+        if (maxFlows != null && s.has("max_flows") && Boolean.FALSE.equals(arr)) {
+            s.error("max_flows", "'max_flows' limits the ARR flows a tunnel opens; it needs 'arr: true'");
+            maxFlows = null;
+        }
         List<IpPrefix> interfaceAddresses = new ArrayList<>();
         for (ScalarNode item : s.scalars("interface_address")) {
             IpPrefix prefix = IpPrefix.parse(item.getValue());
@@ -400,14 +405,15 @@ public final class ConfigLoader {
                         : defaultMtu(type, remote.getAddress(), key >= 0), MIN_MTU_IPV4, MAX_MTU);
         Integer mssClamp = mtu == null ? null : mssClamp(s, mtu.intValue());
         if (name == null || listener == null || vn == null || arr == null || mtu == null || !saValid
-                || mssClamp == null || !healthCheckValid) {
+                || mssClamp == null || !healthCheckValid || maxFlows == null) {
             if (name != null) {
                 invalid.add(name);
             }
             return;
         }
         tunnels.add(new TunnelConfig(s.where(), name, type, listener, remote, key, vn, mtu.intValue(), arr,
-                List.copyOf(interfaceAddresses), sa, mssClamp, healthCheck, null));
+                List.copyOf(interfaceAddresses), sa, mssClamp, healthCheck, null,
+                maxFlows.intValue()));
     }
 
     /**

@@ -25,7 +25,7 @@ final class TunConfigReader {
     static final int DEFAULT_TUN_MTU = 1420;
     /** Keys a tunnel of another type has that a TUN attachment must not. */
     private static final List<String> SOCKET_KEYS = List.of("listener", "remote", "key", "sa", "interface_address",
-            "health_check", "mss_clamp");
+            "health_check", "mss_clamp", "max_flows");
     /** What Linux accepts in an interface name (dev_valid_name): no '/', ':' or whitespace, not '.' or '..'. */
     private static final Pattern DEVICE_NAME = Pattern.compile("[^/:\\s]+");
 
@@ -68,7 +68,7 @@ final class TunConfigReader {
         }
         return new TunnelConfig(s.where(), name, ListenerType.TUN, null, null, -1, vn, mtu.intValue(), arr,
                 List.copyOf(icmpSources), null, Tunnel.MSS_CLAMP_OFF, null,
-                new TunConfig(device, addresses, hostRoutes));
+                new TunConfig(device, addresses, hostRoutes), Tunnel.UNLIMITED_FLOWS);
     }
 
     private static boolean validDevice(String device) {

@@ -110,17 +110,19 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      *                           {@link Tunnel#MSS_CLAMP_AUTO}, or the MSS in bytes
      * @param healthCheck        the tunnel's health check, or null when it has none
      * @param tun                TUN attachments ({@code type: tun}, no listener or remote): the device; else null
+     * @param maxFlows           most live ARR flows the tunnel may open ({@code max_flows}), or
+     *                           {@link dev.vnetd.dataplane.state.Tunnel#UNLIMITED_FLOWS}
      */
     public record TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                                long key, String virtualNetwork, int mtu, boolean arr,
                                List<IpPrefix> interfaceAddresses, SaConfig sa, int mssClamp,
-                               HealthCheckConfig healthCheck, TunConfig tun) {
-        /** A GRE or ESP tunnel without MSS clamping and without a health check. */
+                               HealthCheckConfig healthCheck, TunConfig tun, int maxFlows) {
+        /** A GRE or ESP tunnel without MSS clamping, health check or flow quota. */
         public TunnelConfig(Where where, String name, ListenerType type, String listener, InetSocketAddress remote,
                             long key, String virtualNetwork, int mtu, boolean arr,
                             List<IpPrefix> interfaceAddresses, SaConfig sa) {
             this(where, name, type, listener, remote, key, virtualNetwork, mtu, arr, interfaceAddresses, sa,
-                    Tunnel.MSS_CLAMP_OFF, null, null);
+                    Tunnel.MSS_CLAMP_OFF, null, null, Tunnel.UNLIMITED_FLOWS);
         }
 
         /** The interface address of a family, or null. */

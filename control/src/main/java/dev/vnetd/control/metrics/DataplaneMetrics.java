@@ -31,6 +31,7 @@ import java.util.function.ToLongFunction;
  *   <li>{@code vnetd_mss_clamped_total}: TCP SYNs and SYN-ACKs whose MSS option was lowered</li>
  *   <li>{@code vnetd_tunnel_state{tunnel}}: 1 healthy, 0.5 degraded, 0 down</li>
  *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
+ *   <li>{@code vnetd_socket_receive_drops_total{listener}}: datagrams the kernel dropped at its receive buffers</li>
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
  *   <li>JVM metrics (memory, GC, threads, class loading, CPU, uptime)</li>
  * </ul>
@@ -63,6 +64,11 @@ public final class DataplaneMetrics {
             Gauge.builder("vnetd.listener.up", () -> up ? 1 : 0)
                     .description("1 when the listener's socket is open on every worker")
                     .tags("listener", l.name(), "type", l.type().configName())
+                    .register(registry);
+            int id = l.id();
+            FunctionCounter.builder("vnetd.socket.receive.drops", dataplane, d -> d.socketReceiveDrops(id))
+                    .description("datagrams the kernel dropped at the listener's full receive buffers, before vnetd")
+                    .tags("listener", l.name())
                     .register(registry);
         }
         Gauge.builder("vnetd.workers", dataplane, Dataplane::workers)

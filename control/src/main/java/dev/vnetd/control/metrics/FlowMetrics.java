@@ -17,7 +17,8 @@ import java.util.function.IntToLongFunction;
  * The flow table's and ARR's metrics: {@code vnetd_flows{vn}}, {@code vnetd_flow_table_capacity},
  * {@code vnetd_flow_inserts_total}, {@code vnetd_flow_evictions_total{reason}}, {@code vnetd_flow_table_full_total},
  * {@code vnetd_arr_returns_total{tunnel}}, {@code vnetd_arr_port_translations_total},
- * {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}.
+ * {@code vnetd_flow_collisions_total}, {@code vnetd_flow_failovers_total}, {@code vnetd_tunnel_flows{tunnel}},
+ * {@code vnetd_flow_quota_refusals_total{tunnel}}.
  * Every object read here is kept reachable by the daemon (Micrometer holds them weakly).
  */
 public final class FlowMetrics {
@@ -27,7 +28,7 @@ public final class FlowMetrics {
     /** Registers the flow metrics; {@code flowsPerVn} gives the live flows of a virtual network id. */
     public static void register(MeterRegistry registry, FlowTable flows, IntToLongFunction flowsPerVn,
                                 ForwardingStateHolder holder, Dataplane dataplane) {
-        registerAdded(registry, flowsPerVn, holder, dataplane);
+        registerAdded(registry, flows, flowsPerVn, holder, dataplane);
         Gauge.builder("vnetd.flow.table.capacity", flows, FlowTable::capacity)
                 .description("flows the table can hold")
                 .register(registry);
@@ -57,8 +58,8 @@ public final class FlowMetrics {
      * Registers the per-virtual-network and per-tunnel flow metrics of the published state; those already registered
      * stay as they are, so after a reload this adds the meters of added virtual networks and tunnels.
      */
-    public static void registerAdded(MeterRegistry registry, IntToLongFunction flowsPerVn, ForwardingStateHolder holder,
-                                     Dataplane dataplane) {
+    public static void registerAdded(MeterRegistry registry, FlowTable flows, IntToLongFunction flowsPerVn,
+                                     ForwardingStateHolder holder, Dataplane dataplane) {
         for (VirtualNetwork vn : holder.get().virtualNetworks()) {
             int id = vn.id();
             Gauge.builder("vnetd.flows", () -> flowsPerVn.applyAsLong(id))
@@ -71,6 +72,13 @@ public final class FlowMetrics {
             DataplaneMetrics.counter(registry, "vnetd.arr.returns", null,
                     "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),
                     "tunnel", t.name());
+            Gauge.builder("vnetd.tunnel.flows", flows, f -> f.liveFlows(id))
+                    .description("live ARR flows the tunnel opened (limited by its max_flows)")
+                    .tags("tunnel", t.name())
+                    .register(registry);
+            DataplaneMetrics.counter(registry, "vnetd.flow.quota.refusals", null,
+                    "new flows refused because the tunnel held its max_flows", dataplane,
+                    w -> w.flowQuotaRefusals(id), "tunnel", t.name());
         }
     }
 }

@@ -85,7 +85,7 @@ public final class ForwardingStateBuilder {
             Listener listener = listeners.get(t.tun() != null ? TUN_LISTENER_PREFIX + t.name() : t.listener());
             tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listener, t.remote(),
                     t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
-                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t), t.mssClamp()));
+                    Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t), t.mssClamp(), t.maxFlows()));
         }
         VirtualNetwork[] vns = new VirtualNetwork[vnIds.size()];
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {

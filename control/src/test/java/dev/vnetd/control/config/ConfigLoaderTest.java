@@ -247,6 +247,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadATunnelsFlowQuota() throws Exception {
+        VnetdConfig config = load(VALID.replace("mtu: 1400, arr: true}", "mtu: 1400, arr: true, max_flows: 5000}"));
+
+        assertEquals(5000, config.tunnels().get(0).maxFlows());
+        assertEquals(Tunnel.UNLIMITED_FLOWS, config.tunnels().get(1).maxFlows(), "no max_flows: no quota");
+    }
+
+    @Test
+    void shouldRejectAFlowQuotaOutOfRangeOrWithoutArr() throws Exception {
+        List<String> zero = errors(VALID.replace("mtu: 1400, arr: true}", "mtu: 1400, arr: true, max_flows: 0}"));
+        List<String> noArr = errors(VALID.replace("virtual_network: production}",
+                "virtual_network: production, max_flows: 10}"));
+
+        assertEquals(List.of("10:68: 'max_flows' must be between 1 and 268435456, not 0"), zero);
+        assertEquals(List.of("11:101: 'max_flows' limits the ARR flows a tunnel opens; it needs 'arr: true'"),
+                noArr);
+    }
+
+    @Test
     void shouldReportPathsThatCannotBePathsAndBadGlobs() throws Exception {
         List<String> errors = errors(VALID + "include: [\"a\\0b\", \"ysq[mi.u\"]\n"
                 + "flow_table: {persist: \"f\\0\"}\n");

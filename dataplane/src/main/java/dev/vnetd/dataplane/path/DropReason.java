@@ -82,7 +82,14 @@ public enum DropReason {
     /** The hand-off queue to the MASQUE connection's event loop is full. */
     MASQUE_HANDOFF_FULL("masque_handoff_full", "MASQUE hand-off queue to the connection's worker full"),
     /** The TUN device refused the write: its queue toward the host is full (EAGAIN), or the device is down. */
-    TUN_WRITE_FAILED("tun_write_failed", "TUN device refused the packet (queue full or device down)");
+    TUN_WRITE_FAILED("tun_write_failed", "TUN device refused the packet (queue full or device down)"),
+    /** The ingress tunnel already holds its {@code max_flows} live ARR flows; the new flow is refused. */
+    FLOW_QUOTA("flow_quota", "tunnel at its max_flows: new ARR flow refused"),
+    /**
+     * The kernel refused the send because the destination is unreachable: no route, an unreachable or prohibit
+     * route, or an ICMP error the socket reported (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, EACCES).
+     */
+    TX_UNREACHABLE("tx_unreachable", "socket send failed: destination unreachable");
 
     private final String metricName;
     private final String description;

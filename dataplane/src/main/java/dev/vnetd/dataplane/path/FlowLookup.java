@@ -47,6 +47,7 @@ public final class FlowLookup {
     private int slot;
     private boolean fromOrigin;
     private int translatedPort;
+    private DropReason refusal;
     private int family;
     private long srcHigh;
     private long srcLow;
@@ -177,8 +178,9 @@ public final class FlowLookup {
 
     /**
      * Records a flow for a packet the FIB routed, when it opens one from an {@code arr: true} tunnel, translating
-     * its source port when its 5-tuple is another tunnel's flow. Returns false when the table is full and refuses
-     * it (the packet is then dropped, as conntrack does).
+     * its source port when its 5-tuple is another tunnel's flow. Returns false when the flow is refused, the
+     * packet then to be dropped (as conntrack does) for {@link #refusal()}: the table is full, or the ingress tunnel
+     * holds its {@code max_flows} (counted per tunnel).
      */
     public boolean record(VirtualNetwork vn, Tunnel ingress, Tunnel egress, InnerPacket packet, ByteBuf buf,
                           WorkerCounters counters) {
@@ -188,8 +190,15 @@ public final class FlowLookup {
         int sport = translatedPort == NONE ? packet.sourcePort() : translatedPort;
         int originalPort = translatedPort == NONE ? FlowTable.NO_PORT : packet.sourcePort();
         long handle = flows.insert(vn.id(), family, packet.protocol(), srcHigh, srcLow, dstHigh, dstLow, sport,
-                packet.destinationPort(), ingress.id(), egress.id(), originalPort, packet.tcpFlags(), now);
+                packet.destinationPort(), ingress.id(), egress.id(), originalPort, packet.tcpFlags(), now,
+                ingress.maxFlows());
         if (handle == FlowTable.TABLE_FULL) {
+            refusal = DropReason.FLOW_TABLE_FULL;
+            return false;
+        }
+        if (handle == FlowTable.QUOTA_EXCEEDED) {
+            refusal = DropReason.FLOW_QUOTA;
+            counters.flowQuotaRefused(ingress.id());
             return false;
         }
         flows.touch(FlowTable.slot(handle), true, packet.length(), packet.tcpFlags(), now);
@@ -198,6 +207,11 @@ public final class FlowLookup {
             counters.portTranslation();
         }
         return true;
+    }
+
+    /** Why the last {@link #record} refused its flow. */
+    public DropReason refusal() {
+        return refusal;
     }
 
     private static boolean opensFlow(InnerPacket packet) {

@@ -256,7 +256,7 @@ public final class PacketPath {
                 return;
             }
             if (!flowLookup.record(vn, ingress, egress, packet, buf, counters)) {
-                drop(buf, DropReason.FLOW_TABLE_FULL);
+                drop(buf, flowLookup.refusal());
                 return;
             }
         }

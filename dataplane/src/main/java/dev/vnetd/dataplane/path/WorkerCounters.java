@@ -18,6 +18,7 @@ public final class WorkerCounters {
     private final long[] txPackets;
     private final long[] txBytes;
     private final long[] arrReturns;
+    private final long[] flowQuotaRefusals;
     private final long[] flows = new long[3];
     private final long[] icmp = new long[2];
     private final long[] mtu = new long[1];
@@ -36,6 +37,7 @@ public final class WorkerCounters {
         txPackets = new long[tunnels];
         txBytes = new long[tunnels];
         arrReturns = new long[tunnels];
+        flowQuotaRefusals = new long[tunnels];
     }
 
     private static void add(long[] array, int index, long delta) {
@@ -89,6 +91,16 @@ public final class WorkerCounters {
     /** Counts a flow moved off its pinned next hop because that tunnel went down. */
     public void flowFailover() {
         add(flows, FLOW_FAILOVERS, 1);
+    }
+
+    /** Counts a new flow from {@code tunnel} refused because the tunnel holds its {@code max_flows}. */
+    public void flowQuotaRefused(int tunnel) {
+        add(flowQuotaRefusals, tunnel, 1);
+    }
+
+    /** New flows from a tunnel refused by its {@code max_flows}. */
+    public long flowQuotaRefusals(int tunnel) {
+        return get(flowQuotaRefusals, tunnel);
     }
 
     /** Replies sent back to their origin tunnel by ARR. */

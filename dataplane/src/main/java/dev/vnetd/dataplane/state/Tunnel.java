@@ -24,30 +24,40 @@ import java.net.InetSocketAddress;
  * @param sas               ESP tunnels: the inbound and outbound SA; null for GRE tunnels
  * @param mssClamp          the MSS TCP SYNs through the tunnel are clamped to: {@link #MSS_CLAMP_OFF},
  *                          {@link #MSS_CLAMP_AUTO} or a segment size in bytes
+ * @param maxFlows          most live ARR flows this tunnel may open at once ({@code max_flows}), or
+ *                          {@link #UNLIMITED_FLOWS}: one site cannot fill the flow table and starve the others
  */
 public record Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                      int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
-                     TunnelSas sas, int mssClamp) {
+                     TunnelSas sas, int mssClamp, int maxFlows) {
     /** Key value of a tunnel without a GRE key. */
     public static final long NO_KEY = -1L;
     /** {@link #mssClamp()} of a tunnel that leaves the TCP MSS alone (no {@code mss_clamp}). */
     public static final int MSS_CLAMP_OFF = 0;
     /** {@link #mssClamp()} of {@code mss_clamp: auto}: the MTU less the IP and TCP headers. */
     public static final int MSS_CLAMP_AUTO = -1;
+    /** {@link #maxFlows()} of a tunnel without a quota: only the flow table's capacity limits it. */
+    public static final int UNLIMITED_FLOWS = Integer.MAX_VALUE;
 
-    /** A tunnel that does not clamp the TCP MSS. */
+    /** A tunnel without MSS clamping and without a flow quota. */
     public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                   int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low,
                   TunnelSas sas) {
         this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
-                icmpSourceV6Low, sas, MSS_CLAMP_OFF);
+                icmpSourceV6Low, sas, MSS_CLAMP_OFF, UNLIMITED_FLOWS);
     }
 
-    /** A GRE tunnel (no SAs). */
+    /** A GRE tunnel (no SAs) without MSS clamping and without a flow quota. */
     public Tunnel(int id, String name, Listener listener, InetSocketAddress remote, long key, int virtualNetwork,
                   int mtu, boolean arr, int icmpSourceV4, long icmpSourceV6High, long icmpSourceV6Low) {
         this(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
-                icmpSourceV6Low, null, MSS_CLAMP_OFF);
+                icmpSourceV6Low, null, MSS_CLAMP_OFF, UNLIMITED_FLOWS);
+    }
+
+    /** The same tunnel with flow quota {@code flows} ({@link #UNLIMITED_FLOWS} for none). */
+    public Tunnel withMaxFlows(int flows) {
+        return new Tunnel(id, name, listener, remote, key, virtualNetwork, mtu, arr, icmpSourceV4, icmpSourceV6High,
+                icmpSourceV6Low, sas, mssClamp, flows);
     }
 
     /** Whether the tunnel carries ESP (then {@link #sas()} is set). */

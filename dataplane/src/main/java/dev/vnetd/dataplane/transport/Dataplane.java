@@ -71,6 +71,7 @@ public final class Dataplane implements AutoCloseable {
     private final PacketPath[] paths;
     private final EventLoop[] loops;
     private final MasqueSessions masqueSessions;
+    private final SocketDrops socketDrops = new SocketDrops();
 
     private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners,
                       HealthProbes probes, int maxTunnels) {
@@ -150,6 +151,7 @@ public final class Dataplane implements AutoCloseable {
                                     .toArray(Channel[]::new));
                 }
                 handlers.add(handler);
+                listenerChannels.forEach(c -> socketDrops.add(listener.id(), c));
                 opened.addAll(listenerChannels);
                 channels.addAll(listenerChannels);
             } catch (IOException | RuntimeException e) {
@@ -285,6 +287,14 @@ public final class Dataplane implements AutoCloseable {
         int worker = Math.floorMod(tunnelId, paths.length);
         PacketPath path = paths[worker];
         loops[worker].execute(() -> path.sendProbe(tunnelId, request, target, sequence));
+    }
+
+    /**
+     * Datagrams the kernel dropped at the sockets of listener {@code listenerId} because their receive buffer was full
+     * (epoll and io_uring transports; 0 with NIO). Reads {@code /proc}: call from the metrics scraper, not a worker.
+     */
+    public long socketReceiveDrops(int listenerId) {
+        return socketDrops.drops(listenerId);
     }
 
     /** For each listener id, why it could not be opened, or null when it runs. */

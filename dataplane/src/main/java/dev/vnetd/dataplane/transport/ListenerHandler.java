@@ -48,11 +48,12 @@ final class ListenerHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        path.counters().drop(DropReason.TX_FAILED);
+        DropReason reason = TxFailures.reason(cause);
+        path.counters().drop(reason);
         long now = System.nanoTime();
         if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
-            LOG.warn("event=socket_error listener={} error=\"{}\" suppressed={}", listenerName, cause.toString(),
-                    suppressed);
+            LOG.warn("event=socket_error listener={} reason={} error=\"{}\" suppressed={}", listenerName,
+                    reason.metricName(), cause.toString(), suppressed);
             lastLogNanos = now;
             suppressed = 0;
         } else {

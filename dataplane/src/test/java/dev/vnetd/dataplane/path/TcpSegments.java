@@ -130,7 +130,7 @@ public final class TcpSegments {
     /** {@code t} with {@code mssClamp} ({@link Tunnel#MSS_CLAMP_OFF}, {@link Tunnel#MSS_CLAMP_AUTO} or a size). */
     public static Tunnel withMssClamp(Tunnel t, int mssClamp) {
         return new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(), t.mtu(), t.arr(),
-                t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), t.sas(), mssClamp);
+                t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), t.sas(), mssClamp, t.maxFlows());
     }
 
 }

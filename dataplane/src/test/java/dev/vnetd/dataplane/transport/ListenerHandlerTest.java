@@ -9,10 +9,15 @@ import dev.vnetd.dataplane.path.WorkerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.unix.Errors;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -71,6 +76,30 @@ class ListenerHandlerTest {
         assertNull(channel.readOutbound());
         assertEquals(0, garbage.refCnt(), "dropped packets are released");
         assertEquals(1, counters.drops(DropReason.GRE_TRUNCATED));
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldCountSendsRefusedAsUnreachableApartFromOtherSocketErrors() {
+        Epoll.ensureAvailability(); // loads the native library NativeIoException needs
+        TestNetwork net = new TestNetwork();
+        ListenerHandler handler = new ListenerHandler(0, "gre-udp");
+        EmbeddedChannel channel = new EmbeddedChannel(handler);
+        WorkerCounters counters = new WorkerCounters(net.tunnels.length);
+        handler.path(new PacketPath(net.holder, counters, new TxPort[] {new ChannelTxPort(channel), null, null},
+                channel.alloc(), System::nanoTime, net.flows, System::currentTimeMillis));
+
+        // what epoll and io_uring raise (errno negative), then NIO, as measured through unreachable routes
+        for (int errno : new int[] {-101, -113, -13, -111}) {
+            channel.pipeline().fireExceptionCaught(new Errors.NativeIoException("sendToAddress(..)", errno));
+        }
+        channel.pipeline().fireExceptionCaught(new NoRouteToHostException("No route to host"));
+        channel.pipeline().fireExceptionCaught(new PortUnreachableException("ICMP Port Unreachable"));
+        channel.pipeline().fireExceptionCaught(new Errors.NativeIoException("sendToAddress(..)", -90));
+        channel.pipeline().fireExceptionCaught(new SocketException("Message too long"));
+
+        assertEquals(6, counters.drops(DropReason.TX_UNREACHABLE));
+        assertEquals(2, counters.drops(DropReason.TX_FAILED), "EMSGSIZE and an unknown error");
         assertFalse(channel.finish());
     }
 }

@@ -1,0 +1,146 @@
+package dev.vnetd.control.peers;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Socket faults on vnetd's egress (issue 9), with vnetd as a process in its own namespace ("left") and a plain-socket
+ * peer (fault_peer.py) beside it: a site sends GRE-in-UDP toward four data centres, one alive, one whose port is
+ * closed (a peer that vanished: ICMP port unreachable comes back), one behind an {@code unreachable} route and one
+ * behind a veth whose token bucket (tbf, 20 Mbit/s, deep queue) holds vnetd's packets until the socket's send
+ * buffer is full. Every packet must be forwarded or counted, the worker must never stall (alive traffic sent after
+ * the faults all arrives), and socket errors must be logged at a limited rate.
+ */
+class SocketFaultsNamespaceTest {
+    private static final int FAULT_ROUNDS = 20;
+    private static final int PER_ROUND = 20;
+    private static final int SLOW_ROUNDS = 30;
+    private static final int SLOW_PER_ROUND = 400;
+    private static final int ALIVE_PER_SLOW_ROUND = 10;
+    private static final int AFTER_ROUNDS = 10;
+    private static final int AFTER_PER_ROUND = 50;
+
+    @TempDir
+    static Path dir;
+
+    static Namespaces ns;
+    static VnetdProcess vnetd;
+    static Map<String, Map<String, String>> results;
+
+    @BeforeAll
+    static void runPeer() throws Exception {
+        Prerequisites.root();
+        ns = Namespaces.pair("vt-robust", List.of("198.18.7.1/24"), List.of("198.18.7.2/24"));
+        Namespaces.ip("-n", ns.left, "route", "add", "unreachable", "198.18.9.0/24");
+        List<String> tc = new ArrayList<>(Namespaces.exec(ns.left));
+        tc.addAll(List.of("tc", "qdisc", "add", "dev", ns.leftLink, "root", "tbf", "rate", "20mbit", "burst", "64kb",
+                "limit", "256mb"));
+        Process shaper = new ProcessBuilder(tc).redirectErrorStream(true).start();
+        assertEquals(0, shaper.waitFor(), new String(shaper.getInputStream().readAllBytes()));
+        Path config = dir.resolve("vnetd.yaml");
+        Files.writeString(config, """
+                node: {name: faults, workers: 1, transport: epoll}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 198.18.7.1:4754, source_ports: 0}
+                virtual_networks:
+                  - {name: production}
+                tunnels:
+                  - {name: site, type: gre-udp, listener: gre-udp, remote: 127.0.0.2:4754, virtual_network: production}
+                  - {name: dc-alive, type: gre-udp, listener: gre-udp, remote: 127.0.0.4:4754, virtual_network: production}
+                  - {name: dc-gone, type: gre-udp, listener: gre-udp, remote: 127.0.0.5:4754, virtual_network: production}
+                  - {name: dc-unreachable, type: gre-udp, listener: gre-udp, remote: 198.18.9.1:4754, virtual_network: production}
+                  - {name: dc-slow, type: gre-udp, listener: gre-udp, remote: 198.18.7.2:4754, virtual_network: production}
+                routes:
+                  - {prefix: 10.1.0.0/16, virtual_network: production, via: dc-alive}
+                  - {prefix: 10.2.0.0/16, virtual_network: production, via: dc-gone}
+                  - {prefix: 10.3.0.0/16, virtual_network: production, via: dc-unreachable}
+                  - {prefix: 10.4.0.0/16, virtual_network: production, via: dc-slow}
+                """);
+        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config, dir.resolve("vnetd.log"));
+        String spec = """
+                {"vnetd": "198.18.7.1", "port": 4754, "admin": 9400, "site": "127.0.0.2", "alive": "127.0.0.4",
+                 "peer_port": 4754, "phases": [
+                  {"name": "faults", "rounds": %d, "pause": 0.01,
+                   "send": [["10.1.0.1", %d, 100], ["10.2.0.1", %2$d, 100], ["10.3.0.1", %2$d, 100]]},
+                  {"name": "slow", "rounds": %d, "pause": 0.02, "settle": 6.0,
+                   "send": [["10.4.0.1", %d, 1400], ["10.1.0.1", %d, 100]]},
+                  {"name": "after", "rounds": %d, "pause": 0.02, "send": [["10.1.0.1", %d, 100]]}
+                 ]}""".formatted(FAULT_ROUNDS, PER_ROUND, SLOW_ROUNDS, SLOW_PER_ROUND, ALIVE_PER_SLOW_ROUND,
+                AFTER_ROUNDS, AFTER_PER_ROUND);
+        List<String> command = new ArrayList<>(Namespaces.exec(ns.left));
+        command.addAll(List.of(Prerequisites.PYTHON, PeerScript.extract("fault_peer.py", dir).toString(), spec));
+        results = PeerScript.run(command, 120).stream().collect(Collectors.toMap(m -> m.get("case"), m -> m));
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (vnetd != null) {
+            vnetd.close();
+        }
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
+    private static long metric(String name) {
+        return Long.parseLong(results.get("metrics").getOrDefault(name, "0"));
+    }
+
+    private static long field(String phase, String name) {
+        return Long.parseLong(results.get(phase).getOrDefault(name, "0"));
+    }
+
+    @Test
+    void shouldCountSendsIntoAnUnreachableRouteAsUnreachableAndLogThemAtALimitedRate() throws Exception {
+        int sent = FAULT_ROUNDS * PER_ROUND;
+        assertEquals(sent, metric("vnetd_drops_total.tx_unreachable"), results.toString());
+        assertEquals(sent, metric("vnetd_tx_packets_total.dc-unreachable"),
+                "handed to the socket first, counted again when the kernel refuses it");
+        long logged = vnetd.log().lines().filter(l -> l.contains("event=socket_error")).count();
+        assertTrue(logged >= 1 && logged <= 2, "one line per 10 s with the suppressed count, not one per packet: "
+                + logged);
+        assertTrue(vnetd.log().contains("reason=tx_unreachable"), vnetd.log());
+    }
+
+    @Test
+    void shouldKeepSendingToAVanishedPeerWhoseIcmpErrorsTheUnconnectedSocketNeverSees() {
+        int sent = FAULT_ROUNDS * PER_ROUND;
+        assertEquals(sent, metric("vnetd_tx_packets_total.dc-gone"), results.toString());
+        assertEquals(sent, field("faults", "received"), "the alive data centre beside it got everything");
+        assertEquals(sent, metric("vnetd_drops_total.tx_unreachable"), "no error counted for the vanished peer");
+    }
+
+    @Test
+    void shouldRefuseAndCountPacketsWhileTheSendBufferIsFullAndForwardAgainAfterwards() {
+        long slowSent = field("slow", "sent_10.4.0.1");
+        long aliveSent = field("slow", "sent_10.1.0.1");
+        assertEquals((long) SLOW_ROUNDS * SLOW_PER_ROUND, slowSent);
+        long refused = metric("vnetd_drops_total.tx_failed");
+        assertTrue(refused > 0, "the full send buffer refused packets: " + results);
+        assertEquals(AFTER_ROUNDS * AFTER_PER_ROUND, field("after", "received"),
+                "the worker did not stall: everything sent after the buffer drained arrived");
+        long rx = metric("vnetd_rx_packets_total.site");
+        long tx = metric("vnetd_tx_packets_total.dc-alive") + metric("vnetd_tx_packets_total.dc-gone")
+                + metric("vnetd_tx_packets_total.dc-unreachable") + metric("vnetd_tx_packets_total.dc-slow");
+        assertEquals(3L * FAULT_ROUNDS * PER_ROUND + slowSent + aliveSent + AFTER_ROUNDS * AFTER_PER_ROUND,
+                rx + metric("kernel_udp_rcvbuf_errors"),
+                "vnetd read every packet the site sent, or the kernel dropped it at vnetd's full receive buffer");
+        assertEquals(rx, tx + refused, "every packet read was handed to the socket or refused and counted");
+        assertEquals(metric("vnetd_tx_packets_total.dc-alive"),
+                field("faults", "received") + field("slow", "received") + field("after", "received"),
+                "the alive sink received every packet vnetd sent it");
+    }
+}
