@@ -33,7 +33,7 @@ import java.nio.charset.StandardCharsets;
  * <p>{@link #read} and {@link #write} are the per-packet calls: critical downcalls (no thread-state transition, as
  * for a short non-blocking system call) taking the buffer address as a plain {@code long}, so nothing is allocated
  * per call; errno is captured into a segment the caller keeps ({@link #newErrnoState}). Their cost against Netty's
- * JNI {@code FileDescriptor.readAddress} is measured in {@code bench/.../tun/} (docs/performance-tun.md).
+ * JNI {@code FileDescriptor.readAddress} is measured in {@code bench/.../tun/} (docs/performance.md, "TUN attachments").
  */
 public final class TunDevice {
     /** {@code read}/{@code write} result when the queue is empty (read) or full (write): minus EAGAIN. */
