@@ -95,7 +95,8 @@ public final class MasqueService implements AutoCloseable {
             }
             MasqueClient client = MasqueClient.start(dataplane, holder, t.name(), t.id() % workers, s.server(),
                     s.serverName(), s.token(), MasqueUriTemplate.parse(s.uriTemplate()),
-                    s.ca() == null ? null : s.ca().toFile(), installer);
+                    s.ca() == null ? null : s.ca().toFile(), s.clientCert() == null ? null : s.clientCert().toFile(),
+                    s.clientKey() == null ? null : s.clientKey().toFile(), installer);
             clients.put(t.name(), client);
             FunctionCounter.builder("vnetd.masque.sessions", client, MasqueClient::sessionsOpened)
                     .description("CONNECT-IP sessions opened").tag("listener", "").tag("tunnel", t.name())
