@@ -78,6 +78,9 @@ public final class MasqueService implements AutoCloseable {
                 FunctionCounter.builder("vnetd.masque.auth.failures", server, MasqueServer::authFailures)
                         .description("CONNECT-IP requests refused with 403: no identity matched")
                         .tag("listener", l.name()).register(registry);
+                FunctionCounter.builder("vnetd.masque.stream.resets", server, MasqueServer::streamResets)
+                        .description("CONNECT-IP streams reset because of a malformed capsule")
+                        .tag("listener", l.name()).register(registry);
                 FunctionCounter.builder("vnetd.masque.sessions", server, MasqueServer::sessionsOpened)
                         .description("CONNECT-IP sessions opened").tag("listener", l.name()).tag("tunnel", "")
                         .register(registry);
