@@ -84,6 +84,11 @@ final class CapsuleTestClient implements AutoCloseable {
         stream.writeAndFlush(request).sync();
     }
 
+    /** The client's UDP address, as the server sees it. */
+    InetSocketAddress localAddress() {
+        return (InetSocketAddress) udp.localAddress();
+    }
+
     /** The response status. */
     int status() throws Exception {
         return status.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);

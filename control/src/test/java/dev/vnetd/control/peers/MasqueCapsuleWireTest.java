@@ -21,6 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -181,6 +185,29 @@ class MasqueCapsuleWireTest {
             client.endStream();
             assertResetWith(client, CapsuleException.H3_DATAGRAM_ERROR, before);
         }
+    }
+
+    private static String tunnelsJson() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + edge.adminAddress().getPort() + "/api/v1/tunnels")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
+    }
+
+    @Test
+    void shouldShowTheConnectedClientAsTheRemoteOfAServerSideTunnel() throws Exception {
+        String remote;
+        try (CapsuleTestClient client = connect()) {
+            remote = "\"remote\":\"127.0.0.1:" + client.localAddress().getPort() + "\"";
+            String json = tunnelsJson();
+            assertTrue(json.contains(remote) && json.contains("\"session\":true"), json);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        String json = tunnelsJson();
+        while (!json.contains("\"session\":false") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            json = tunnelsJson();
+        }
+        assertTrue(json.contains("\"remote\":null") && json.contains("\"session\":false"), json);
     }
 
     @Test
