@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * </pre>
  *
  * The edge has no route toward either client, so a reply that reaches the right LAN peer was returned by Automatic
- * Return Routing through the MASQUE session that opened the flow.
+ * Return Routing through the MASQUE session that opened the flow, also when both clients open the same 5-tuple.
  */
 class MasqueEspPeerTest {
     @TempDir
@@ -97,7 +97,8 @@ class MasqueEspPeerTest {
                   - {name: site-a, type: masque, listener: masque, auth: {token_file: a.token},
                      virtual_network: default, arr: true, assign: [10.1.0.0/16], advertise: [10.200.0.0/16]}
                   - {name: site-b, type: masque, listener: masque, auth: {token_file: b.token},
-                     virtual_network: default, arr: true, assign: [10.2.0.0/16], advertise: [10.200.0.0/16]}
+                     virtual_network: default, arr: true, assign: [10.2.0.0/16, 10.1.0.0/16],
+                     advertise: [10.200.0.0/16]}
                 routes:
                   - {prefix: 10.200.0.0/16, virtual_network: default, via: dc}
                 """.formatted(FreePort.tcp(), edgeEsp, edgeQuic, dcEsp));
@@ -150,6 +151,7 @@ class MasqueEspPeerTest {
                 routes:
                   - {prefix: 10.1.0.0/16, virtual_network: a, via: lan-a}
                   - {prefix: 10.2.0.0/16, virtual_network: b, via: lan-b}
+                  - {prefix: 10.1.0.0/16, virtual_network: b, via: lan-b}
                 """.formatted(FreePort.tcp(), siteGre, lanA.getLocalPort(), lanB.getLocalPort(), edgeQuic));
         site = Daemon.start(ConfigLoader.load(siteConfig));
     }
@@ -259,6 +261,34 @@ class MasqueEspPeerTest {
                 lanA, "reply-b");
         assertEquals("10.2.0.5", ipv4(backB, 16));
         assertEquals(61, backB[4 + 8] & 0xFF, "TTL decremented once by each of the three vnetds");
+    }
+
+    private static int udpPort(byte[] gre, int offset) {
+        // GRE header (4 bytes), IPv4 header (20 bytes), then the UDP ports
+        return (gre[24 + offset] & 0xFF) << 8 | gre[25 + offset] & 0xFF;
+    }
+
+    /**
+     * Both clients may use 10.1.0.5 (site-b is assigned 10.1.0.0/16 too, as overlapping sites are): the same 5-tuple
+     * from two ARR tunnels gets the second flow's source port translated at the edge, and each reply returns to the
+     * client whose flow it answers.
+     */
+    @Test
+    void shouldKeepTheSameFlowFromTwoMasqueClientsApart() throws Exception {
+        byte[] outA = sendUntilReceived(lanA, siteGre, gre("10.1.0.5", "10.200.0.7", 42000, 53, "same-a"), server,
+                null, "same-a");
+        assertEquals(42000, udpPort(outA, 0));
+        byte[] outB = sendUntilReceived(lanB, siteGre, gre("10.1.0.5", "10.200.0.7", 42000, 53, "same-b"), server,
+                null, "same-b");
+        int translated = udpPort(outB, 0);
+        assertTrue(translated >= 49152, "the second flow's source port is translated: " + translated);
+
+        byte[] backB = sendUntilReceived(server, dcGre, gre("10.200.0.7", "10.1.0.5", 53, translated, "same-reply-b"),
+                lanB, lanA, "same-reply-b");
+        assertEquals(42000, udpPort(backB, 2), "the translated port is restored on the reply");
+        byte[] backA = sendUntilReceived(server, dcGre, gre("10.200.0.7", "10.1.0.5", 53, 42000, "same-reply-a"),
+                lanA, lanB, "same-reply-a");
+        assertEquals(42000, udpPort(backA, 2));
     }
 
     @Test
