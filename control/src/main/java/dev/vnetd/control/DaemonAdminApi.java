@@ -12,13 +12,16 @@ import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.VirtualNetwork;
 import dev.vnetd.dataplane.transport.Dataplane;
+import dev.vnetd.dataplane.transport.masque.MasqueSession;
 import dev.vnetd.flowtable.FlowTable;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToLongFunction;
@@ -92,20 +95,25 @@ final class DaemonAdminApi implements AdminApi {
             int id = t.id();
             String vn = state.virtualNetworks()[t.virtualNetwork()].name();
             String health = stateName(state.health().state(id));
-            String remote = t.tun() ? t.listener().name() : t.remote().getAddress().getHostAddress()
-                    + (t.remote().getPort() == 0 ? "" : ":" + t.remote().getPort());
+            boolean masque = t.listener().type().masque();
+            MasqueSession session = masque ? dataplane.masqueSessions().session(id) : null;
+            String remote = remote(t, session);
             long rxPackets = sum(w -> w.rxPackets(id));
             long txPackets = sum(w -> w.txPackets(id));
             long rxBytes = sum(w -> w.rxBytes(id));
             long txBytes = sum(w -> w.txBytes(id));
-            table.row(t.name(), t.listener().type().configName(), remote, t.hasKey() ? t.key() : "-", vn, health,
-                    t.arr() ? "yes" : "no", rxPackets, txPackets, rxBytes, txBytes);
+            table.row(t.name(), t.listener().type().configName(), remote == null ? "-" : remote,
+                    t.hasKey() ? t.key() : "-", vn, health, t.arr() ? "yes" : "no", rxPackets, txPackets, rxBytes,
+                    txBytes);
             json.beginObject().field("name", t.name()).field("type", t.listener().type().configName())
                     .field("listener", t.listener().name()).field("remote", remote)
                     .name("key").value(t.hasKey() ? Long.toString(t.key()) : null)
                     .field("virtual_network", vn).field("mtu", t.mtu()).field("arr", t.arr()).field("state", health)
                     .field("rx_packets", rxPackets).field("rx_bytes", rxBytes).field("tx_packets", txPackets)
                     .field("tx_bytes", txBytes).field("arr_returns", sum(w -> w.arrReturns(id)));
+            if (masque) {
+                json.field("session", session != null && session.open());
+            }
             HealthChecker.Status check = this.health.status(t.name());
             json.name("health_check");
             if (check == null) {
@@ -121,6 +129,24 @@ final class DaemonAdminApi implements AdminApi {
             json.endObject();
         }
         return text ? Response.text(table.toString()) : Response.json(json.endArray().endObject().toString());
+    }
+
+    /**
+     * The far end shown for a tunnel: a TUN attachment's device (its listener), a server-side MASQUE tunnel's
+     * connected client (null while none is), else the configured remote.
+     */
+    private static String remote(Tunnel t, MasqueSession session) {
+        if (t.tun()) {
+            return t.listener().name();
+        }
+        InetSocketAddress address = t.remote();
+        if (t.listener().type() == ListenerType.MASQUE) {
+            address = session == null || !session.open() ? null : session.peerAddress();
+            if (address == null) {
+                return null;
+            }
+        }
+        return address.getAddress().getHostAddress() + (address.getPort() == 0 ? "" : ":" + address.getPort());
     }
 
     @Override

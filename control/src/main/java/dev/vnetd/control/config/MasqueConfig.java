@@ -41,17 +41,19 @@ public record MasqueConfig(Map<String, Listener> listeners, Map<String, Tunnel> 
      * @param serverName  client role: the TLS server name (SNI, certificate check) and :authority
      * @param ca          client role: PEM certificates to trust, or null for the JDK's trust store
      * @param uriTemplate client role: the server's URI template path
+     * @param clientCert  client role: the certificate chain presented to the server (PEM), or null
+     * @param clientKey   client role: its private key (PEM, PKCS#8), null exactly when {@code clientCert} is
      */
     public record Tunnel(boolean client, byte[] token, byte[] certSha256, String certSubject, List<IpPrefix> assign,
                          List<IpPrefix> advertise, InetSocketAddress server, String serverName, Path ca,
-                         String uriTemplate) {
+                         String uriTemplate, Path clientCert, Path clientKey) {
         @Override
         public String toString() {
             return "MasqueConfig.Tunnel[client=" + client + ", token=" + (token == null ? "none" : "(redacted)")
                     + ", certSha256=" + (certSha256 == null ? "none" : HexFormat.of().formatHex(certSha256))
                     + ", certSubject=" + certSubject + ", assign=" + assign + ", advertise=" + advertise
                     + ", server=" + server + ", serverName=" + serverName + ", ca=" + ca + ", uriTemplate="
-                    + uriTemplate + "]";
+                    + uriTemplate + ", clientCert=" + clientCert + "]";
         }
     }
 }

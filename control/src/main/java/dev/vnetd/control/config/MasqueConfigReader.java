@@ -28,9 +28,10 @@ import java.util.Set;
 /**
  * Reads the MASQUE parts of a configuration: a {@code masque} listener's {@code tls} and {@code uri_template}, a
  * {@code masque} tunnel's {@code auth}, {@code assign} and {@code advertise}, a {@code masque-client} tunnel's
- * {@code server}, {@code server_name}, {@code auth}, {@code ca} and {@code uri_template}. Secrets (the TLS key,
- * tokens) are files that only their owner may read; their content never appears in an error. Afterwards
- * {@link #validate} checks what spans entries (a token names one tunnel per listener).
+ * {@code server}, {@code server_name}, {@code auth} (token, client certificate or both), {@code ca} and
+ * {@code uri_template}. Secrets (the TLS keys, tokens) are files that only their owner may read; their content never
+ * appears in an error. Afterwards {@link #validate} checks what spans entries (a token names one tunnel per
+ * listener).
  */
 final class MasqueConfigReader {
     /** HTTPS's port, where MASQUE servers listen unless told otherwise. */
@@ -46,7 +47,7 @@ final class MasqueConfigReader {
 
     private static final Set<String> TLS_KEYS = Set.of("cert", "key");
     private static final Set<String> AUTH_KEYS = Set.of("token_file", "client_cert_sha256", "client_cert_subject");
-    private static final Set<String> CLIENT_AUTH_KEYS = Set.of("token_file");
+    private static final Set<String> CLIENT_AUTH_KEYS = Set.of("token_file", "cert", "key");
     private static final Set<String> SERVER_TUNNEL_KEYS = Set.of("name", "type", "listener", "virtual_network", "mtu",
             "arr", "interface_address", "auth", "assign", "advertise");
     private static final Set<String> CLIENT_TUNNEL_KEYS = Set.of("name", "type", "server", "server_name", "auth",
@@ -197,7 +198,8 @@ final class MasqueConfigReader {
         if (auth.has("token_file") && token == null || assign == null || advertise == null) {
             return null;
         }
-        return new MasqueConfig.Tunnel(false, token, sha256, subject, assign, advertise, null, null, null, null);
+        return new MasqueConfig.Tunnel(false, token, sha256, subject, assign, advertise, null, null, null, null, null,
+                null);
     }
 
     private MasqueConfig.Tunnel readClientTunnel(String file, Path dir, YamlSection s) {
@@ -221,16 +223,21 @@ final class MasqueConfigReader {
             return null;
         }
         YamlSection auth = YamlSection.of(file, s.node("auth"), "'auth'", CLIENT_AUTH_KEYS, errors);
-        if (!auth.has("token_file")) {
-            auth.string("token_file", true);
+        boolean hasToken = auth.has("token_file");
+        boolean hasCert = auth.has("cert") || auth.has("key");
+        if (!hasToken && !hasCert) {
+            s.error("auth", "'auth' needs token_file, or cert and key (a client certificate), or both");
             return null;
         }
-        byte[] token = token(auth, dir);
-        if (server == null || serverName == null || !templateOk || token == null || s.has("ca") && ca == null) {
+        byte[] token = hasToken ? token(auth, dir) : null;
+        Path cert = hasCert ? file(auth, "cert", dir, false) : null;
+        Path key = hasCert ? file(auth, "key", dir, true) : null;
+        if (server == null || serverName == null || !templateOk || hasToken && token == null
+                || hasCert && (cert == null || key == null) || s.has("ca") && ca == null) {
             return null;
         }
         return new MasqueConfig.Tunnel(true, token, null, null, List.of(), List.of(), server, serverName, ca,
-                template);
+                template, cert, key);
     }
 
     private List<IpPrefix> prefixes(String file, YamlSection s, String key) {

@@ -78,6 +78,9 @@ public final class MasqueService implements AutoCloseable {
                 FunctionCounter.builder("vnetd.masque.auth.failures", server, MasqueServer::authFailures)
                         .description("CONNECT-IP requests refused with 403: no identity matched")
                         .tag("listener", l.name()).register(registry);
+                FunctionCounter.builder("vnetd.masque.stream.resets", server, MasqueServer::streamResets)
+                        .description("CONNECT-IP streams reset because of a malformed capsule")
+                        .tag("listener", l.name()).register(registry);
                 FunctionCounter.builder("vnetd.masque.sessions", server, MasqueServer::sessionsOpened)
                         .description("CONNECT-IP sessions opened").tag("listener", l.name()).tag("tunnel", "")
                         .register(registry);
@@ -95,7 +98,8 @@ public final class MasqueService implements AutoCloseable {
             }
             MasqueClient client = MasqueClient.start(dataplane, holder, t.name(), t.id() % workers, s.server(),
                     s.serverName(), s.token(), MasqueUriTemplate.parse(s.uriTemplate()),
-                    s.ca() == null ? null : s.ca().toFile(), installer);
+                    s.ca() == null ? null : s.ca().toFile(), s.clientCert() == null ? null : s.clientCert().toFile(),
+                    s.clientKey() == null ? null : s.clientKey().toFile(), installer);
             clients.put(t.name(), client);
             FunctionCounter.builder("vnetd.masque.sessions", client, MasqueClient::sessionsOpened)
                     .description("CONNECT-IP sessions opened").tag("listener", "").tag("tunnel", t.name())

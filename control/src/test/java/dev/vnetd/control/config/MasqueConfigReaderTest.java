@@ -135,6 +135,38 @@ class MasqueConfigReaderTest {
         assertTrue(errors.getFirst().contains("has the same token as tunnel 'fleet-1'"), errors.toString());
     }
 
+    @Test
+    void shouldLoadAClientCertificateWithOrWithoutAToken() throws Exception {
+        secret("site.key", "-----BEGIN PRIVATE KEY-----\n");
+        Files.writeString(dir.resolve("site.pem"), "-----BEGIN CERTIFICATE-----\n");
+        VnetdConfig config = load(HEADER + CLIENT_TUNNEL.replace("{token_file: fleet-1.token}",
+                "{cert: site.pem, key: site.key}") + CLIENT_TUNNEL.replace("to-edge", "both")
+                .replace("{token_file: fleet-1.token}", "{token_file: fleet-1.token, cert: site.pem, key: site.key}"));
+        MasqueConfig.Tunnel certOnly = config.masque().tunnels().get("to-edge");
+        assertEquals(null, certOnly.token());
+        assertEquals(dir.resolve("site.pem"), certOnly.clientCert());
+        assertEquals(dir.resolve("site.key"), certOnly.clientKey());
+        MasqueConfig.Tunnel both = config.masque().tunnels().get("both");
+        assertEquals("s3cret-token", new String(both.token(), StandardCharsets.UTF_8));
+        assertEquals(dir.resolve("site.key"), both.clientKey());
+    }
+
+    @Test
+    void shouldRefuseAClientCertificateWithoutItsKeyOrWithAReadableKeyOrNoAuthAtAll() throws Exception {
+        Files.writeString(dir.resolve("site.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Files.writeString(dir.resolve("open.key"), "-----BEGIN PRIVATE KEY-----\n");
+        Files.setPosixFilePermissions(dir.resolve("open.key"), PosixFilePermissions.fromString("rw-r--r--"));
+        List<String> errors = errors(HEADER
+                + CLIENT_TUNNEL.replace("{token_file: fleet-1.token}", "{cert: site.pem}")
+                + CLIENT_TUNNEL.replace("to-edge", "b").replace("{token_file: fleet-1.token}",
+                        "{cert: site.pem, key: open.key}")
+                + CLIENT_TUNNEL.replace("to-edge", "c").replace("{token_file: fleet-1.token}", "{}"));
+        assertEquals(3, errors.size(), errors.toString());
+        assertTrue(errors.get(0).contains("missing required key 'key'"), errors.toString());
+        assertTrue(errors.get(1).contains("is accessible to group or others; chmod 600 it"), errors.toString());
+        assertTrue(errors.get(2).contains("'auth' needs token_file, or cert and key"), errors.toString());
+    }
+
     /** The example names files it does not ship (no committed keys): the test makes them, as its header says. */
     @Test
     void shouldAcceptTheShippedMasqueExample() throws Exception {

@@ -43,8 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The client side of a {@code masque-client} tunnel: 1. a QUIC connection from its own UDP socket, on one worker's
  * event loop, to {@code server} with SNI {@code serverName}, the certificate checked against {@code ca} (or the
- * JDK's trust store) and the name  2. an extended CONNECT ({@code :protocol connect-ip}, the template's path with
- * target and protocol {@code *}, {@code Authorization: Bearer})  3. on 200 the session is registered, and the
+ * JDK's trust store) and the name, presenting a client certificate when it has one  2. an extended CONNECT
+ * ({@code :protocol connect-ip}, the template's path with target and protocol {@code *}, {@code Authorization:
+ * Bearer} when it has a token)  3. on 200 the session is registered, and the
  * ADDRESS_ASSIGN and ROUTE_ADVERTISEMENT capsules go to the {@link MasqueClientListener}  4. when the connection or
  * the stream ends, or the attempt fails, it tries again after a backoff that doubles from 1 s to 30 s and starts
  * over after a session that came up.
@@ -78,7 +79,7 @@ public final class MasqueClient implements AutoCloseable {
 
     private MasqueClient(Dataplane dataplane, ForwardingStateHolder holder, String tunnelName, int worker,
                          InetSocketAddress server, String serverName, byte[] token, MasqueUriTemplate template,
-                         File ca, MasqueClientListener listener) {
+                         File ca, File clientCert, File clientKey, MasqueClientListener listener) {
         this.dataplane = dataplane;
         this.holder = holder;
         this.tunnelName = tunnelName;
@@ -86,7 +87,7 @@ public final class MasqueClient implements AutoCloseable {
         this.loop = dataplane.loop(worker);
         this.server = server;
         this.serverName = serverName;
-        this.token = token.clone();
+        this.token = token == null ? null : token.clone();
         this.path = template.anyTargetPath();
         this.listener = listener;
         QuicSslContextBuilder builder = QuicSslContextBuilder.forClient()
@@ -95,6 +96,9 @@ public final class MasqueClient implements AutoCloseable {
         if (ca != null) {
             builder.trustManager(ca);
         }
+        if (clientCert != null) {
+            builder.keyManager(clientKey, null, clientCert);
+        }
         this.ssl = builder.build();
     }
 
@@ -102,13 +106,17 @@ public final class MasqueClient implements AutoCloseable {
      * Starts connecting tunnel {@code tunnelName} from worker {@code worker}; returns at once, the connection comes
      * up (and comes back) in the background.
      *
-     * @param ca the PEM certificates to trust, or null for the JDK's trust store
+     * @param token      the bearer token sent in {@code Authorization}, or null to send none
+     * @param ca         the PEM certificates to trust, or null for the JDK's trust store
+     * @param clientCert the client certificate chain presented in the TLS handshake (PEM), or null for none
+     * @param clientKey  its private key (PEM, PKCS#8); null exactly when {@code clientCert} is
      */
     public static MasqueClient start(Dataplane dataplane, ForwardingStateHolder holder, String tunnelName, int worker,
                                      InetSocketAddress server, String serverName, byte[] token,
-                                     MasqueUriTemplate template, File ca, MasqueClientListener listener) {
+                                     MasqueUriTemplate template, File ca, File clientCert, File clientKey,
+                                     MasqueClientListener listener) {
         MasqueClient client = new MasqueClient(dataplane, holder, tunnelName, worker, server, serverName, token,
-                template, ca, listener);
+                template, ca, clientCert, clientKey, listener);
         client.loop.execute(client::connect);
         return client;
     }
@@ -173,8 +181,10 @@ public final class MasqueClient implements AutoCloseable {
             QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
             DefaultHttp3HeadersFrame request = new DefaultHttp3HeadersFrame();
             request.headers().method("CONNECT").protocol("connect-ip").scheme("https").authority(serverName)
-                    .path(path).add("capsule-protocol", "?1")
-                    .add("authorization", "Bearer " + new String(token, StandardCharsets.UTF_8));
+                    .path(path).add("capsule-protocol", "?1");
+            if (token != null) {
+                request.headers().add("authorization", "Bearer " + new String(token, StandardCharsets.UTF_8));
+            }
             stream.writeAndFlush(request);
             stream.closeFuture().addListener(f -> quic.close());
             quic.closeFuture().addListener(f -> retry());

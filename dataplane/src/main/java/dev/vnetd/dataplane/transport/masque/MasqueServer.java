@@ -45,13 +45,15 @@ public final class MasqueServer implements AutoCloseable {
     private final ChannelGroup connections;
     private final AtomicLong authFailures;
     private final AtomicLong sessionsOpened;
+    private final AtomicLong streamResets;
 
     private MasqueServer(Channel channel, ChannelGroup connections, AtomicLong authFailures,
-                         AtomicLong sessionsOpened) {
+                         AtomicLong sessionsOpened, AtomicLong streamResets) {
         this.channel = channel;
         this.connections = connections;
         this.authFailures = authFailures;
         this.sessionsOpened = sessionsOpened;
+        this.streamResets = streamResets;
     }
 
     /**
@@ -77,9 +79,10 @@ public final class MasqueServer implements AutoCloseable {
         EventLoop loop = dataplane.loop(worker);
         AtomicLong authFailures = new AtomicLong();
         AtomicLong sessionsOpened = new AtomicLong();
+        AtomicLong streamResets = new AtomicLong();
         ChannelGroup connections = new DefaultChannelGroup(loop);
         MasqueServerStream.Shared shared = new MasqueServerStream.Shared(holder, dataplane.masqueSessions(),
-                template, List.copyOf(identities), authFailures, sessionsOpened, listener.name());
+                template, List.copyOf(identities), authFailures, sessionsOpened, streamResets, listener.name());
         ChannelHandler codec = QuicSettings.apply(Http3.newQuicServerCodecBuilder())
                 .sslContext(context)
                 .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
@@ -110,7 +113,7 @@ public final class MasqueServer implements AutoCloseable {
         }
         LOG.info("event=masque_listening listener={} address={} worker={} identities={}", listener.name(),
                 future.channel().localAddress(), worker, identities.size());
-        return new MasqueServer(future.channel(), connections, authFailures, sessionsOpened);
+        return new MasqueServer(future.channel(), connections, authFailures, sessionsOpened, streamResets);
     }
 
     /** Requests refused because no identity matched (answered 403). */
@@ -121,6 +124,14 @@ public final class MasqueServer implements AutoCloseable {
     /** Sessions established since start. */
     public long sessionsOpened() {
         return sessionsOpened.get();
+    }
+
+    /**
+     * CONNECT-IP streams reset because of a malformed capsule (or a stream ended inside one), with the error code
+     * RFC 9297 section 3.3 and RFC 9484 section 4.7 name: H3_DATAGRAM_ERROR, H3_GENERAL_PROTOCOL_ERROR.
+     */
+    public long streamResets() {
+        return streamResets.get();
     }
 
     /** Closes the connections (their streams end, releasing what they hold), then the socket. */

@@ -51,7 +51,7 @@ final class MasqueServerStream extends Http3RequestStreamInboundHandler implemen
     /** What every stream of a listener shares. */
     record Shared(ForwardingStateHolder holder, MasqueSessions sessions, MasqueUriTemplate template,
                   List<MasqueIdentity> identities, AtomicLong authFailures, AtomicLong sessionsOpened,
-                  String listener) {
+                  AtomicLong streamResets, String listener) {
     }
 
     private final Shared shared;
@@ -185,6 +185,7 @@ final class MasqueServerStream extends Http3RequestStreamInboundHandler implemen
     }
 
     private void reset(ChannelHandlerContext ctx, CapsuleException e) {
+        shared.streamResets().incrementAndGet();
         LOG.warn("event=masque_stream_reset listener={} tunnel={} code=0x{} reason=\"{}\"", shared.listener(),
                 identity == null ? "-" : identity.tunnel(), Long.toHexString(e.errorCode()), e.getMessage());
         endSession();

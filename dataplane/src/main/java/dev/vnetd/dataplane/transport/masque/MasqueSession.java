@@ -4,8 +4,10 @@ import dev.vnetd.dataplane.masque.SourceFilter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicChannel;
 import org.jctools.queues.MpscArrayQueue;
 
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -63,6 +65,15 @@ public final class MasqueSession {
     /** The CONNECT-IP request stream's id; its quarter names the session's datagrams. */
     public long streamId() {
         return streamId;
+    }
+
+    /**
+     * The peer's UDP address (on the server: the client's) as QUIC last saw it, or null when unknown; any thread,
+     * for display (a connection that migrates shows its new address).
+     */
+    public InetSocketAddress peerAddress() {
+        return connection instanceof QuicChannel quic && quic.remoteSocketAddress() instanceof InetSocketAddress a
+                ? a : null;
     }
 
     /** The sources the client may use, or null for any. */
