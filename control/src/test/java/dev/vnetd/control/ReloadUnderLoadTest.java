@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * 20 reloads that move 10.0.0.0/8 between two data centres while packets flow: every packet sent is received at
  * one of them, and each reload took effect (both received traffic). The sender is paced (about 10 000 packets a
- * second) so that loopback socket buffers never overflow: a loss here could only be vnetd's.
+ * second) so that loopback socket buffers do not overflow on a host with cores to spare; on a starved one the kernel
+ * counts what a full receive buffer dropped, and those drops are part of the sum (never vnetd's own drops).
  */
 class ReloadUnderLoadTest {
     private static final int PACKETS = 20_000;
@@ -90,11 +91,30 @@ class ReloadUnderLoadTest {
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).mapToLong(d -> (long) d)
                     .sum();
             assertEquals(0, drops, "vnetd dropped nothing");
-            assertEquals(PACKETS, dc1Received.get() + dc2Received.get(),
-                    "every packet arrived: dc1 " + dc1Received + ", dc2 " + dc2Received);
+            // On a host loaded far beyond its cores the kernel may drop at a full socket receive buffer (vnetd's
+            // listener sockets or the data centres'); those drops are counted per socket, and every packet must be
+            // received or one of them. A packet a reload lost would be in neither.
+            long kernelDrops = udpReceiveDrops(port) + udpReceiveDrops(dcPort);
+            assertEquals(PACKETS, dc1Received.get() + dc2Received.get() + kernelDrops,
+                    "every packet arrived or was dropped by a full socket buffer: dc1 " + dc1Received + ", dc2 "
+                            + dc2Received + ", kernel receive-buffer drops " + kernelDrops);
+            assertTrue(kernelDrops <= PACKETS / 10, "the kernel dropped " + kernelDrops + ": the test was starved");
             assertTrue(dc1Received.get() > 0 && dc2Received.get() > 0, "the reloads moved the traffic");
             assertTrue(daemon.scrape().contains("vnetd_config_reloads_total{result=\"success\"} " + RELOADS + ".0"));
         }
+    }
+
+    /**
+     * The receive-buffer drops of every IPv4 UDP socket bound to local port {@code port} in this network namespace:
+     * the last column of /proc/net/udp.
+     */
+    private static long udpReceiveDrops(int port) throws java.io.IOException {
+        String hexPort = ":%04X".formatted(port);
+        return Files.readAllLines(Path.of("/proc/net/udp")).stream().skip(1)
+                .map(line -> line.trim().split("\\s+"))
+                .filter(fields -> fields[1].endsWith(hexPort))
+                .mapToLong(fields -> Long.parseLong(fields[fields.length - 1]))
+                .sum();
     }
 
     private static Thread receiver(DatagramSocket socket, AtomicLong count) throws Exception {
