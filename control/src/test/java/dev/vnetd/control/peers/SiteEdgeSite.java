@@ -29,11 +29,17 @@ public final class SiteEdgeSite implements AutoCloseable {
     public final String edge;
     /** site-b's namespace. */
     public final String siteB;
+    /** site-a's end of its link to the edge (in {@link #siteA}). */
+    public final String siteALink;
+    /** site-b's end of its link to the edge (in {@link #siteB}). */
+    public final String siteBLink;
 
     private SiteEdgeSite(String prefix, String tag) {
         siteA = prefix + "-a-" + tag;
         edge = prefix + "-e-" + tag;
         siteB = prefix + "-b-" + tag;
+        siteALink = "va" + tag;
+        siteBLink = "vb" + tag;
     }
 
     /** Creates the namespaces (named PREFIX-a-TAG, PREFIX-e-TAG, PREFIX-b-TAG) and their links. */
@@ -45,8 +51,8 @@ public final class SiteEdgeSite implements AutoCloseable {
                 Namespaces.ip("netns", "add", ns);
                 Namespaces.ip("-n", ns, "link", "set", "lo", "up");
             }
-            link(net.siteA, "va" + tag, SITE_A_UNDERLAY, net.edge, "ea" + tag, EDGE_A_UNDERLAY);
-            link(net.siteB, "vb" + tag, SITE_B_UNDERLAY, net.edge, "eb" + tag, EDGE_B_UNDERLAY);
+            link(net.siteA, net.siteALink, SITE_A_UNDERLAY, net.edge, "ea" + tag, EDGE_A_UNDERLAY);
+            link(net.siteB, net.siteBLink, SITE_B_UNDERLAY, net.edge, "eb" + tag, EDGE_B_UNDERLAY);
         } catch (IOException | RuntimeException e) {
             net.close();
             throw e;

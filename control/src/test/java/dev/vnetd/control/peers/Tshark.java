@@ -35,11 +35,21 @@ public final class Tshark implements AutoCloseable {
      */
     public static Tshark capture(String netns, String iface, String filter, Path file)
             throws IOException, InterruptedException {
+        return capture(netns, iface, filter, file, 0);
+    }
+
+    /**
+     * As {@link #capture(String, String, String, Path)}, keeping only the first {@code snaplen} bytes of each packet
+     * (0: whole packets); the packets' lengths are still recorded, and reading a capture of headers only is fast.
+     */
+    public static Tshark capture(String netns, String iface, String filter, Path file, int snaplen)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (netns != null) {
             command.addAll(List.of("ip", "netns", "exec", netns));
         }
-        command.addAll(List.of("tshark", "-n", "-i", iface, "-f", filter, "-w", file.toString()));
+        command.addAll(List.of("tshark", "-n", "-i", iface, "-s", Integer.toString(snaplen), "-f", filter, "-w",
+                file.toString()));
         Path log = Files.createTempFile(file.getParent(), "tshark", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
