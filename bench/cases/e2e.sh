@@ -275,6 +275,21 @@ routes:
 EOF
 }
 
+# masque_ping NS FROM TO: waits until a ping from FROM to TO gets through MASQUE (30 tries, 15-45 s), else fails. The
+# client is ready before its session is up (its route to 10.8.2.0/24 comes with the server's ROUTE_ADVERTISEMENT),
+# and a session that ended (idle timeout, lost connection) comes back a second later: every MASQUE trial starts
+# with this, so none measures a reconnect.
+masque_ping() {
+    local ns=$1 from=$2 to=$3 i
+    for i in $(seq 1 30); do
+        ip netns exec "$ns" ping -n -q -c 1 -W 1 -I "$from" "$to" > /dev/null 2>&1 && return 0
+        sleep 0.5
+        kill -0 "$MASQUE_PID_A" 2> /dev/null && kill -0 "$MASQUE_PID_B" 2> /dev/null || break
+    done
+    cat "$E2E_DIR/masque-a.log" "$E2E_DIR/masque-b.log" >&2
+    e2e_fail "no ping through MASQUE from $from to $to in 30 tries (gateway logs above and in $E2E_DIR)"
+}
+
 VNETD_JAVA=("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $E2E_JVM_OPTS)
 # perf walks Java frames only with frame pointers (costs a few per cent: take figures from a run without profile).
 [ "$E2E_PROFILE" = 1 ] && VNETD_JAVA+=(-XX:+PreserveFramePointer)
@@ -323,18 +338,6 @@ if runs masque; then
     done
     MASQUE_PID_B=$(start_vnetd "$NS_B" "$E2E_DIR/masque-b.yaml" "$E2E_DIR/masque-b.log" "$MTUN_B" "$MASQUE_ADMIN_PORT")
     MASQUE_PID_A=$(start_vnetd "$NS_A" "$E2E_DIR/masque-a.yaml" "$E2E_DIR/masque-a.log" "$MTUN_A" "$MASQUE_ADMIN_PORT")
-    # The client is ready before its session is up (its route to 10.8.2.0/24 comes with the server's
-    # ROUTE_ADVERTISEMENT): wait until a ping gets through each way, 30 s at most.
-    masque_ping() {
-        local ns=$1 from=$2 to=$3 i
-        for i in $(seq 1 30); do
-            ip netns exec "$ns" ping -n -q -c 1 -W 1 -I "$from" "$to" > /dev/null 2>&1 && return 0
-            sleep 0.5
-            kill -0 "$MASQUE_PID_A" 2> /dev/null && kill -0 "$MASQUE_PID_B" 2> /dev/null || break
-        done
-        cat "$E2E_DIR/masque-a.log" "$E2E_DIR/masque-b.log" >&2
-        e2e_fail "no ping through MASQUE from $from to $to within 30 s (gateway logs above and in $E2E_DIR)"
-    }
     masque_ping "$NS_A" 10.8.1.1 10.8.2.1
     masque_ping "$NS_B" 10.8.2.1 10.8.1.1
     # A packet of the full MTU with DF set must get through (QUIC would refuse a larger DATAGRAM as tx_failed).
@@ -399,6 +402,7 @@ drops_since() {
 iperf() {
     local system=$1 out=$2 attempt
     shift 2
+    [ "$system" = masque ] && masque_ping "$NS_A" 10.8.1.1 10.8.2.1
     for attempt in 1 2; do
         if in_a iperf3 -c "${DST[$system]}" -B "${SRC[$system]}" -p "$E2E_IPERF_PORT" --connect-timeout 5000 -J \
                 "$@" > "$out" 2>&1 \
@@ -417,13 +421,30 @@ json() {
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# a_packets SYSTEM: "INNER OUTER" of namespace A: the inner packets SYSTEM's gateway A read from its TUN (the TUN
+# device's tx, what the host sent into it) and the datagrams sent on the veth (all systems share it, but only one
+# runs at a time).
+a_packets() {
+    in_a cat "/sys/class/net/${DEV[$1]}/statistics/tx_packets" "/sys/class/net/$VETH_A/statistics/tx_packets" \
+        | tr '\n' ' '
+}
+
+# outer_since BEFORE SYSTEM: "a_inner=N a_outer=M outer_per_inner=M/N" since the a_packets snapshot BEFORE: UDP
+# datagrams gateway A sent per inner packet it read (ESP and WireGuard: one each, plus their few control packets;
+# QUIC packs small DATAGRAM frames together and adds ACK-only packets).
+outer_since() {
+    echo "$1 $(a_packets "$2")" | awk '{ t = $3 - $1; v = $4 - $2
+        printf "a_inner=%d a_outer=%d outer_per_inner=%.3f", t, v, (t > 0) ? v / t : 0 }'
+}
+
 # tcp_trial SYSTEM ROUND: one TCP run, prints Gbit/s at the receiver.
 tcp_trial() {
-    local system=$1 round=$2 out="$E2E_DIR/tcp-$1-$2.json" pids ticks_before ticks_after gbps
+    local system=$1 round=$2 out="$E2E_DIR/tcp-$1-$2.json" pids ticks_before ticks_after gbps packets
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     ticks_before=$(cpu_ticks $pids)
     vnetd_drops "$system" > "$E2E_DIR/drops.before"
+    packets=$(a_packets "$system")
     iperf "$system" "$out" -t "$E2E_SECONDS"
     # shellcheck disable=SC2086
     ticks_after=$(cpu_ticks $pids)
@@ -433,8 +454,8 @@ tcp_trial() {
         "$(echo "$ticks_before $ticks_after" | awk -v hz="$(getconf CLK_TCK)" -v g="$gbps" -v t="$E2E_SECONDS" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
             printf "gateways_user_s=%.2f gateways_system_s=%.2f gateway_cpu_s_per_gbit=%.2f", u, s,
-                (g > 0) ? (u + s) / (g * t) : 0 }') $(drops_since "$E2E_DIR/drops.before" "$system")" \
-        >> "$E2E_DIR/trials.txt"
+                (g > 0) ? (u + s) / (g * t) : 0 }') $(outer_since "$packets" "$system")" \
+        "$(drops_since "$E2E_DIR/drops.before" "$system")" >> "$E2E_DIR/trials.txt"
     echo "$gbps"
 }
 
@@ -450,10 +471,12 @@ udp_run() {
 # udp_trial SYSTEM ROUND: prints delivered pps: at max offered, or at the highest offered rate losing < 1 %.
 udp_trial() {
     local system=$1 round=$2 result delivered offered loss lo hi rate best=0 best_offered=0 step pids before after
+    local packets
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     before=$(cpu_ticks $pids)
     vnetd_drops "$system" > "$E2E_DIR/drops.before"
+    packets=$(a_packets "$system")
     result=$(udp_run "$system" "$E2E_DIR/udp-$system-$round-max.json" "$E2E_UDP_SECONDS" 0)
     # shellcheck disable=SC2086
     after=$(cpu_ticks $pids)
@@ -461,7 +484,7 @@ udp_trial() {
     echo "e2e trial kind=udp64 system=$system round=$round offered_pps=$offered delivered_pps=$delivered" \
         "loss_percent=$loss $(echo "$before $after" | awk -v hz="$(getconf CLK_TCK)" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
-            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }')" \
+            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }') $(outer_since "$packets" "$system")" \
         "$(drops_since "$E2E_DIR/drops.before" "$system")" >> "$E2E_DIR/trials.txt"
     if [ "$E2E_UDP_MODE" = max ]; then
         echo "$delivered"
@@ -556,6 +579,9 @@ masque_line() {
         print line }'
 }
 if runs masque; then
+    echo "e2e note masque_sessions=$(in_b curl -sf "http://127.0.0.1:$MASQUE_ADMIN_PORT/metrics" \
+        | awk '/^vnetd_masque_sessions_total\{/ { n += $NF } END { print n + 0 }'): sessions the MASQUE server" \
+        "accepted in the run (1: the session never ended)"
     masque_line tcp gbps %.3f "${TCP_MEDIAN[masque]}" "${TCP_MEDIAN[vnetd]:-}" "${TCP_MEDIAN[wireguard_go]:-}"
     masque_line udp64 pps %.0f "${UDP_MEDIAN[masque]}" "${UDP_MEDIAN[vnetd]:-}" "${UDP_MEDIAN[wireguard_go]:-}"
 fi
