@@ -30,16 +30,17 @@
 #   e2e udp64 vnetd_pps=... wireguard_go_pps=... ratio=...          iperf3 UDP, 64-byte payloads, delivered pps
 #   e2e tcp masque_gbps=... vnetd_esp_gbps=... wireguard_go_gbps=... masque_vs_wireguard_go=...
 #   e2e udp64 masque_pps=... vnetd_esp_pps=... wireguard_go_pps=... masque_vs_wireguard_go=...
-# (the first two when ESP and wireguard-go ran, the last two when MASQUE ran: a skipped system's field and the
-# ratios that need it are left out)
 #   e2e note udp64_mode=...                                         which UDP figure that is (below)
+#   e2e note masque_sessions=...                                    MASQUE sessions in the run (1: none ended)
 #   e2e trial ...                                                   every trial, with CPU seconds of the gateways
+# (the first two result lines when ESP and wireguard-go ran, the two MASQUE lines when MASQUE ran: a skipped
+# system's field and the ratio that needs it are left out)
 # UDP (E2E_UDP_MODE): `max` (default) offers as much as one iperf3 sender can (-b 0) and reports the packets/s
 # delivered to the receiver; `search` bisects the offered rate for the highest one that loses < 1 % and reports its
 # delivered packets/s (E2E_UDP_STEPS steps of E2E_UDP_SEARCH_SECONDS each, per system and round).
-# E2E_PROFILE=1 adds a TCP run per system after the rounds (not in the figures): JFR (settings=profile) of both
-# vnetd JVMs, `perf stat` system-call counts of the sending gateway (vnetd A, wireguard-go A) over the same window
-# as the TUN device's packet counters, `perf record -g` of each gateway by stage, all summarised into
+# E2E_PROFILE=1 adds a TCP run per system after the rounds (not in the figures): JFR (settings=profile) of the
+# vnetd JVMs, `perf stat` system-call counts of the sending gateway (vnetd A, wireguard-go A, MASQUE A) over the
+# same window as the TUN device's packet counters, `perf record -g` of each gateway by stage, all summarised into
 # $RESULTS/e2e/profile.txt (bench/e2e/profile.sh). It starts the JVMs with -XX:+PreserveFramePointer.
 # Fails (non-zero, with the reason) when a tool is missing, vnetd rejects the TUN or MASQUE configuration, the
 # MASQUE session does not come up, or no traffic gets through; it never prints a figure it did not measure.
