@@ -1,4 +1,5 @@
-# bench/run.sh e2e — vnetd against wireguard-go between two hosts, end to end through real TCP and UDP (issue 6).
+# bench/run.sh e2e — vnetd against wireguard-go between two hosts, end to end through real TCP and UDP (issue 6),
+# over ESP-in-UDP and over MASQUE (issue 8).
 #
 # Topology (two network namespaces joined by a veth pair, built for the run and always removed):
 #
@@ -6,26 +7,43 @@
 #   iperf3 -c 10.0.2.1 ─ TUN 10.0.1.1/24 ─ vnetd A ══ ESP-in-UDP ══ vnetd B ─ TUN 10.0.2.1/24 ─ iperf3 -s
 #                                                  AES-GCM-128, port 4500
 #   iperf3 -c 10.9.2.1 ─ wg  10.9.1.1/24 ─ wireguard-go A ═ WireGuard ═ wireguard-go B ─ wg 10.9.2.1/24 ─ iperf3 -s
+#   iperf3 -c 10.8.2.1 ─ TUN 10.8.1.1/24 ─ vnetd A' ══ MASQUE ══ vnetd B' ─ TUN 10.8.2.1/24 ─ iperf3 -s
+#                                     masque-client    QUIC, TLS 1.3,    masque listener, UDP 443
+#                                                      HTTP/3 datagrams
 #
 # Each vnetd is a site gateway whose TUN faces its own namespace's stack (the "host"): the host routes the other
 # site's /24 into the TUN, vnetd encrypts it to the peer, the peer decrypts it and writes it to its TUN. wireguard-go
 # does the same on the same veth with the same inner MTU (1420). Both run for the whole run; the measurements
 # alternate vnetd and wireguard-go (ABBA over the rounds) so drift on this shared machine hits both alike.
+# The MASQUE pair is a second pair of vnetd processes (admin port E2E_ADMIN_PORT + 1): B' runs a `masque` listener
+# (test-only certificate and bearer token, made for the run with openssl in the key directory and removed with it)
+# with one client identity that it assigns 10.8.1.0/24 and advertises 10.8.2.0/24 to; A' is a `masque-client`
+# that installs the advertised route. Its inner MTU is E2E_MASQUE_MTU (1400, not 1420: QUIC's short header with
+# its 20-byte connection ID, packet number, AEAD tag and the DATAGRAM frame and HTTP/3 datagram headers take 46
+# bytes of the 1452-byte UDP payload vnetd's QUIC settings allow, so 1406 is the most; the setup checks that a
+# full-size packet with DF gets through). The order of each round is E2E_SYSTEMS' in odd rounds (ESP,
+# wireguard-go, MASQUE by default) and the reverse in even ones.
+# E2E_SYSTEMS (default "esp wg masque") picks the systems to run.
 #
 # Prints, from the medians over E2E_ROUNDS:
 #   e2e tcp vnetd_gbps=... wireguard_go_gbps=... ratio=...          iperf3 TCP, one stream, receiver's rate
 #   e2e udp64 vnetd_pps=... wireguard_go_pps=... ratio=...          iperf3 UDP, 64-byte payloads, delivered pps
+#   e2e tcp masque_gbps=... vnetd_esp_gbps=... wireguard_go_gbps=... masque_vs_wireguard_go=...
+#   e2e udp64 masque_pps=... vnetd_esp_pps=... wireguard_go_pps=... masque_vs_wireguard_go=...
 #   e2e note udp64_mode=...                                         which UDP figure that is (below)
+#   e2e note masque_sessions=...                                    MASQUE sessions in the run (1: none ended)
 #   e2e trial ...                                                   every trial, with CPU seconds of the gateways
+# (the first two result lines when ESP and wireguard-go ran, the two MASQUE lines when MASQUE ran: a skipped
+# system's field and the ratio that needs it are left out)
 # UDP (E2E_UDP_MODE): `max` (default) offers as much as one iperf3 sender can (-b 0) and reports the packets/s
 # delivered to the receiver; `search` bisects the offered rate for the highest one that loses < 1 % and reports its
 # delivered packets/s (E2E_UDP_STEPS steps of E2E_UDP_SEARCH_SECONDS each, per system and round).
-# E2E_PROFILE=1 adds a TCP run per system after the rounds (not in the figures): JFR (settings=profile) of both
-# vnetd JVMs, `perf stat` system-call counts of the sending gateway (vnetd A, wireguard-go A) over the same window
-# as the TUN device's packet counters, `perf record -g` of each gateway by stage, all summarised into
+# E2E_PROFILE=1 adds a TCP run per system after the rounds (not in the figures): JFR (settings=profile) of the
+# vnetd JVMs, `perf stat` system-call counts of the sending gateway (vnetd A, wireguard-go A, MASQUE A) over the
+# same window as the TUN device's packet counters, `perf record -g` of each gateway by stage, all summarised into
 # $RESULTS/e2e/profile.txt (bench/e2e/profile.sh). It starts the JVMs with -XX:+PreserveFramePointer.
-# Fails (non-zero, with the reason) when a tool is missing, vnetd rejects the TUN configuration, or no traffic
-# gets through; it never prints a figure it did not measure.
+# Fails (non-zero, with the reason) when a tool is missing, vnetd rejects the TUN or MASQUE configuration, the
+# MASQUE session does not come up, or no traffic gets through; it never prints a figure it did not measure.
 # shellcheck shell=bash
 E2E_SECONDS=${E2E_SECONDS:-10}
 E2E_UDP_SECONDS=${E2E_UDP_SECONDS:-5}
@@ -41,6 +59,9 @@ E2E_JVM_OPTS=${E2E_JVM_OPTS:-}
 E2E_VNETD_JAR=${E2E_VNETD_JAR:-$ROOT/control/target/vnetd.jar}
 E2E_ADMIN_PORT=${E2E_ADMIN_PORT:-29400}
 E2E_IPERF_PORT=${E2E_IPERF_PORT:-25201}
+E2E_SYSTEMS=${E2E_SYSTEMS:-esp wg masque}
+E2E_MASQUE_MTU=${E2E_MASQUE_MTU:-1400}
+E2E_MASQUE_PORT=${E2E_MASQUE_PORT:-443}
 # The inner MTU of both tunnels: wireguard-go's default, below vnetd's ESP-in-UDP limit over a 1500-byte veth (1435).
 E2E_MTU=1420
 
@@ -55,9 +76,24 @@ e2e_fail() {
 
 [ "$(id -u)" = 0 ] || e2e_fail "needs root (network namespaces, TUN devices)"
 [ -c /dev/net/tun ] || e2e_fail "/dev/net/tun is missing"
-for tool in ip iperf3 wireguard-go wg curl python3; do
+# The systems to run, by their names in the figures: vnetd (ESP), wireguard_go, masque.
+SYSTEMS=()
+for system in $E2E_SYSTEMS; do
+    case $system in
+        esp) SYSTEMS+=(vnetd) ;;
+        wg) SYSTEMS+=(wireguard_go) ;;
+        masque) SYSTEMS+=(masque) ;;
+        *) e2e_fail "E2E_SYSTEMS takes esp, wg and masque, not $system" ;;
+    esac
+done
+[ ${#SYSTEMS[@]} -gt 0 ] || e2e_fail "E2E_SYSTEMS names no system"
+# runs SYSTEM: whether SYSTEM is among the systems of this run.
+runs() {
+    [[ " ${SYSTEMS[*]} " == *" $1 "* ]]
+}
+for tool in ip iperf3 wireguard-go wg curl python3 openssl ping; do
     command -v "$tool" > /dev/null || e2e_fail "$tool is not installed (apt-get install iproute2 iperf3" \
-        "wireguard-go wireguard-tools curl)"
+        "wireguard-go wireguard-tools curl openssl iputils-ping)"
 done
 case $E2E_UDP_MODE in
     max | search) ;;
@@ -82,6 +118,8 @@ VETH_A=vbe${TAG}a
 VETH_B=vbe${TAG}b
 TUN_A=vbt${TAG}a
 TUN_B=vbt${TAG}b
+MTUN_A=vbm${TAG}a
+MTUN_B=vbm${TAG}b
 WG_A=vbw${TAG}a
 WG_B=vbw${TAG}b
 OUTER_A=198.18.0.1
@@ -89,6 +127,8 @@ OUTER_B=198.18.0.2
 KEYS=$(mktemp -d /tmp/vb-e2e-keys.XXXXXX)
 VNETD_PID_A=
 VNETD_PID_B=
+MASQUE_PID_A=
+MASQUE_PID_B=
 WG_PID_A=
 WG_PID_B=
 
@@ -135,7 +175,6 @@ ip -n "$NS_A" link set "$VETH_A" up
 ip -n "$NS_B" link set "$VETH_B" up
 
 # --- (b) wireguard-go: one interface per namespace, keys from wg genkey.
-(umask 077 && wg genkey > "$KEYS/wg-a" && wg genkey > "$KEYS/wg-b")
 start_wireguard() {
     local ns=$1 dev=$2 log=$3 i
     ip netns exec "$ns" setsid wireguard-go -f "$dev" > "$log" 2>&1 &
@@ -146,25 +185,26 @@ start_wireguard() {
     cat "$log" >&2
     e2e_fail "wireguard-go did not create $dev in $ns (see $log)"
 }
-start_wireguard "$NS_A" "$WG_A" "$E2E_DIR/wireguard-go-a.log"
-WG_PID_A=$(pgrep -n -f "^wireguard-go -f $WG_A\$" || true)
-start_wireguard "$NS_B" "$WG_B" "$E2E_DIR/wireguard-go-b.log"
-WG_PID_B=$(pgrep -n -f "^wireguard-go -f $WG_B\$" || true)
-[ -n "$WG_PID_A" ] && [ -n "$WG_PID_B" ] || e2e_fail "cannot find the pids of wireguard-go $WG_A and $WG_B"
-in_a wg set "$WG_A" private-key "$KEYS/wg-a" listen-port 51820 \
-    peer "$(wg pubkey < "$KEYS/wg-b")" endpoint "$OUTER_B:51820" allowed-ips 10.9.2.0/24
-in_b wg set "$WG_B" private-key "$KEYS/wg-b" listen-port 51820 \
-    peer "$(wg pubkey < "$KEYS/wg-a")" endpoint "$OUTER_A:51820" allowed-ips 10.9.1.0/24
-ip -n "$NS_A" addr add 10.9.1.1/24 dev "$WG_A"
-ip -n "$NS_B" addr add 10.9.2.1/24 dev "$WG_B"
-ip -n "$NS_A" link set "$WG_A" mtu "$E2E_MTU" up
-ip -n "$NS_B" link set "$WG_B" mtu "$E2E_MTU" up
-ip -n "$NS_A" route add 10.9.2.0/24 dev "$WG_A"
-ip -n "$NS_B" route add 10.9.1.0/24 dev "$WG_B"
+if runs wireguard_go; then
+    (umask 077 && wg genkey > "$KEYS/wg-a" && wg genkey > "$KEYS/wg-b")
+    start_wireguard "$NS_A" "$WG_A" "$E2E_DIR/wireguard-go-a.log"
+    WG_PID_A=$(pgrep -n -f "^wireguard-go -f $WG_A\$" || true)
+    start_wireguard "$NS_B" "$WG_B" "$E2E_DIR/wireguard-go-b.log"
+    WG_PID_B=$(pgrep -n -f "^wireguard-go -f $WG_B\$" || true)
+    [ -n "$WG_PID_A" ] && [ -n "$WG_PID_B" ] || e2e_fail "cannot find the pids of wireguard-go $WG_A and $WG_B"
+    in_a wg set "$WG_A" private-key "$KEYS/wg-a" listen-port 51820 \
+        peer "$(wg pubkey < "$KEYS/wg-b")" endpoint "$OUTER_B:51820" allowed-ips 10.9.2.0/24
+    in_b wg set "$WG_B" private-key "$KEYS/wg-b" listen-port 51820 \
+        peer "$(wg pubkey < "$KEYS/wg-a")" endpoint "$OUTER_A:51820" allowed-ips 10.9.1.0/24
+    ip -n "$NS_A" addr add 10.9.1.1/24 dev "$WG_A"
+    ip -n "$NS_B" addr add 10.9.2.1/24 dev "$WG_B"
+    ip -n "$NS_A" link set "$WG_A" mtu "$E2E_MTU" up
+    ip -n "$NS_B" link set "$WG_B" mtu "$E2E_MTU" up
+    ip -n "$NS_A" route add 10.9.2.0/24 dev "$WG_A"
+    ip -n "$NS_B" route add 10.9.1.0/24 dev "$WG_B"
+fi
 
 # --- (a) vnetd: one gateway per namespace, ESP-in-UDP AES-GCM-128 with static keys (key then salt, mode 0600).
-(umask 077 && od -An -tx1 -N20 /dev/urandom | tr -d ' \n' > "$KEYS/a-to-b" \
-    && od -An -tx1 -N20 /dev/urandom | tr -d ' \n' > "$KEYS/b-to-a")
 # vnetd_config NAME OUTER PEER TUN LOCAL_NET REMOTE_NET IN_SPI IN_KEY OUT_SPI OUT_KEY
 vnetd_config() {
     cat <<EOF
@@ -192,27 +232,77 @@ routes:
   - {prefix: $6, virtual_network: default, via: peer}
 EOF
 }
-vnetd_config e2e-a "$OUTER_A" "$OUTER_B" "$TUN_A" 10.0.1.0/24 10.0.2.0/24 0x2001 b-to-a 0x1001 a-to-b \
-    > "$E2E_DIR/vnetd-a.yaml"
-vnetd_config e2e-b "$OUTER_B" "$OUTER_A" "$TUN_B" 10.0.2.0/24 10.0.1.0/24 0x1001 a-to-b 0x2001 b-to-a \
-    > "$E2E_DIR/vnetd-b.yaml"
+
+# --- (c) vnetd over MASQUE: B' is the server (a masque listener on its veth address, one client identity), A' the
+# masque-client. Certificate (PKCS#8 key, as MASQUE wants) and token are test-only, made here, removed with $KEYS.
+MASQUE_ADMIN_PORT=$((E2E_ADMIN_PORT + 1))
+masque_configs() {
+    (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -keyout "$KEYS/masque.key" -out "$KEYS/masque.pem" -subj /CN=edge.e2e.test \
+        -addext subjectAltName=DNS:edge.e2e.test > "$E2E_DIR/openssl.log" 2>&1 \
+        && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' > "$KEYS/masque.token") \
+        || { cat "$E2E_DIR/openssl.log" >&2; e2e_fail "openssl could not make the MASQUE test certificate"; }
+    cat > "$E2E_DIR/masque-b.yaml" <<EOF
+node: {name: e2e-masque-b, workers: $E2E_WORKERS, transport: $E2E_TRANSPORT}
+admin: {listen: 127.0.0.1:$MASQUE_ADMIN_PORT}
+flow_table: {capacity: 65536}
+listeners:
+  - {name: masque, type: masque, listen: "$OUTER_B:$E2E_MASQUE_PORT",
+     tls: {cert: $KEYS/masque.pem, key: $KEYS/masque.key}}
+virtual_networks:
+  - {name: default}
+tunnels:
+  - {name: hosts, type: tun, device: $MTUN_B, virtual_network: default, addresses: [10.8.2.1/24],
+     mtu: $E2E_MASQUE_MTU, host_routes: [10.8.1.0/24]}
+  - {name: site-a, type: masque, listener: masque, auth: {token_file: $KEYS/masque.token}, virtual_network: default,
+     mtu: $E2E_MASQUE_MTU, assign: [10.8.1.0/24], advertise: [10.8.2.0/24]}
+routes:
+  - {prefix: 10.8.2.0/24, virtual_network: default, via: hosts}
+  - {prefix: 10.8.1.0/24, virtual_network: default, via: site-a}
+EOF
+    cat > "$E2E_DIR/masque-a.yaml" <<EOF
+node: {name: e2e-masque-a, workers: $E2E_WORKERS, transport: $E2E_TRANSPORT}
+admin: {listen: 127.0.0.1:$MASQUE_ADMIN_PORT}
+flow_table: {capacity: 65536}
+virtual_networks:
+  - {name: default}
+tunnels:
+  - {name: hosts, type: tun, device: $MTUN_A, virtual_network: default, addresses: [10.8.1.1/24],
+     mtu: $E2E_MASQUE_MTU, host_routes: [10.8.2.0/24]}
+  - {name: edge, type: masque-client, server: "$OUTER_B:$E2E_MASQUE_PORT", server_name: edge.e2e.test,
+     ca: $KEYS/masque.pem, auth: {token_file: $KEYS/masque.token}, virtual_network: default, mtu: $E2E_MASQUE_MTU}
+routes:
+  - {prefix: 10.8.1.0/24, virtual_network: default, via: hosts}
+EOF
+}
+
+# masque_ping NS FROM TO: waits until a ping from FROM to TO gets through MASQUE (30 tries, 15-45 s), else fails. The
+# client is ready before its session is up (its route to 10.8.2.0/24 comes with the server's ROUTE_ADVERTISEMENT),
+# and a session that ended (idle timeout, lost connection) comes back a second later: every MASQUE trial starts
+# with this, so none measures a reconnect.
+masque_ping() {
+    local ns=$1 from=$2 to=$3 i
+    for i in $(seq 1 30); do
+        ip netns exec "$ns" ping -n -q -c 1 -W 1 -I "$from" "$to" > /dev/null 2>&1 && return 0
+        sleep 0.5
+        kill -0 "$MASQUE_PID_A" 2> /dev/null && kill -0 "$MASQUE_PID_B" 2> /dev/null || break
+    done
+    cat "$E2E_DIR/masque-a.log" "$E2E_DIR/masque-b.log" >&2
+    e2e_fail "no ping through MASQUE from $from to $to in 30 tries (gateway logs above and in $E2E_DIR)"
+}
 
 VNETD_JAVA=("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $E2E_JVM_OPTS)
 # perf walks Java frames only with frame pointers (costs a few per cent: take figures from a run without profile).
 [ "$E2E_PROFILE" = 1 ] && VNETD_JAVA+=(-XX:+PreserveFramePointer)
-if ! "${VNETD_JAVA[@]}" -jar "$E2E_VNETD_JAR" validate "$E2E_DIR/vnetd-a.yaml" > "$E2E_DIR/validate.txt" 2>&1; then
-    cat "$E2E_DIR/validate.txt" >&2
-    e2e_fail "this vnetd build rejects the TUN gateway configuration $E2E_DIR/vnetd-a.yaml (no type: tun yet?)"
-fi
-
-# start_vnetd NS CONFIG LOG TUN: runs vnetd in NS and waits for its admin API and its TUN device; prints its pid.
+# start_vnetd NS CONFIG LOG TUN ADMIN_PORT: runs vnetd in NS and waits for its admin API and its TUN device; prints
+# its pid.
 start_vnetd() {
-    local ns=$1 config=$2 log=$3 tun=$4 pid i
+    local ns=$1 config=$2 log=$3 tun=$4 port=$5 pid i
     ip netns exec "$ns" "${VNETD_JAVA[@]}" -Xlog:gc:file="$log.gc" -jar "$E2E_VNETD_JAR" run --config "$config" \
         > "$log" 2>&1 &
     pid=$!
     for i in $(seq 1 150); do
-        if ip netns exec "$ns" curl -sf "http://127.0.0.1:$E2E_ADMIN_PORT/readyz" > /dev/null \
+        if ip netns exec "$ns" curl -sf "http://127.0.0.1:$port/readyz" > /dev/null \
                 && ip -n "$ns" link show "$tun" > /dev/null 2>&1; then
             echo "$pid"
             return 0
@@ -223,24 +313,54 @@ start_vnetd() {
     cat "$log" >&2
     e2e_fail "vnetd in $ns did not become ready with its TUN $tun (see $log)"
 }
-VNETD_PID_A=$(start_vnetd "$NS_A" "$E2E_DIR/vnetd-a.yaml" "$E2E_DIR/vnetd-a.log" "$TUN_A")
-VNETD_PID_B=$(start_vnetd "$NS_B" "$E2E_DIR/vnetd-b.yaml" "$E2E_DIR/vnetd-b.log" "$TUN_B")
+if runs vnetd; then
+    # Static keys: key then salt, mode 0600.
+    (umask 077 && od -An -tx1 -N20 /dev/urandom | tr -d ' \n' > "$KEYS/a-to-b" \
+        && od -An -tx1 -N20 /dev/urandom | tr -d ' \n' > "$KEYS/b-to-a")
+    vnetd_config e2e-a "$OUTER_A" "$OUTER_B" "$TUN_A" 10.0.1.0/24 10.0.2.0/24 0x2001 b-to-a 0x1001 a-to-b \
+        > "$E2E_DIR/vnetd-a.yaml"
+    vnetd_config e2e-b "$OUTER_B" "$OUTER_A" "$TUN_B" 10.0.2.0/24 10.0.1.0/24 0x1001 a-to-b 0x2001 b-to-a \
+        > "$E2E_DIR/vnetd-b.yaml"
+
+    if ! "${VNETD_JAVA[@]}" -jar "$E2E_VNETD_JAR" validate "$E2E_DIR/vnetd-a.yaml" > "$E2E_DIR/validate.txt" 2>&1; then
+        cat "$E2E_DIR/validate.txt" >&2
+        e2e_fail "this vnetd build rejects the TUN gateway configuration $E2E_DIR/vnetd-a.yaml (no type: tun yet?)"
+    fi
+
+    VNETD_PID_A=$(start_vnetd "$NS_A" "$E2E_DIR/vnetd-a.yaml" "$E2E_DIR/vnetd-a.log" "$TUN_A" "$E2E_ADMIN_PORT")
+    VNETD_PID_B=$(start_vnetd "$NS_B" "$E2E_DIR/vnetd-b.yaml" "$E2E_DIR/vnetd-b.log" "$TUN_B" "$E2E_ADMIN_PORT")
+fi
+if runs masque; then
+    masque_configs
+    for side in a b; do
+        "${VNETD_JAVA[@]}" -jar "$E2E_VNETD_JAR" validate "$E2E_DIR/masque-$side.yaml" > "$E2E_DIR/validate.txt" 2>&1 \
+            || { cat "$E2E_DIR/validate.txt" >&2; e2e_fail "vnetd rejects the MASQUE configuration" \
+                "$E2E_DIR/masque-$side.yaml"; }
+    done
+    MASQUE_PID_B=$(start_vnetd "$NS_B" "$E2E_DIR/masque-b.yaml" "$E2E_DIR/masque-b.log" "$MTUN_B" "$MASQUE_ADMIN_PORT")
+    MASQUE_PID_A=$(start_vnetd "$NS_A" "$E2E_DIR/masque-a.yaml" "$E2E_DIR/masque-a.log" "$MTUN_A" "$MASQUE_ADMIN_PORT")
+    masque_ping "$NS_A" 10.8.1.1 10.8.2.1
+    masque_ping "$NS_B" 10.8.2.1 10.8.1.1
+    # A packet of the full MTU with DF set must get through (QUIC would refuse a larger DATAGRAM as tx_failed).
+    in_a ping -n -q -c 3 -i 0.2 -W 2 -M do -s $((E2E_MASQUE_MTU - 28)) -I 10.8.1.1 10.8.2.1 > /dev/null 2>&1 \
+        || e2e_fail "no ${E2E_MASQUE_MTU}-byte packet gets through MASQUE: lower E2E_MASQUE_MTU"
+fi
 
 in_b iperf3 -s -p "$E2E_IPERF_PORT" > "$E2E_DIR/iperf3-server.log" 2>&1 &
 sleep 0.5
 
 # Which addresses each system's traffic uses (client bind, server address), its gateway processes, its TUN.
-declare -A SRC=([vnetd]=10.0.1.1 [wireguard_go]=10.9.1.1)
-declare -A DST=([vnetd]=10.0.2.1 [wireguard_go]=10.9.2.1)
-declare -A DEV=([vnetd]=$TUN_A [wireguard_go]=$WG_A)
+declare -A SRC=([vnetd]=10.0.1.1 [wireguard_go]=10.9.1.1 [masque]=10.8.1.1)
+declare -A DST=([vnetd]=10.0.2.1 [wireguard_go]=10.9.2.1 [masque]=10.8.2.1)
+declare -A DEV=([vnetd]=$TUN_A [wireguard_go]=$WG_A [masque]=$MTUN_A)
 
 # gateway_pids SYSTEM: the pids of its two gateway processes.
 gateway_pids() {
-    if [ "$1" = vnetd ]; then
-        echo "$VNETD_PID_A $VNETD_PID_B"
-    else
-        echo "$WG_PID_A $WG_PID_B"
-    fi
+    case $1 in
+        vnetd) echo "$VNETD_PID_A $VNETD_PID_B" ;;
+        masque) echo "$MASQUE_PID_A $MASQUE_PID_B" ;;
+        *) echo "$WG_PID_A $WG_PID_B" ;;
+    esac
 }
 
 # cpu_ticks PID...: "user system" clock ticks of these processes (all threads), summed.
@@ -254,19 +374,26 @@ cpu_ticks() {
     echo "$user $system"
 }
 
-# vnetd_drops: "reason count" lines, vnetd_drops_total of both vnetd gateways summed per reason.
+# vnetd_drops SYSTEM: "reason count" lines, vnetd_drops_total of SYSTEM's two vnetd gateways summed per reason
+# (nothing for wireguard-go).
 vnetd_drops() {
+    local port=$E2E_ADMIN_PORT
+    case $1 in
+        vnetd) ;;
+        masque) port=$MASQUE_ADMIN_PORT ;;
+        *) return 0 ;;
+    esac
     {
-        in_a curl -sf "http://127.0.0.1:$E2E_ADMIN_PORT/metrics"
-        in_b curl -sf "http://127.0.0.1:$E2E_ADMIN_PORT/metrics"
+        in_a curl -sf "http://127.0.0.1:$port/metrics"
+        in_b curl -sf "http://127.0.0.1:$port/metrics"
     } | awk -F'[{}"]' '/^vnetd_drops_total\{/ { for (i = 2; i < NF; i++) if ($i ~ /reason=$/) r = $(i + 1)
         split($0, f, " "); n[r] += f[length(f)] } END { for (r in n) print r, n[r] }' | sort
 }
 
 # drops_since BEFORE_FILE SYSTEM: "vnetd_drops=REASON:N,..." since the snapshot in BEFORE_FILE (vnetd only).
 drops_since() {
-    [ "$2" = vnetd ] || return 0
-    vnetd_drops | awk 'NR == FNR { before[$1] = $2; next }
+    [ "$2" = wireguard_go ] && return 0
+    vnetd_drops "$2" | awk 'NR == FNR { before[$1] = $2; next }
         { d = $2 - before[$1]; if (d > 0) { s = s sep $1 ":" d; sep = "," } }
         END { print "vnetd_drops=" (s == "" ? "none" : s) }' "$1" -
 }
@@ -276,6 +403,7 @@ drops_since() {
 iperf() {
     local system=$1 out=$2 attempt
     shift 2
+    [ "$system" = masque ] && masque_ping "$NS_A" 10.8.1.1 10.8.2.1
     for attempt in 1 2; do
         if in_a iperf3 -c "${DST[$system]}" -B "${SRC[$system]}" -p "$E2E_IPERF_PORT" --connect-timeout 5000 -J \
                 "$@" > "$out" 2>&1 \
@@ -294,13 +422,30 @@ json() {
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# a_packets SYSTEM: "INNER OUTER" of namespace A: the inner packets SYSTEM's gateway A read from its TUN (the TUN
+# device's tx, what the host sent into it) and the datagrams sent on the veth (all systems share it, but only one
+# runs at a time).
+a_packets() {
+    in_a cat "/sys/class/net/${DEV[$1]}/statistics/tx_packets" "/sys/class/net/$VETH_A/statistics/tx_packets" \
+        | tr '\n' ' '
+}
+
+# outer_since BEFORE SYSTEM: "a_inner=N a_outer=M outer_per_inner=M/N" since the a_packets snapshot BEFORE: UDP
+# datagrams gateway A sent per inner packet it read (ESP and WireGuard: one each, plus their few control packets;
+# QUIC packs small DATAGRAM frames together and adds ACK-only packets).
+outer_since() {
+    echo "$1 $(a_packets "$2")" | awk '{ t = $3 - $1; v = $4 - $2
+        printf "a_inner=%d a_outer=%d outer_per_inner=%.3f", t, v, (t > 0) ? v / t : 0 }'
+}
+
 # tcp_trial SYSTEM ROUND: one TCP run, prints Gbit/s at the receiver.
 tcp_trial() {
-    local system=$1 round=$2 out="$E2E_DIR/tcp-$1-$2.json" pids ticks_before ticks_after gbps
+    local system=$1 round=$2 out="$E2E_DIR/tcp-$1-$2.json" pids ticks_before ticks_after gbps packets
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     ticks_before=$(cpu_ticks $pids)
-    vnetd_drops > "$E2E_DIR/drops.before"
+    vnetd_drops "$system" > "$E2E_DIR/drops.before"
+    packets=$(a_packets "$system")
     iperf "$system" "$out" -t "$E2E_SECONDS"
     # shellcheck disable=SC2086
     ticks_after=$(cpu_ticks $pids)
@@ -310,8 +455,8 @@ tcp_trial() {
         "$(echo "$ticks_before $ticks_after" | awk -v hz="$(getconf CLK_TCK)" -v g="$gbps" -v t="$E2E_SECONDS" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
             printf "gateways_user_s=%.2f gateways_system_s=%.2f gateway_cpu_s_per_gbit=%.2f", u, s,
-                (g > 0) ? (u + s) / (g * t) : 0 }') $(drops_since "$E2E_DIR/drops.before" "$system")" \
-        >> "$E2E_DIR/trials.txt"
+                (g > 0) ? (u + s) / (g * t) : 0 }') $(outer_since "$packets" "$system")" \
+        "$(drops_since "$E2E_DIR/drops.before" "$system")" >> "$E2E_DIR/trials.txt"
     echo "$gbps"
 }
 
@@ -327,10 +472,12 @@ udp_run() {
 # udp_trial SYSTEM ROUND: prints delivered pps: at max offered, or at the highest offered rate losing < 1 %.
 udp_trial() {
     local system=$1 round=$2 result delivered offered loss lo hi rate best=0 best_offered=0 step pids before after
+    local packets
     pids=$(gateway_pids "$system")
     # shellcheck disable=SC2086
     before=$(cpu_ticks $pids)
-    vnetd_drops > "$E2E_DIR/drops.before"
+    vnetd_drops "$system" > "$E2E_DIR/drops.before"
+    packets=$(a_packets "$system")
     result=$(udp_run "$system" "$E2E_DIR/udp-$system-$round-max.json" "$E2E_UDP_SECONDS" 0)
     # shellcheck disable=SC2086
     after=$(cpu_ticks $pids)
@@ -338,7 +485,7 @@ udp_trial() {
     echo "e2e trial kind=udp64 system=$system round=$round offered_pps=$offered delivered_pps=$delivered" \
         "loss_percent=$loss $(echo "$before $after" | awk -v hz="$(getconf CLK_TCK)" '{
             u = ($3 - $1) / hz; s = ($4 - $2) / hz
-            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }')" \
+            printf "gateways_user_s=%.2f gateways_system_s=%.2f", u, s }') $(outer_since "$packets" "$system")" \
         "$(drops_since "$E2E_DIR/drops.before" "$system")" >> "$E2E_DIR/trials.txt"
     if [ "$E2E_UDP_MODE" = max ]; then
         echo "$delivered"
@@ -375,14 +522,17 @@ median() {
 }
 
 # Warm-up: a short TCP and UDP run through each (JIT, ARP, WireGuard handshake); a failure here fails the run.
-for system in vnetd wireguard_go; do
+for system in "${SYSTEMS[@]}"; do
     iperf "$system" "$E2E_DIR/warmup-$system.json" -t 3
     udp_run "$system" "$E2E_DIR/warmup-udp-$system.json" 2 0 > /dev/null
 done
 
+# The order of the systems in odd rounds (as E2E_SYSTEMS names them) and, reversed, in even ones.
+FORWARD="${SYSTEMS[*]}"
+REVERSE=$(printf '%s\n' "${SYSTEMS[@]}" | tac | tr '\n' ' ')
 declare -A TCP UDP
 for round in $(seq 1 "$E2E_ROUNDS"); do
-    if [ $((round % 2)) = 1 ]; then order="vnetd wireguard_go"; else order="wireguard_go vnetd"; fi
+    if [ $((round % 2)) = 1 ]; then order=$FORWARD; else order=$REVERSE; fi
     for system in $order; do
         TCP[$system]="${TCP[$system]:-} $(tcp_trial "$system" "$round")"
     done
@@ -391,13 +541,13 @@ for round in $(seq 1 "$E2E_ROUNDS"); do
     done
 done
 
-# shellcheck disable=SC2086
-{
-    vnetd_tcp=$(median ${TCP[vnetd]})
-    wg_tcp=$(median ${TCP[wireguard_go]})
-    vnetd_udp=$(median ${UDP[vnetd]})
-    wg_udp=$(median ${UDP[wireguard_go]})
-}
+declare -A TCP_MEDIAN UDP_MEDIAN
+for system in "${SYSTEMS[@]}"; do
+    # shellcheck disable=SC2086
+    TCP_MEDIAN[$system]=$(median ${TCP[$system]})
+    # shellcheck disable=SC2086
+    UDP_MEDIAN[$system]=$(median ${UDP[$system]})
+done
 
 if [ "$E2E_PROFILE" = 1 ]; then
     source "$ROOT/bench/e2e/profile.sh"
@@ -409,11 +559,30 @@ if [ "$E2E_UDP_MODE" = max ]; then
 else
     echo "e2e note udp64_mode=below_1pct_loss: delivered packets/s at the highest offered rate losing < 1 %"
 fi
-for figure in "vnetd tcp $vnetd_tcp" "wireguard-go tcp $wg_tcp" "vnetd udp64 $vnetd_udp" "wireguard-go udp64 $wg_udp"; do
-    awk -v f="${figure##* }" 'BEGIN { exit !(f > 0) }' || e2e_fail "${figure% *}: no rate measured (in search mode:" \
-        "no offered rate lost < 1 %, the machine is too busy; see the trials above), so no ratio"
+for system in "${SYSTEMS[@]}"; do
+    for figure in "tcp ${TCP_MEDIAN[$system]}" "udp64 ${UDP_MEDIAN[$system]}"; do
+        awk -v f="${figure##* }" 'BEGIN { exit !(f > 0) }' || e2e_fail "$system ${figure% *}: no rate measured (in" \
+            "search mode: no offered rate lost < 1 %, the machine is too busy; see the trials above), so no ratio"
+    done
 done
-awk -v v="$vnetd_tcp" -v w="$wg_tcp" 'BEGIN {
-    printf "e2e tcp vnetd_gbps=%.3f wireguard_go_gbps=%.3f ratio=%.2f\n", v, w, v / w }'
-awk -v v="$vnetd_udp" -v w="$wg_udp" 'BEGIN {
-    printf "e2e udp64 vnetd_pps=%.0f wireguard_go_pps=%.0f ratio=%.2f\n", v, w, v / w }'
+if runs vnetd && runs wireguard_go; then
+    awk -v v="${TCP_MEDIAN[vnetd]}" -v w="${TCP_MEDIAN[wireguard_go]}" 'BEGIN {
+        printf "e2e tcp vnetd_gbps=%.3f wireguard_go_gbps=%.3f ratio=%.2f\n", v, w, v / w }'
+    awk -v v="${UDP_MEDIAN[vnetd]}" -v w="${UDP_MEDIAN[wireguard_go]}" 'BEGIN {
+        printf "e2e udp64 vnetd_pps=%.0f wireguard_go_pps=%.0f ratio=%.2f\n", v, w, v / w }'
+fi
+# masque_line KIND UNIT FORMAT MASQUE ESP WG: the MASQUE result line; ESP and WG are empty when not run.
+masque_line() {
+    awk -v k="$1" -v u="$2" -v f="$3" -v m="$4" -v e="$5" -v w="$6" 'BEGIN {
+        line = sprintf("e2e %s masque_%s=" f, k, u, m)
+        if (e != "") line = line sprintf(" vnetd_esp_%s=" f, u, e)
+        if (w != "") line = line sprintf(" wireguard_go_%s=" f " masque_vs_wireguard_go=%.2f", u, w, m / w)
+        print line }'
+}
+if runs masque; then
+    echo "e2e note masque_sessions=$(in_b curl -sf "http://127.0.0.1:$MASQUE_ADMIN_PORT/metrics" \
+        | awk '/^vnetd_masque_sessions_total\{/ { n += $NF } END { print n + 0 }'): sessions the MASQUE server" \
+        "accepted in the run (1: the session never ended)"
+    masque_line tcp gbps %.3f "${TCP_MEDIAN[masque]}" "${TCP_MEDIAN[vnetd]:-}" "${TCP_MEDIAN[wireguard_go]:-}"
+    masque_line udp64 pps %.0f "${UDP_MEDIAN[masque]}" "${UDP_MEDIAN[vnetd]:-}" "${UDP_MEDIAN[wireguard_go]:-}"
+fi

@@ -24,6 +24,12 @@ KERNEL_STAGES = [
                                            "schedule", "__x64_sys_sched_yield")),
 ]
 USER_STAGES = [
+    # MASQUE's QUIC: quiche and BoringSSL in Netty's native library (packetization, AES-GCM, ACKs, congestion
+    # control) and the Java side of Netty's QUIC and HTTP/3 codecs; before "ESP crypto", whose names BoringSSL
+    # shares.
+    ("QUIC (user: quiche, BoringSSL AES-GCM, Netty QUIC/HTTP3 codecs)",
+     re.compile(r"netty_quiche|quiche|io\.netty\.handler\.codec\.(quic|http3)")),
+    ("MASQUE framing (user: vnetd's HTTP datagrams, sessions, hand-off)", re.compile(r"dev\.vnetd\.\S*[Mm]asque")),
     ("ESP crypto (user: AES-GCM, GHASH)", re.compile(r"crypto|GaloisCounterMode|AESCrypt|aescrypt|ghash|gcm|"
                                                       r"chacha|poly1305|OutboundSa|InboundSa|Esp", re.I)),
     ("TUN read/write (user side)", re.compile(r"dev\.vnetd\.\S*Tun")),

@@ -1,6 +1,8 @@
 # Sourced by bench/cases/e2e.sh when E2E_PROFILE=1, after the measured rounds (so the profile never touches the
-# figures): one more TCP run per system, profiled, on the sending gateway (A) unless said otherwise.
-#   vnetd:        JFR (settings=profile) of both gateways for the whole run, summarised by bench/e2e/jfr_stages.py;
+# figures): one more TCP run per system of the run (E2E_SYSTEMS), profiled, on the sending gateway (A) unless said
+# otherwise.
+#   vnetd (ESP and MASQUE): JFR (settings=profile) of both gateways for the whole run, summarised by
+#                 bench/e2e/jfr_stages.py;
 #   both systems: `perf stat` of A's system calls for E2E_PROFILE_SECONDS, against the packets its TUN device
 #                 carried in the same window (rx + tx: each one crossed the gateway once), i.e. system calls per
 #                 packet; then `perf record -g` of A and B together for E2E_PROFILE_SECONDS, by stage
@@ -13,7 +15,7 @@ E2E_SYSCALLS="read write readv writev recvmsg recvmmsg sendmsg sendmmsg sendto r
 # for vnetd also its perf map (Java method names), which perf_stages reads after the run.
 perf_record() {
     perf record -q -g -F 499 -p "$3" -o "$E2E_DIR/perf-$1-$2.data" -- sleep "$E2E_PROFILE_SECONDS" > /dev/null 2>&1
-    if [ "$1" = vnetd ]; then
+    if [ "$1" != wireguard_go ]; then
         jcmd "$3" Compiler.perfmap > /dev/null || e2e_fail "jcmd could not write the perf map of vnetd pid $3"
     fi
 }
@@ -64,21 +66,35 @@ profile_syscalls() {
     perf_stages "$system" B "$3"
 }
 
+# jfr SYSTEM start|stop: JFR of SYSTEM's two vnetd JVMs (vnetd: ESP, masque), into $E2E_DIR/SYSTEM-PID.jfr.
+jfr() {
+    local pid
+    for pid in $(gateway_pids "$1"); do
+        if [ "$2" = start ]; then
+            jcmd "$pid" JFR.start name=e2e settings=profile filename="$E2E_DIR/$1-$pid.jfr" > /dev/null \
+                || e2e_fail "jcmd could not start JFR in $1 pid $pid"
+        else
+            jcmd "$pid" JFR.stop name=e2e > /dev/null || e2e_fail "jcmd could not stop JFR in $1 pid $pid"
+        fi
+    done
+}
+
 : > "$E2E_DIR/profile.txt"
-for pid in "$VNETD_PID_A" "$VNETD_PID_B"; do
-    jcmd "$pid" JFR.start name=e2e settings=profile filename="$E2E_DIR/vnetd-$pid.jfr" > /dev/null \
-        || e2e_fail "jcmd could not start JFR in vnetd pid $pid"
+for system in "${SYSTEMS[@]}"; do
+    [ "$system" = wireguard_go ] || jfr "$system" start
+    # shellcheck disable=SC2046
+    profile_syscalls "$system" $(gateway_pids "$system")
+    [ "$system" = wireguard_go ] || jfr "$system" stop
 done
-profile_syscalls vnetd "$VNETD_PID_A" "$VNETD_PID_B"
-for pid in "$VNETD_PID_A" "$VNETD_PID_B"; do
-    jcmd "$pid" JFR.stop name=e2e > /dev/null || e2e_fail "jcmd could not stop JFR in vnetd pid $pid"
-done
-profile_syscalls wireguard_go "$WG_PID_A" "$WG_PID_B"
-for side in A B; do
-    pid_var=VNETD_PID_$side
-    {
-        echo "== JFR of vnetd $side (pid ${!pid_var}): $E2E_DIR/vnetd-${!pid_var}.jfr"
-        python3 "$ROOT/bench/e2e/jfr_stages.py" "$E2E_DIR/vnetd-${!pid_var}.jfr" vnetd-worker
-    } >> "$E2E_DIR/profile.txt"
+for system in "${SYSTEMS[@]}"; do
+    [ "$system" = wireguard_go ] && continue
+    side=A
+    for pid in $(gateway_pids "$system"); do
+        {
+            echo "== JFR of $system $side (pid $pid): $E2E_DIR/$system-$pid.jfr"
+            python3 "$ROOT/bench/e2e/jfr_stages.py" "$E2E_DIR/$system-$pid.jfr" vnetd-worker
+        } >> "$E2E_DIR/profile.txt"
+        side=B
+    done
 done
 echo "e2e profile written to $E2E_DIR/profile.txt" >> "$E2E_DIR/trials.txt"

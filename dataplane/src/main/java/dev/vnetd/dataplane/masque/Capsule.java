@@ -26,6 +26,12 @@ public final class Capsule {
     public static final long ADDRESS_REQUEST = 0x02;
     /** ROUTE_ADVERTISEMENT (RFC 9484 section 4.7.3). */
     public static final long ROUTE_ADVERTISEMENT = 0x03;
+    /**
+     * A type reserved for greasing (RFC 9297 section 5.4: 0x29 * N + 0x17, here N = 0), which a peer skips as
+     * unknown: vnetd's client sends it empty as its keep-alive, an ack-eliciting write that restarts QUIC's idle
+     * timer on both ends (QUIC has no keep-alive of its own in Netty's codec).
+     */
+    public static final long KEEPALIVE = 0x17;
 
     /** {@link #wrap} result: the whole capsule is in the buffer. */
     public static final int COMPLETE = 0;

@@ -110,6 +110,18 @@ class CapsuleReaderTest {
     }
 
     @Test
+    void shouldSkipTheClientKeepAliveCapsuleAsAnUnknownType() throws Exception {
+        ByteBuf keepAlive = Unpooled.buffer();
+        Capsule.writeHeader(keepAlive, Capsule.KEEPALIVE, 0);
+        assertEquals("1700", ByteBufUtil.hexDump(keepAlive));
+        keepAlive.release();
+        feed("1700" + EXAMPLE_ADDRESS_ASSIGN + "1700");
+        reader.end();
+        assertEquals(2, reader.skipped());
+        assertEquals(1, recorder.capsules);
+    }
+
+    @Test
     void shouldSkipAnUnknownCapsuleLongerThanTheLimit() throws Exception {
         // type 0x17, length 100000 (4-byte varint 0x800186a0), sent in two reads
         feed("17" + "800186a0" + "00".repeat(50_000));

@@ -1,6 +1,7 @@
 package dev.vnetd.dataplane.transport.masque;
 
 import dev.vnetd.dataplane.masque.AssignedAddress;
+import dev.vnetd.dataplane.masque.Capsule;
 import dev.vnetd.dataplane.masque.CapsuleException;
 import dev.vnetd.dataplane.masque.CapsuleReader;
 import dev.vnetd.dataplane.masque.IpRange;
@@ -9,6 +10,7 @@ import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.Dataplane;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -17,6 +19,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
@@ -28,6 +31,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +50,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * JDK's trust store) and the name, presenting a client certificate when it has one  2. an extended CONNECT
  * ({@code :protocol connect-ip}, the template's path with target and protocol {@code *}, {@code Authorization:
  * Bearer} when it has a token)  3. on 200 the session is registered, and the
- * ADDRESS_ASSIGN and ROUTE_ADVERTISEMENT capsules go to the {@link MasqueClientListener}  4. when the connection or
+ * ADDRESS_ASSIGN and ROUTE_ADVERTISEMENT capsules go to the {@link MasqueClientListener}, and every
+ * {@link QuicSettings#KEEPALIVE_SECONDS} an empty {@link Capsule#KEEPALIVE} capsule keeps the connection from idling
+ * out (and NAT bindings open) when no packets flow  4. when the connection or
  * the stream ends, or the attempt fails, it tries again after a backoff that doubles from 1 s to 30 s and starts
  * over after a session that came up.
  */
@@ -257,6 +263,7 @@ public final class MasqueClient implements AutoCloseable {
         private final MasqueDatagramHandler datagrams;
         private CapsuleReader reader;
         private MasqueSession session;
+        private ScheduledFuture<?> keepAlive;
 
         Stream(MasqueDatagramHandler datagrams) {
             this.datagrams = datagrams;
@@ -286,10 +293,19 @@ public final class MasqueClient implements AutoCloseable {
                 replaced.close();
             }
             datagrams.add(session);
+            keepAlive = ctx.executor().scheduleAtFixedRate(() -> sendKeepAlive(ctx), QuicSettings.KEEPALIVE_SECONDS,
+                    QuicSettings.KEEPALIVE_SECONDS, TimeUnit.SECONDS);
             sessionsOpened.incrementAndGet();
             backoffMillis = FIRST_BACKOFF_MILLIS;
             LOG.info("event=masque_session_opened tunnel={} server={} stream={}", tunnelName, server,
                     stream.streamId());
+        }
+
+        /** Writes an empty {@link Capsule#KEEPALIVE} capsule on the request stream; on the stream's loop. */
+        private void sendKeepAlive(ChannelHandlerContext ctx) {
+            ByteBuf capsule = ctx.alloc().buffer(2);
+            Capsule.writeHeader(capsule, Capsule.KEEPALIVE, 0);
+            ctx.writeAndFlush(new DefaultHttp3DataFrame(capsule));
         }
 
         @Override
@@ -314,6 +330,10 @@ public final class MasqueClient implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (keepAlive != null) {
+                keepAlive.cancel(false);
+                keepAlive = null;
+            }
             if (session != null) {
                 session.close();
                 dataplane.masqueSessions().unregister(session);
