@@ -87,7 +87,7 @@ public final class Daemon implements AutoCloseable {
             flows.close();
             throw e;
         }
-        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity);
+        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity, holder);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
         Reloader reloader;
@@ -100,6 +100,7 @@ public final class Daemon implements AutoCloseable {
             OuterFragments.checkLimits(Path.of("/proc/sys"));
             health.apply(config);
             reloader = new Reloader(config, holder, registry, next -> {
+                DataplaneMetrics.removeRetired(registry, holder.get());
                 DataplaneMetrics.registerAdded(registry, dataplane, holder);
                 FlowMetrics.registerAdded(registry, sweeper::flows, holder, dataplane);
                 health.apply(next);

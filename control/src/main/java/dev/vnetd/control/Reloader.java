@@ -7,13 +7,11 @@ import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.SaConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
-import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Tunnel;
-import dev.vnetd.dataplane.state.TunnelIndex;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,10 +34,12 @@ import java.util.stream.Collectors;
  *
  * <p>The new file is validated completely first; if it fails, nothing changes and every error is returned. A reload
  * applies what operators change many times a day without touching sockets or flows: routes, next hops, priorities
- * and weights, tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs, health checks), and added
+ * and weights, tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs, health checks), added and removed
  * virtual networks and tunnels. Listeners, virtual networks and tunnels keep their identities (the ids flows and
- * counters are keyed by); added ones take the next ids, up to the capacity reserved at start. Adding, removing or
- * changing a listener, or removing a virtual network or tunnel, is refused with the reason and needs a restart
+ * counters are keyed by); added ones take the next ids, up to the capacity reserved at start, and ids are never
+ * reused: a removed tunnel or virtual network stays as a retired entry of the state (see {@link ForwardingState}),
+ * its flows' replies are dropped as {@code tunnel_removed} and the sweeper removes those flows. Adding, removing or
+ * changing a listener, or removing a TUN attachment or MASQUE tunnel, is refused with the reason and needs a restart
  * (flows survive it with {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
  * its SA objects — sequence numbers and replay window — and every tunnel keeps its health. The new forwarding
  * state is published through the one volatile reference: workers see the old or the new state, never a mix.
@@ -130,7 +131,7 @@ public final class Reloader {
         if (!restart.isEmpty()) {
             return fail(restart);
         }
-        ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous));
+        ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous), previous);
         holder.publish(carryOver(built, previous, current, next));
         current = next;
         applied.accept(next);
@@ -166,11 +167,16 @@ public final class Reloader {
                 problems.add("listener '" + l.name() + "' is gone: removing listeners needs a restart");
             }
         }
-        compareNames("virtual network", names(running.virtualNetworks(), VirtualNetworkConfig::name),
-                names(next.virtualNetworks(), VirtualNetworkConfig::name), problems);
-        compareNames("tunnel", names(running.tunnels(), TunnelConfig::name), names(next.tunnels(), TunnelConfig::name),
-                problems);
         Map<String, TunnelConfig> runningTunnels = byName(running.tunnels(), TunnelConfig::name);
+        Map<String, TunnelConfig> nextTunnels = byName(next.tunnels(), TunnelConfig::name);
+        for (TunnelConfig t : running.tunnels()) {
+            if (!nextTunnels.containsKey(t.name()) && t.tun() != null) {
+                problems.add("tun attachment '" + t.name() + "' is gone: removing a tun attachment (a device to "
+                        + "close) needs a restart");
+            } else if (!nextTunnels.containsKey(t.name()) && masque(running, t)) {
+                problems.add("MASQUE tunnel '" + t.name() + "' is gone: removing a MASQUE tunnel needs a restart");
+            }
+        }
         for (TunnelConfig t : next.tunnels()) {
             TunnelConfig old = runningTunnels.get(t.name());
             if (old == null && t.tun() != null) {
@@ -189,40 +195,23 @@ public final class Reloader {
         return problems;
     }
 
-    private static void compareNames(String what, List<String> running, List<String> next, List<String> problems) {
-        for (String name : running) {
-            if (!next.contains(name)) {
-                problems.add(what + " '" + name + "' is gone: removing a " + what + " needs a restart");
-            }
-        }
+    private static boolean masque(VnetdConfig config, TunnelConfig tunnel) {
+        return config.listeners().stream().anyMatch(l -> l.name().equals(tunnel.listener()) && l.type().masque());
     }
 
     /**
-     * The configuration with its listeners, virtual networks and tunnels in the order of the running state's ids, so
-     * the builder gives every one its old id back; added virtual networks and tunnels come after them, in the order
-     * of the file, and get the next ids.
+     * The configuration with its listeners in the order of the running state's ids, so the builder gives every one
+     * its old id back (virtual networks and tunnels keep theirs by name, see {@link ForwardingStateBuilder#build(
+     * VnetdConfig, ForwardingState)}).
      */
     private static VnetdConfig inPreviousOrder(VnetdConfig next, ForwardingState previous) {
-        Map<String, Integer> listenerIds = new java.util.HashMap<>();
+        Map<String, Integer> listenerIds = new HashMap<>();
         for (var l : previous.listeners()) {
             listenerIds.put(l.name(), l.id());
         }
-        Map<String, Integer> vnIds = new java.util.HashMap<>();
-        for (var vn : previous.virtualNetworks()) {
-            vnIds.put(vn.name(), vn.id());
-        }
-        Map<String, Integer> tunnelIds = new java.util.HashMap<>();
-        for (Tunnel t : previous.tunnels()) {
-            tunnelIds.put(t.name(), t.id());
-        }
         return new VnetdConfig(next.source(), next.node(), next.admin(), next.flowTable(),
                 next.listeners().stream().sorted(Comparator.comparing(l -> listenerIds.get(l.name()))).toList(),
-                next.virtualNetworks().stream()
-                        .sorted(Comparator.comparing(v -> vnIds.getOrDefault(v.name(), Integer.MAX_VALUE))).toList(),
-                next.tunnels().stream()
-                        .sorted(Comparator.comparing(t -> tunnelIds.getOrDefault(t.name(), Integer.MAX_VALUE)))
-                        .toList(),
-                next.routes());
+                next.virtualNetworks(), next.tunnels(), next.routes());
     }
 
     /**
@@ -239,14 +228,14 @@ public final class Reloader {
             Tunnel t = tunnels[id];
             Tunnel old = previous.tunnels()[id];
             health.state(id, previous.health().state(id));
-            if (t.sas() != null && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
+            if (!built.retiredTunnel(id) && t.sas() != null && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
                 tunnels[id] = new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(),
                         t.mtu(), t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), old.sas(),
                         t.mssClamp());
             }
         }
-        return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), new TunnelIndex(tunnels),
-                health);
+        return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), built.tunnelIndex(), health,
+                built.retiredTunnels(), built.retiredVirtualNetworks());
     }
 
     private static boolean sameSa(SaConfig a, SaConfig b) {
@@ -257,9 +246,5 @@ public final class Reloader {
 
     private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {
         return items.stream().collect(Collectors.toMap(name, Function.identity()));
-    }
-
-    private static <T> List<String> names(List<T> items, Function<T, String> name) {
-        return items.stream().map(name).filter(Objects::nonNull).toList();
     }
 }

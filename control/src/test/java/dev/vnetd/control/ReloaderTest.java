@@ -19,9 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Reload through the CLI and the admin API against a running daemon: routes change, bad files change nothing. */
+/**
+ * Reload through the CLI and the admin API against a running daemon: routes change, tunnels and virtual networks come
+ * and go, bad files change nothing.
+ */
 class ReloaderTest {
     @TempDir
     Path dir;
@@ -79,7 +83,7 @@ class ReloaderTest {
     }
 
     @Test
-    void shouldApplyRouteChangesAndAddedTunnelsAndRefuseBrokenFilesAndRemovals() throws Exception {
+    void shouldApplyRouteChangesAndAddedAndRemovedTunnelsAndRefuseBrokenFiles() throws Exception {
         port = FreePort.udp("127.0.0.1");
         dcPort = FreePort.udp("127.0.0.3");
         adminPort = FreePort.tcp();
@@ -122,12 +126,13 @@ class ReloaderTest {
                     "and has its metrics");
 
             Files.writeString(file, config("dc2", ""));
-            String structural = run(1, "reload", "--admin", admin);
-            assertTrue(structural.contains("tunnel 'dc9' is gone: removing a tunnel needs a restart"), structural);
+            assertEquals("reloaded", run(0, "reload", "--admin", admin).strip(), "removing a tunnel applies in place");
+            assertEquals(null, daemon.stateHolder().get().tunnel("dc9"));
+            assertFalse(daemon.scrape().contains("tunnel=\"dc9\""), "a removed tunnel's metrics are removed");
 
             String metrics = daemon.scrape();
-            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"success\"} 2.0"), metrics);
-            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"failure\"} 2.0"), metrics);
+            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"success\"} 3.0"), metrics);
+            assertTrue(metrics.contains("vnetd_config_reloads_total{result=\"failure\"} 1.0"), metrics);
             assertTrue(metrics.contains("vnetd_config_last_reload_success_timestamp_seconds"), metrics);
         }
     }
@@ -177,6 +182,127 @@ class ReloaderTest {
             assertEquals(0, daemon.stateHolder().get().virtualNetwork("v").id(), "running ids are kept");
             assertEquals(1, daemon.stateHolder().get().virtualNetwork("w").id(), "added ones take the next");
             assertEquals(3, daemon.stateHolder().get().tunnel("site-w").id());
+        }
+    }
+
+    private void send(DatagramSocket from, String source, String destination, int sport, int dport)
+            throws Exception {
+        ByteBuf packet = new PacketBuilder().gre(-1).ip(source, destination, 64).udp(sport, dport, new byte[8])
+                .build(UnpooledByteBufAllocator.DEFAULT);
+        byte[] bytes = new byte[packet.readableBytes()];
+        packet.getBytes(0, bytes);
+        packet.release();
+        from.send(new DatagramPacket(bytes, bytes.length, new InetSocketAddress("127.0.0.1", port)));
+    }
+
+    /** The value of the Prometheus sample {@code series} (name and labels), 0 when absent. */
+    private static double sample(Daemon daemon, String series) {
+        for (String line : daemon.scrape().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return 0;
+    }
+
+    private static void awaitDrops(Daemon daemon, String reason, double atLeast) throws InterruptedException {
+        String series = "vnetd_drops_total{reason=\"" + reason + "\"}";
+        for (int i = 0; i < 100 && sample(daemon, series) < atLeast; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(atLeast, sample(daemon, series), reason);
+    }
+
+    @Test
+    void shouldRemoveATunnelDroppingItsPacketsAndItsFlowsRepliesWhileTheOthersFlow() throws Exception {
+        port = FreePort.udp("127.0.0.1");
+        dcPort = FreePort.udp("127.0.0.3");
+        adminPort = FreePort.tcp();
+        String site2 = "  - {name: site2, type: gre-udp, listener: gre-udp, remote: 127.0.0.5:" + dcPort
+                + ", virtual_network: v, arr: true}";
+        Path file = dir.resolve("vnetd.yaml");
+        Files.writeString(file, config("dc1", site2));
+        try (DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
+             DatagramSocket other = new DatagramSocket(new InetSocketAddress("127.0.0.5", dcPort));
+             DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
+             Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
+            dc1.setSoTimeout(2000);
+            other.setSoTimeout(2000);
+            send(site, "192.168.1.5", "10.1.1.1", 1000, 80);
+            send(other, "192.168.1.6", "10.1.1.1", 2000, 80);
+            assertTrue(arrives(dc1) && arrives(dc1), "both sites open a flow to dc1");
+            assertEquals(2, daemon.flows().liveFlows());
+            int siteId = daemon.stateHolder().get().tunnel("site").id();
+
+            Files.writeString(file, config("dc1", site2).replace("  - {name: site, type", "  # {name: site, type"));
+            assertTrue(daemon.reload().success(), "removing the tunnel 'site' applies in place");
+
+            send(site, "192.168.1.5", "10.1.1.1", 1000, 80);
+            awaitDrops(daemon, "unknown_tunnel", 1);
+            send(dc1, "10.1.1.1", "192.168.1.5", 80, 1000);
+            awaitDrops(daemon, "tunnel_removed", 1);
+            send(other, "192.168.1.6", "10.1.1.1", 2000, 80);
+            assertTrue(arrives(dc1), "the other site's flow keeps flowing");
+            send(dc1, "10.1.1.1", "192.168.1.6", 80, 2000);
+            assertTrue(arrives(other), "and its replies return through it (ARR)");
+            for (int i = 0; i < 150 && daemon.flows().liveFlows() > 1; i++) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, daemon.flows().liveFlows(), "the sweeper removes the removed tunnel's flow only");
+            String tunnels = run(0, "tunnels", "--json", "--admin", "127.0.0.1:" + adminPort);
+            assertFalse(tunnels.contains("\"site\""), tunnels);
+            assertTrue(tunnels.contains("\"site2\""), tunnels);
+            assertFalse(daemon.scrape().contains("tunnel=\"site\""), "its per-tunnel metrics are removed");
+
+            Files.writeString(file, config("dc1", site2));
+            assertTrue(daemon.reload().success(), "the name can come back");
+            assertEquals(4, daemon.stateHolder().get().tunnel("site").id(), "as a new tunnel: ids are never reused");
+            assertTrue(daemon.stateHolder().get().retiredTunnel(siteId));
+            send(site, "192.168.1.5", "10.1.1.1", 3000, 80);
+            assertTrue(arrives(dc1), "and forwards again");
+            assertEquals(1.0, sample(daemon, "vnetd_rx_packets_total{listener=\"gre-udp\",tunnel=\"site\"}"),
+                    "with counters of its own, starting afresh");
+        }
+    }
+
+    @Test
+    void shouldRemoveAVirtualNetworkWithItsTunnelsAndRoutes() throws Exception {
+        port = FreePort.udp("127.0.0.1");
+        dcPort = FreePort.udp("127.0.0.3");
+        adminPort = FreePort.tcp();
+        String network = """
+                  - {name: site-w, type: gre-udp, listener: gre-udp, remote: 127.0.0.5, virtual_network: w}
+                  - {name: dc-w, type: gre-udp, listener: gre-udp, remote: 127.0.0.6:%d, virtual_network: w}
+                routes:
+                  - {prefix: 10.0.0.0/8, virtual_network: w, via: dc-w}
+                virtual_networks:
+                  - {name: w}
+                """.formatted(dcPort);
+        Path file = dir.resolve("vnetd.yaml");
+        Path extra = dir.resolve("extra.yaml");
+        Files.writeString(file, config("dc1", "") + "include: extra.yaml\n");
+        Files.writeString(extra, "tunnels:\n" + network);
+        try (DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
+             DatagramSocket siteW = new DatagramSocket(new InetSocketAddress("127.0.0.5", 0));
+             DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
+             DatagramSocket dcW = new DatagramSocket(new InetSocketAddress("127.0.0.6", dcPort));
+             Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
+            dc1.setSoTimeout(2000);
+            dcW.setSoTimeout(2000);
+            send(siteW, 5000);
+            assertTrue(arrives(dcW), "w forwards before the reload");
+
+            Files.writeString(extra, "routes: []\n");
+            assertTrue(daemon.reload().success(), "removing a virtual network with its tunnels applies in place");
+            assertEquals(null, daemon.stateHolder().get().virtualNetwork("w"));
+            assertEquals(2, daemon.stateHolder().get().virtualNetworks().length, "w stays as a retired entry");
+            assertEquals(0, daemon.stateHolder().get().virtualNetworks()[1].ipv4().size(), "without its routes");
+            send(siteW, 5001);
+            awaitDrops(daemon, "unknown_tunnel", 1);
+            send(site, 6000);
+            assertTrue(arrives(dc1), "v keeps forwarding");
+            String metrics = daemon.scrape();
+            assertFalse(metrics.contains("virtual_network=\"w\"") || metrics.contains("vn=\"w\""), metrics);
         }
     }
 

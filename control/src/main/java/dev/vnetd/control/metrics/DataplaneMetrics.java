@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 
+import java.util.List;
 import java.util.function.ToLongFunction;
 
 /**
@@ -39,6 +40,10 @@ import java.util.function.ToLongFunction;
  * object the daemon keeps for its lifetime (the dataplane, the state holder), never through a temporary.
  */
 public final class DataplaneMetrics {
+    /** The meters {@link #registerAdded} and {@link FlowMetrics#registerAdded} register per tunnel. */
+    private static final List<String> TUNNEL_METERS = List.of("vnetd.rx.packets", "vnetd.rx.bytes",
+            "vnetd.tx.packets", "vnetd.tx.bytes", "vnetd.tunnel.state", "vnetd.arr.returns");
+
     private DataplaneMetrics() {
     }
 
@@ -87,7 +92,7 @@ public final class DataplaneMetrics {
      * read through the holder, so they follow reloads.
      */
     public static void registerAdded(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder) {
-        for (Tunnel t : holder.get().tunnels()) {
+        for (Tunnel t : holder.get().liveTunnels()) {
             int id = t.id();
             String listener = t.listener().name();
             counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", dataplane,
@@ -103,7 +108,7 @@ public final class DataplaneMetrics {
                     .tags("tunnel", t.name())
                     .register(registry);
         }
-        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
+        for (VirtualNetwork vn : holder.get().liveVirtualNetworks()) {
             int id = vn.id();
             Gauge.builder("vnetd.routes", holder, h -> h.get().virtualNetworks()[id].ipv4().size())
                     .description("prefixes in the virtual network's routing table")
@@ -113,6 +118,28 @@ public final class DataplaneMetrics {
                     .description("prefixes in the virtual network's routing table")
                     .tags("virtual_network", vn.name(), "family", "ipv6")
                     .register(registry);
+        }
+    }
+
+    /**
+     * Removes the per-tunnel and per-virtual-network meters ({@link #registerAdded} here and in
+     * {@link FlowMetrics#registerAdded}) of every tunnel and virtual network {@code state} retired, so a removed
+     * tunnel disappears from {@code /metrics}; call {@link #registerAdded} after it, which registers a tunnel removed
+     * and added again under the same name anew, reading its new id. Health-probe counters stay, frozen.
+     */
+    public static void removeRetired(MeterRegistry registry, ForwardingState state) {
+        for (Tunnel t : state.tunnels()) {
+            if (state.retiredTunnel(t.id())) {
+                for (String name : TUNNEL_METERS) {
+                    registry.find(name).tag("tunnel", t.name()).meters().forEach(registry::remove);
+                }
+            }
+        }
+        for (VirtualNetwork vn : state.virtualNetworks()) {
+            if (state.retiredVirtualNetwork(vn.id())) {
+                registry.find("vnetd.routes").tag("virtual_network", vn.name()).meters().forEach(registry::remove);
+                registry.find("vnetd.flows").tag("vn", vn.name()).meters().forEach(registry::remove);
+            }
         }
     }
 

@@ -240,7 +240,8 @@ public final class PacketPath {
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
         Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters);
-        if (egress != null && flowLookup.pinned() && state.health().state(egress.id()) == TunnelHealth.DOWN) {
+        if (egress != null && flowLookup.pinned() && (state.health().state(egress.id()) == TunnelHealth.DOWN
+                || state.retiredTunnel(egress.id()))) {
             Tunnel better = route(state, vn, flowHash);
             if (better != null && better != egress) {
                 flowLookup.repin(better);
@@ -259,6 +260,10 @@ public final class PacketPath {
                 drop(buf, DropReason.FLOW_TABLE_FULL);
                 return;
             }
+        }
+        if (state.retiredTunnel(egress.id())) {
+            drop(buf, DropReason.TUNNEL_REMOVED);
+            return;
         }
         if (packet.length() > egress.mtu() && packet.dontFragment()) {
             sendIcmpError(state, buf, IcmpErrors.Kind.TOO_BIG, egress.mtu(), ingress);
@@ -333,7 +338,7 @@ public final class PacketPath {
      */
     public boolean sendProbe(int tunnelId, boolean request, int target, int sequence) {
         ForwardingState state = stateHolder.get();
-        if (tunnelId >= state.tunnels().length) {
+        if (tunnelId >= state.tunnels().length || state.retiredTunnel(tunnelId)) {
             return false;
         }
         Tunnel tunnel = state.tunnels()[tunnelId];
