@@ -82,7 +82,8 @@ public final class Daemon implements AutoCloseable {
         int virtualNetworkCapacity = Reloader.capacity(state.virtualNetworks().length);
         Dataplane dataplane;
         try {
-            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity, flows);
+            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity,
+                    Reloader.listenerCapacity(state.listeners().length), flows);
         } catch (InterruptedException | RuntimeException e) {
             flows.close();
             throw e;
@@ -104,7 +105,7 @@ public final class Daemon implements AutoCloseable {
                 DataplaneMetrics.registerAdded(registry, dataplane, holder);
                 FlowMetrics.registerAdded(registry, sweeper::flows, holder, dataplane);
                 health.apply(next);
-            }, tunnelCapacity, virtualNetworkCapacity);
+            }, tunnelCapacity, virtualNetworkCapacity, dataplane);
             admin = AdminServer.start(config.admin().listen(),
                     new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader, health),
                     config.admin().token());

@@ -58,7 +58,7 @@ final class DaemonAdminApi implements AdminApi {
     public String ready() {
         String[] errors = dataplane.listenerErrors();
         List<String> problems = new ArrayList<>();
-        for (Listener l : holder.get().listeners()) {
+        for (Listener l : holder.get().liveListeners()) {
             if (errors[l.id()] != null) {
                 problems.add("listener " + l.name() + ": " + errors[l.id()]);
             }

@@ -142,7 +142,8 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
             }
         }
         holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
-                built.tunnelIndex(), health, built.retiredTunnels(), built.retiredVirtualNetworks()));
+                built.tunnelIndex(), health, built.retiredListeners(), built.retiredTunnels(),
+                built.retiredVirtualNetworks()));
     }
 
     /** Adds ({@code replace}) or removes ({@code del}) the assigned host addresses on the TUN attachments. */

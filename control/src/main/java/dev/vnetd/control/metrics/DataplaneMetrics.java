@@ -50,7 +50,6 @@ public final class DataplaneMetrics {
     /** Registers every metric of a running dataplane in {@code registry}. */
     public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
                                 String nodeName, String version) {
-        ForwardingState state = holder.get();
         registerAdded(registry, dataplane, holder);
         for (DropReason reason : DropReason.values()) {
             counter(registry, "vnetd.drops", null, reason.description(), dataplane, w -> w.drops(reason),
@@ -62,14 +61,6 @@ public final class DataplaneMetrics {
                 WorkerCounters::icmpErrorsRateLimited, "result", "rate_limited");
         counter(registry, "vnetd.mss.clamped", null, "TCP SYNs whose MSS was lowered to a tunnel's mss_clamp",
                 dataplane, WorkerCounters::mssClampedTotal);
-        String[] listenerErrors = dataplane.listenerErrors();
-        for (Listener l : state.listeners()) {
-            boolean up = listenerErrors[l.id()] == null;
-            Gauge.builder("vnetd.listener.up", () -> up ? 1 : 0)
-                    .description("1 when the listener's socket is open on every worker")
-                    .tags("listener", l.name(), "type", l.type().configName())
-                    .register(registry);
-        }
         Gauge.builder("vnetd.workers", dataplane, Dataplane::workers)
                 .description("dataplane worker threads")
                 .register(registry);
@@ -92,6 +83,13 @@ public final class DataplaneMetrics {
      * read through the holder, so they follow reloads.
      */
     public static void registerAdded(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder) {
+        for (Listener l : holder.get().liveListeners()) {
+            int id = l.id();
+            Gauge.builder("vnetd.listener.up", dataplane, d -> d.listenerErrors()[id] == null ? 1 : 0)
+                    .description("1 when the listener's socket is open on every worker")
+                    .tags("listener", l.name(), "type", l.type().configName())
+                    .register(registry);
+        }
         for (Tunnel t : holder.get().liveTunnels()) {
             int id = t.id();
             String listener = t.listener().name();
@@ -122,12 +120,17 @@ public final class DataplaneMetrics {
     }
 
     /**
-     * Removes the per-tunnel and per-virtual-network meters ({@link #registerAdded} here and in
+     * Removes the per-listener, per-tunnel and per-virtual-network meters ({@link #registerAdded} here and in
      * {@link FlowMetrics#registerAdded}) of every tunnel and virtual network {@code state} retired, so a removed
      * tunnel disappears from {@code /metrics}; call {@link #registerAdded} after it, which registers a tunnel removed
      * and added again under the same name anew, reading its new id. Health-probe counters stay, frozen.
      */
     public static void removeRetired(MeterRegistry registry, ForwardingState state) {
+        for (Listener l : state.listeners()) {
+            if (state.retiredListener(l.id())) {
+                registry.find("vnetd.listener.up").tag("listener", l.name()).meters().forEach(registry::remove);
+            }
+        }
         for (Tunnel t : state.tunnels()) {
             if (state.retiredTunnel(t.id())) {
                 for (String name : TUNNEL_METERS) {

@@ -68,15 +68,20 @@ public final class ForwardingStateBuilder {
 
     /**
      * The forwarding state of {@code config} after {@code previous} (null at start), all tunnels healthy. Every
-     * virtual network and tunnel still configured keeps its id in {@code previous}; added ones take the next ids, in
-     * the order of the file; removed ones, and those removed by earlier reloads, stay in their slots as retired
-     * entries (a retired virtual network without its routes). Ids are never reused: a removed name added again is a
-     * new tunnel with a new id. Listeners get ids in the order of {@code config}.
+     * listener, virtual network and tunnel still configured keeps its id in {@code previous}; added ones take the
+     * next ids, in the order of the file, and so does a listener whose type, address or source ports changed;
+     * removed ones, and those removed by earlier reloads, stay in their slots as retired entries (a retired virtual
+     * network without its routes). Ids are never reused: a removed name added again is new, with a new id.
      */
     public static ForwardingState build(VnetdConfig config, ForwardingState previous) {
+        int listenerCount = previous == null ? 0 : previous.listeners().length;
         Map<String, Listener> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : config.listeners()) {
-            listeners.put(l.name(), new Listener(listeners.size(), l.name(), l.type(), l.address(), l.sourcePorts()));
+            Listener kept = previous == null ? null : liveListener(previous, l.name());
+            boolean same = kept != null && kept.type() == l.type() && kept.address().equals(l.address())
+                    && kept.sourcePorts() == l.sourcePorts();
+            listeners.put(l.name(), new Listener(same ? kept.id() : listenerCount++, l.name(), l.type(), l.address(),
+                    l.sourcePorts()));
         }
         int vnCount = previous == null ? 0 : previous.virtualNetworks().length;
         Map<String, Integer> vnIds = new HashMap<>();
@@ -94,7 +99,9 @@ public final class ForwardingStateBuilder {
                 .sorted(Comparator.comparing(t -> tunnelIds.get(t.name()))).toList();
         for (TunnelConfig t : byId) {
             if (t.tun() != null) {
-                listeners.put(TUN_LISTENER_PREFIX + t.name(), Listener.tun(listeners.size(), "tun:" + t.tun().device(),
+                Tunnel kept = previous == null ? null : previous.tunnel(t.name());
+                int id = kept != null && kept.tun() ? kept.listener().id() : listenerCount++;
+                listeners.put(TUN_LISTENER_PREFIX + t.name(), Listener.tun(id, "tun:" + t.tun().device(),
                         tunSettings(t)));
             }
         }
@@ -135,8 +142,28 @@ public final class ForwardingStateBuilder {
                 retiredTunnels[id] = true;
             }
         }
-        return new ForwardingState(listeners.values().toArray(Listener[]::new), tunnelArray, vns,
-                new TunnelIndex(live), new TunnelHealth(tunnelArray.length), retiredTunnels, retiredVns);
+        Listener[] listenerArray = new Listener[listenerCount];
+        boolean[] retiredListeners = new boolean[listenerCount];
+        for (Listener l : listeners.values()) {
+            listenerArray[l.id()] = l;
+        }
+        for (int id = 0; id < listenerCount; id++) {
+            if (listenerArray[id] == null) {
+                listenerArray[id] = previous.listeners()[id];
+                retiredListeners[id] = true;
+            }
+        }
+        return new ForwardingState(listenerArray, tunnelArray, vns, new TunnelIndex(live),
+                new TunnelHealth(tunnelArray.length), retiredListeners, retiredTunnels, retiredVns);
+    }
+
+    private static Listener liveListener(ForwardingState state, String name) {
+        for (Listener l : state.liveListeners()) {
+            if (l.name().equals(name)) {
+                return l;
+            }
+        }
+        return null;
     }
 
     /**

@@ -9,28 +9,46 @@ import java.util.List;
  * Everything a worker needs to forward a packet, built by the control plane from a validated configuration and
  * immutable afterwards (tunnel health excepted: it changes in place, one int per tunnel).
  *
- * <p>Ids are never reused within a process. A tunnel or virtual network a reload removed stays in its slot as a
- * retired entry, so every array indexed by id (flows pin tunnel ids, counters are per tunnel) stays valid without
- * hole handling on the fast path: a retired tunnel is not in the {@link TunnelIndex} (nothing is received for it),
- * no route names it, and a packet whose flow sends it there is dropped ({@code tunnel_removed}) or routed again.
+ * <p>Ids are never reused within a process. A listener, tunnel or virtual network a reload removed stays in its slot
+ * as a retired entry (a changed listener is a removed one and an added one), so every array indexed by id (flows pin
+ * tunnel ids, counters are per tunnel, workers keep a send port per listener) stays valid without hole handling on
+ * the fast path: a retired tunnel is not in the {@link TunnelIndex} (nothing is received for it), no route names it,
+ * and a packet whose flow sends it there is routed again or dropped ({@code tunnel_removed}).
  *
- * @param listeners              listeners by id
+ * @param listeners              listeners by id, retired ones included
  * @param tunnels                tunnels by id, retired ones included
  * @param virtualNetworks        virtual networks by id, retired ones included
  * @param tunnelIndex            identifies the tunnel of a received packet (live tunnels only)
  * @param health                 health state of every tunnel
+ * @param retiredListeners       by listener id: whether a reload removed it (its sockets are closed)
  * @param retiredTunnels         by tunnel id: whether a reload removed it
  * @param retiredVirtualNetworks by virtual network id: whether a reload removed it
  */
 public record ForwardingState(Listener[] listeners, Tunnel[] tunnels, VirtualNetwork[] virtualNetworks,
-                              TunnelIndex tunnelIndex, TunnelHealth health, boolean[] retiredTunnels,
-                              boolean[] retiredVirtualNetworks) {
+                              TunnelIndex tunnelIndex, TunnelHealth health, boolean[] retiredListeners,
+                              boolean[] retiredTunnels, boolean[] retiredVirtualNetworks) {
 
-    /** A state where every tunnel and virtual network is live. */
+    /** A state where every listener, tunnel and virtual network is live. */
     public ForwardingState(Listener[] listeners, Tunnel[] tunnels, VirtualNetwork[] virtualNetworks,
                            TunnelIndex tunnelIndex, TunnelHealth health) {
-        this(listeners, tunnels, virtualNetworks, tunnelIndex, health, new boolean[tunnels.length],
-                new boolean[virtualNetworks.length]);
+        this(listeners, tunnels, virtualNetworks, tunnelIndex, health, new boolean[listeners.length],
+                new boolean[tunnels.length], new boolean[virtualNetworks.length]);
+    }
+
+    /** Whether listener {@code id} was removed (or changed) by a reload. */
+    public boolean retiredListener(int id) {
+        return retiredListeners[id];
+    }
+
+    /** The live listeners (configured ones and TUN attachments' devices), in id order. */
+    public List<Listener> liveListeners() {
+        List<Listener> live = new ArrayList<>(listeners.length);
+        for (Listener l : listeners) {
+            if (!retiredListeners[l.id()]) {
+                live.add(l);
+            }
+        }
+        return live;
     }
 
     /** Whether tunnel {@code id} was removed by a reload. Allocation-free: read on the fast path. */
