@@ -82,12 +82,13 @@ public final class Daemon implements AutoCloseable {
         int virtualNetworkCapacity = Reloader.capacity(state.virtualNetworks().length);
         Dataplane dataplane;
         try {
-            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity, flows);
+            dataplane = Dataplane.start(holder, workers, transport, tunnelCapacity,
+                    Reloader.listenerCapacity(state.listeners().length), flows);
         } catch (InterruptedException | RuntimeException e) {
             flows.close();
             throw e;
         }
-        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity);
+        FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity, holder);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;
         Reloader reloader;
@@ -100,10 +101,11 @@ public final class Daemon implements AutoCloseable {
             OuterFragments.checkLimits(Path.of("/proc/sys"));
             health.apply(config);
             reloader = new Reloader(config, holder, registry, next -> {
+                DataplaneMetrics.removeRetired(registry, holder.get());
                 DataplaneMetrics.registerAdded(registry, dataplane, holder);
                 FlowMetrics.registerAdded(registry, flows, sweeper::flows, holder, dataplane);
                 health.apply(next);
-            }, tunnelCapacity, virtualNetworkCapacity);
+            }, tunnelCapacity, virtualNetworkCapacity, dataplane);
             admin = AdminServer.start(config.admin().listen(),
                     new DaemonAdminApi(holder, dataplane, flows, sweeper, registry, reloader, health),
                     config.admin().token());

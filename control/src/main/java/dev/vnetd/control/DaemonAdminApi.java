@@ -61,7 +61,7 @@ final class DaemonAdminApi implements AdminApi {
     public String ready() {
         String[] errors = dataplane.listenerErrors();
         List<String> problems = new ArrayList<>();
-        for (Listener l : holder.get().listeners()) {
+        for (Listener l : holder.get().liveListeners()) {
             if (errors[l.id()] != null) {
                 problems.add("listener " + l.name() + ": " + errors[l.id()]);
             }
@@ -91,7 +91,7 @@ final class DaemonAdminApi implements AdminApi {
         JsonWriter json = new JsonWriter().beginObject().name("tunnels").beginArray();
         TextTable table = new TextTable("TUNNEL", "TYPE", "REMOTE", "KEY", "VN", "STATE", "ARR", "RX_PKTS", "TX_PKTS",
                 "RX_BYTES", "TX_BYTES");
-        for (Tunnel t : state.tunnels()) {
+        for (Tunnel t : state.liveTunnels()) {
             int id = t.id();
             String vn = state.virtualNetworks()[t.virtualNetwork()].name();
             String health = stateName(state.health().state(id));
@@ -186,10 +186,9 @@ final class DaemonAdminApi implements AdminApi {
         ForwardingState state = holder.get();
         JsonWriter json = new JsonWriter().beginObject().name("virtual_networks").beginArray();
         TextTable table = new TextTable("VN", "FALLBACK", "IPV4_ROUTES", "IPV6_ROUTES", "TUNNELS", "ARR", "FLOWS");
-        for (VirtualNetwork vn : state.virtualNetworks()) {
+        for (VirtualNetwork vn : state.liveVirtualNetworks()) {
             String fallback = vn.fallback() < 0 ? null : state.virtualNetworks()[vn.fallback()].name();
-            long tunnels = java.util.Arrays.stream(state.tunnels()).filter(t -> t.virtualNetwork() == vn.id())
-                    .count();
+            long tunnels = state.liveTunnels().stream().filter(t -> t.virtualNetwork() == vn.id()).count();
             long flowCount = sweeper.flows(vn.id());
             table.row(vn.name(), fallback == null ? "-" : fallback, vn.ipv4().size(), vn.ipv6().size(), tunnels,
                     vn.arr() ? "yes" : "no", flowCount);

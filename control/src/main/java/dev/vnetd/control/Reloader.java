@@ -7,22 +7,23 @@ import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.config.VnetdConfig.ListenerConfig;
 import dev.vnetd.control.config.VnetdConfig.SaConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
-import dev.vnetd.control.config.VnetdConfig.VirtualNetworkConfig;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.Tunnel;
-import dev.vnetd.dataplane.state.TunnelIndex;
+import dev.vnetd.dataplane.transport.Dataplane;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,11 +36,16 @@ import java.util.stream.Collectors;
  *
  * <p>The new file is validated completely first; if it fails, nothing changes and every error is returned. A reload
  * applies what operators change many times a day without touching sockets or flows: routes, next hops, priorities
- * and weights, tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs, health checks), and added
+ * and weights, tunnel attributes (remote, key, MTU, ARR, interface addresses, SAs, health checks), added and removed
  * virtual networks and tunnels. Listeners, virtual networks and tunnels keep their identities (the ids flows and
- * counters are keyed by); added ones take the next ids, up to the capacity reserved at start. Adding, removing or
- * changing a listener, or removing a virtual network or tunnel, is refused with the reason and needs a restart
- * (flows survive it with {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
+ * counters are keyed by); added ones take the next ids, up to the capacity reserved at start, and ids are never
+ * reused: a removed tunnel or virtual network stays as a retired entry of the state (see {@link ForwardingState}),
+ * its flows' replies are dropped as {@code tunnel_removed} and the sweeper removes those flows. An added listener
+ * opens its sockets on every worker before the new state is published (if one cannot open, the reload fails and
+ * changes nothing); a removed one closes them after; a changed one (type, address, source ports) is both, under a new
+ * id; unchanged listeners keep their sockets. Adding or removing a TUN attachment, adding, changing or removing a
+ * MASQUE listener, or removing a MASQUE tunnel, is refused with the reason and needs a restart (flows survive it with
+ * {@code flow_table.persist}). A tunnel whose SA configuration did not change keeps
  * its SA objects — sequence numbers and replay window — and every tunnel keeps its health. The new forwarding
  * state is published through the one volatile reference: workers see the old or the new state, never a mix.
  */
@@ -71,6 +77,7 @@ public final class Reloader {
     private final Consumer<VnetdConfig> applied;
     private final int tunnelCapacity;
     private final int virtualNetworkCapacity;
+    private final Dataplane sockets;
 
     /**
      * A reloader of the daemon's configuration file.
@@ -79,9 +86,11 @@ public final class Reloader {
      *                               follow it)
      * @param tunnelCapacity         tunnel ids the dataplane has room for ({@link #capacity})
      * @param virtualNetworkCapacity virtual network ids the flow sweeper has room for
+     * @param sockets                the dataplane that opens added listeners and closes removed ones
      */
     Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry,
-             Consumer<VnetdConfig> applied, int tunnelCapacity, int virtualNetworkCapacity) {
+             Consumer<VnetdConfig> applied, int tunnelCapacity, int virtualNetworkCapacity, Dataplane sockets) {
+        this.sockets = sockets;
         this.tunnelCapacity = tunnelCapacity;
         this.virtualNetworkCapacity = virtualNetworkCapacity;
         this.applied = applied;
@@ -97,6 +106,18 @@ public final class Reloader {
                 .description("when the running configuration was loaded, in seconds since the epoch")
                 .baseUnit("seconds")
                 .register(registry);
+    }
+
+    /**
+     * Least room for listener ids: a reload that adds or changes a listener takes a new id (never reused), and each
+     * worker keeps a send port per id, so the daemon reserves at least this many (or twice what it starts with). 64
+     * references per worker cost nothing, and an edge host has a handful of listeners.
+     */
+    static final int MIN_LISTENER_CAPACITY = 64;
+
+    /** Room to reserve for {@code initial} listeners: twice, at least {@link #MIN_LISTENER_CAPACITY}. */
+    static int listenerCapacity(int initial) {
+        return Math.max(MIN_LISTENER_CAPACITY, 2 * initial);
     }
 
     /** Room to reserve for {@code initial} tunnels or virtual networks: twice, at least {@link #MIN_CAPACITY}. */
@@ -116,22 +137,48 @@ public final class Reloader {
             return fail(e.errors().stream().map(ConfigError::toString).toList());
         }
         List<String> restart = new ArrayList<>(changesNeedingRestart(current, next));
+        if (!restart.isEmpty()) {
+            return fail(restart);
+        }
         ForwardingState previous = holder.get();
-        long addedTunnels = next.tunnels().stream().filter(t -> previous.tunnel(t.name()) == null).count();
-        long addedNetworks = next.virtualNetworks().stream()
-                .filter(v -> previous.virtualNetwork(v.name()) == null).count();
-        if (previous.tunnels().length + addedTunnels > tunnelCapacity) {
+        ForwardingState built = ForwardingStateBuilder.build(next, previous);
+        if (built.tunnels().length > tunnelCapacity) {
             restart.add("more than " + tunnelCapacity + " tunnels since the start: adding these needs a restart");
         }
-        if (previous.virtualNetworks().length + addedNetworks > virtualNetworkCapacity) {
+        if (built.virtualNetworks().length > virtualNetworkCapacity) {
             restart.add("more than " + virtualNetworkCapacity + " virtual networks since the start: adding these "
                     + "needs a restart");
+        }
+        if (built.listeners().length > previous.listeners().length
+                && built.listeners().length > sockets.listenerCapacity()) {
+            restart.add("more than " + sockets.listenerCapacity() + " listeners since the start (a changed listener "
+                    + "counts again): adding these needs a restart");
         }
         if (!restart.isEmpty()) {
             return fail(restart);
         }
-        ForwardingState built = ForwardingStateBuilder.build(inPreviousOrder(next, previous));
+        List<Listener> added = Arrays.asList(built.listeners()).subList(previous.listeners().length,
+                built.listeners().length);
+        List<Listener> removed = Arrays.stream(previous.listeners())
+                .filter(l -> !previous.retiredListener(l.id()) && built.retiredListener(l.id())).toList();
+        List<Listener> opened = new ArrayList<>();
+        for (Listener l : added) {
+            try {
+                sockets.openListener(l);
+                opened.add(l);
+            } catch (IOException | RuntimeException e) {
+                closeAll(opened);
+                return fail(List.of("listener '" + l.name() + "' (" + l.address() + ") cannot be opened: "
+                        + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                closeAll(opened);
+                return fail(List.of("interrupted while opening listener '" + l.name() + "'"));
+            }
+        }
         holder.publish(carryOver(built, previous, current, next));
+        added.forEach(l -> sockets.startListener(l.id()));
+        closeAll(removed);
         current = next;
         applied.accept(next);
         lastSuccessMillis = System.currentTimeMillis();
@@ -139,6 +186,18 @@ public final class Reloader {
         LOG.info("event=config_reloaded file={} tunnels={} routes={}", path, next.tunnels().size(),
                 next.routes().size());
         return new Result(true, List.of());
+    }
+
+    /** Closes these listeners' sockets on every worker; a socket that will not close is logged, not fatal. */
+    private void closeAll(List<Listener> listeners) {
+        for (Listener l : listeners) {
+            try {
+                sockets.closeListener(l.id());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.error("event=listener_close_interrupted listener={}", l.name());
+            }
+        }
     }
 
     private Result fail(List<String> errors) {
@@ -154,23 +213,27 @@ public final class Reloader {
         Map<String, ListenerConfig> nextListeners = byName(next.listeners(), ListenerConfig::name);
         for (ListenerConfig l : next.listeners()) {
             ListenerConfig old = listeners.get(l.name());
-            if (old == null) {
-                problems.add("listener '" + l.name() + "' is new: adding listeners needs a restart");
-            } else if (old.type() != l.type() || !old.address().equals(l.address())
-                    || old.sourcePorts() != l.sourcePorts()) {
-                problems.add("listener '" + l.name() + "' changed: changing listeners needs a restart");
+            boolean same = old != null && old.type() == l.type() && old.address().equals(l.address())
+                    && old.sourcePorts() == l.sourcePorts();
+            if ((l.type().masque() || old != null && old.type().masque()) && !same) {
+                problems.add("MASQUE listener '" + l.name() + "' is new or changed: that needs a restart");
             }
         }
         for (ListenerConfig l : running.listeners()) {
-            if (!nextListeners.containsKey(l.name())) {
-                problems.add("listener '" + l.name() + "' is gone: removing listeners needs a restart");
+            if (!nextListeners.containsKey(l.name()) && l.type().masque()) {
+                problems.add("MASQUE listener '" + l.name() + "' is gone: removing it needs a restart");
             }
         }
-        compareNames("virtual network", names(running.virtualNetworks(), VirtualNetworkConfig::name),
-                names(next.virtualNetworks(), VirtualNetworkConfig::name), problems);
-        compareNames("tunnel", names(running.tunnels(), TunnelConfig::name), names(next.tunnels(), TunnelConfig::name),
-                problems);
         Map<String, TunnelConfig> runningTunnels = byName(running.tunnels(), TunnelConfig::name);
+        Map<String, TunnelConfig> nextTunnels = byName(next.tunnels(), TunnelConfig::name);
+        for (TunnelConfig t : running.tunnels()) {
+            if (!nextTunnels.containsKey(t.name()) && t.tun() != null) {
+                problems.add("tun attachment '" + t.name() + "' is gone: removing a tun attachment (a device to "
+                        + "close) needs a restart");
+            } else if (!nextTunnels.containsKey(t.name()) && masque(running, t)) {
+                problems.add("MASQUE tunnel '" + t.name() + "' is gone: removing a MASQUE tunnel needs a restart");
+            }
+        }
         for (TunnelConfig t : next.tunnels()) {
             TunnelConfig old = runningTunnels.get(t.name());
             if (old == null && t.tun() != null) {
@@ -189,40 +252,8 @@ public final class Reloader {
         return problems;
     }
 
-    private static void compareNames(String what, List<String> running, List<String> next, List<String> problems) {
-        for (String name : running) {
-            if (!next.contains(name)) {
-                problems.add(what + " '" + name + "' is gone: removing a " + what + " needs a restart");
-            }
-        }
-    }
-
-    /**
-     * The configuration with its listeners, virtual networks and tunnels in the order of the running state's ids, so
-     * the builder gives every one its old id back; added virtual networks and tunnels come after them, in the order
-     * of the file, and get the next ids.
-     */
-    private static VnetdConfig inPreviousOrder(VnetdConfig next, ForwardingState previous) {
-        Map<String, Integer> listenerIds = new java.util.HashMap<>();
-        for (var l : previous.listeners()) {
-            listenerIds.put(l.name(), l.id());
-        }
-        Map<String, Integer> vnIds = new java.util.HashMap<>();
-        for (var vn : previous.virtualNetworks()) {
-            vnIds.put(vn.name(), vn.id());
-        }
-        Map<String, Integer> tunnelIds = new java.util.HashMap<>();
-        for (Tunnel t : previous.tunnels()) {
-            tunnelIds.put(t.name(), t.id());
-        }
-        return new VnetdConfig(next.source(), next.node(), next.admin(), next.flowTable(),
-                next.listeners().stream().sorted(Comparator.comparing(l -> listenerIds.get(l.name()))).toList(),
-                next.virtualNetworks().stream()
-                        .sorted(Comparator.comparing(v -> vnIds.getOrDefault(v.name(), Integer.MAX_VALUE))).toList(),
-                next.tunnels().stream()
-                        .sorted(Comparator.comparing(t -> tunnelIds.getOrDefault(t.name(), Integer.MAX_VALUE)))
-                        .toList(),
-                next.routes());
+    private static boolean masque(VnetdConfig config, TunnelConfig tunnel) {
+        return config.listeners().stream().anyMatch(l -> l.name().equals(tunnel.listener()) && l.type().masque());
     }
 
     /**
@@ -239,14 +270,15 @@ public final class Reloader {
             Tunnel t = tunnels[id];
             Tunnel old = previous.tunnels()[id];
             health.state(id, previous.health().state(id));
-            if (t.sas() != null && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
+            if (!built.retiredTunnel(id) && t.sas() != null
+                    && sameSa(runningTunnels.get(t.name()).sa(), nextTunnels.get(t.name()).sa())) {
                 tunnels[id] = new Tunnel(t.id(), t.name(), t.listener(), t.remote(), t.key(), t.virtualNetwork(),
                         t.mtu(), t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), old.sas(),
                         t.mssClamp(), t.maxFlows());
             }
         }
-        return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), new TunnelIndex(tunnels),
-                health);
+        return new ForwardingState(built.listeners(), tunnels, built.virtualNetworks(), built.tunnelIndex(), health,
+                built.retiredListeners(), built.retiredTunnels(), built.retiredVirtualNetworks());
     }
 
     private static boolean sameSa(SaConfig a, SaConfig b) {
@@ -257,9 +289,5 @@ public final class Reloader {
 
     private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {
         return items.stream().collect(Collectors.toMap(name, Function.identity()));
-    }
-
-    private static <T> List<String> names(List<T> items, Function<T, String> name) {
-        return items.stream().map(name).filter(Objects::nonNull).toList();
     }
 }

@@ -546,6 +546,7 @@ public final class ConfigLoader {
         Path parent = full.getParent();
         List<Path> matches = new ArrayList<>();
         if (parent == null || !Files.isDirectory(parent)) {
+            errors.add(where.error(noMatch(full)));
             return matches;
         }
         PathMatcher matcher;
@@ -564,8 +565,20 @@ public final class ConfigLoader {
         } catch (IOException e) {
             errors.add(where.error("cannot list " + parent + ": " + e.getMessage()));
         }
+        if (matches.isEmpty()) {
+            errors.add(where.error(noMatch(full)));
+        }
         Collections.sort(matches);
         return matches;
+    }
+
+    /**
+     * A glob that matches no file is an error: otherwise a directory emptied for a moment (a deployment that deletes
+     * before it writes) would load as a configuration without the tunnels and routes it held, and a reload would
+     * remove them.
+     */
+    private static String noMatch(Path glob) {
+        return "'include' glob " + glob + " matches no file";
     }
 
     private void loadIncluded(Path file) {
@@ -578,6 +591,10 @@ public final class ConfigLoader {
             return;
         }
         Node root = compose(name, text);
+        if (root == null && errors.stream().noneMatch(e -> e.file().equals(name))) {
+            // an empty include is what a reader racing a writer that truncates first sees: never "no tunnels"
+            errors.add(new ConfigError(name, 1, 1, "included file is empty"));
+        }
         if (root != null) {
             currentDir = file.toAbsolutePath().getParent();
             readLists(name, YamlSection.of(name, root, "an included file", INCLUDED_KEYS, errors));

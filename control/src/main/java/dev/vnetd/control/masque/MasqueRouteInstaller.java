@@ -134,16 +134,16 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         VnetdConfig learned = new VnetdConfig(config.source(), config.node(), config.admin(), config.flowTable(),
                 config.listeners(), config.virtualNetworks(), tunnels, all, config.masque());
         ForwardingState previous = holder.get();
-        ForwardingState built = ForwardingStateBuilder.build(learned);
+        ForwardingState built = ForwardingStateBuilder.build(learned, previous);
         TunnelHealth health = new TunnelHealth(built.tunnels().length);
         for (Tunnel t : built.tunnels()) {
-            Tunnel old = previous.tunnel(t.name());
-            if (old != null) {
-                health.state(t.id(), previous.health().state(old.id()));
+            if (t.id() < previous.tunnels().length) {
+                health.state(t.id(), previous.health().state(t.id()));
             }
         }
         holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
-                built.tunnelIndex(), health));
+                built.tunnelIndex(), health, built.retiredListeners(), built.retiredTunnels(),
+                built.retiredVirtualNetworks()));
     }
 
     /** Adds ({@code replace}) or removes ({@code del}) the assigned host addresses on the TUN attachments. */

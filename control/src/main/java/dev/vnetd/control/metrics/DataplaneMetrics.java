@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 
+import java.util.List;
 import java.util.function.ToLongFunction;
 
 /**
@@ -40,13 +41,17 @@ import java.util.function.ToLongFunction;
  * object the daemon keeps for its lifetime (the dataplane, the state holder), never through a temporary.
  */
 public final class DataplaneMetrics {
+    /** The meters {@link #registerAdded} and {@link FlowMetrics#registerAdded} register per tunnel. */
+    private static final List<String> TUNNEL_METERS = List.of("vnetd.rx.packets", "vnetd.rx.bytes",
+            "vnetd.tx.packets", "vnetd.tx.bytes", "vnetd.tunnel.state", "vnetd.arr.returns", "vnetd.tunnel.flows",
+            "vnetd.flow.quota.refusals");
+
     private DataplaneMetrics() {
     }
 
     /** Registers every metric of a running dataplane in {@code registry}. */
     public static void register(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder,
                                 String nodeName, String version) {
-        ForwardingState state = holder.get();
         registerAdded(registry, dataplane, holder);
         for (DropReason reason : DropReason.values()) {
             counter(registry, "vnetd.drops", null, reason.description(), dataplane, w -> w.drops(reason),
@@ -58,19 +63,6 @@ public final class DataplaneMetrics {
                 WorkerCounters::icmpErrorsRateLimited, "result", "rate_limited");
         counter(registry, "vnetd.mss.clamped", null, "TCP SYNs whose MSS was lowered to a tunnel's mss_clamp",
                 dataplane, WorkerCounters::mssClampedTotal);
-        String[] listenerErrors = dataplane.listenerErrors();
-        for (Listener l : state.listeners()) {
-            boolean up = listenerErrors[l.id()] == null;
-            Gauge.builder("vnetd.listener.up", () -> up ? 1 : 0)
-                    .description("1 when the listener's socket is open on every worker")
-                    .tags("listener", l.name(), "type", l.type().configName())
-                    .register(registry);
-            int id = l.id();
-            FunctionCounter.builder("vnetd.socket.receive.drops", dataplane, d -> d.socketReceiveDrops(id))
-                    .description("datagrams the kernel dropped at the listener's full receive buffers, before vnetd")
-                    .tags("listener", l.name())
-                    .register(registry);
-        }
         Gauge.builder("vnetd.workers", dataplane, Dataplane::workers)
                 .description("dataplane worker threads")
                 .register(registry);
@@ -93,7 +85,18 @@ public final class DataplaneMetrics {
      * read through the holder, so they follow reloads.
      */
     public static void registerAdded(MeterRegistry registry, Dataplane dataplane, ForwardingStateHolder holder) {
-        for (Tunnel t : holder.get().tunnels()) {
+        for (Listener l : holder.get().liveListeners()) {
+            int id = l.id();
+            Gauge.builder("vnetd.listener.up", dataplane, d -> d.listenerErrors()[id] == null ? 1 : 0)
+                    .description("1 when the listener's socket is open on every worker")
+                    .tags("listener", l.name(), "type", l.type().configName())
+                    .register(registry);
+            FunctionCounter.builder("vnetd.socket.receive.drops", dataplane, d -> d.socketReceiveDrops(id))
+                    .description("datagrams the kernel dropped at the listener's full receive buffers, before vnetd")
+                    .tags("listener", l.name())
+                    .register(registry);
+        }
+        for (Tunnel t : holder.get().liveTunnels()) {
             int id = t.id();
             String listener = t.listener().name();
             counter(registry, "vnetd.rx.packets", null, "packets received from the tunnel", dataplane,
@@ -109,7 +112,7 @@ public final class DataplaneMetrics {
                     .tags("tunnel", t.name())
                     .register(registry);
         }
-        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
+        for (VirtualNetwork vn : holder.get().liveVirtualNetworks()) {
             int id = vn.id();
             Gauge.builder("vnetd.routes", holder, h -> h.get().virtualNetworks()[id].ipv4().size())
                     .description("prefixes in the virtual network's routing table")
@@ -119,6 +122,35 @@ public final class DataplaneMetrics {
                     .description("prefixes in the virtual network's routing table")
                     .tags("virtual_network", vn.name(), "family", "ipv6")
                     .register(registry);
+        }
+    }
+
+    /**
+     * Removes the per-listener, per-tunnel and per-virtual-network meters ({@link #registerAdded} here and in
+     * {@link FlowMetrics#registerAdded}) of every tunnel and virtual network {@code state} retired, so a removed
+     * tunnel disappears from {@code /metrics}; call {@link #registerAdded} after it, which registers a tunnel removed
+     * and added again under the same name anew, reading its new id. Health-probe counters stay, frozen.
+     */
+    public static void removeRetired(MeterRegistry registry, ForwardingState state) {
+        for (Listener l : state.listeners()) {
+            if (state.retiredListener(l.id())) {
+                registry.find("vnetd.listener.up").tag("listener", l.name()).meters().forEach(registry::remove);
+                registry.find("vnetd.socket.receive.drops").tag("listener", l.name()).meters()
+                        .forEach(registry::remove);
+            }
+        }
+        for (Tunnel t : state.tunnels()) {
+            if (state.retiredTunnel(t.id())) {
+                for (String name : TUNNEL_METERS) {
+                    registry.find(name).tag("tunnel", t.name()).meters().forEach(registry::remove);
+                }
+            }
+        }
+        for (VirtualNetwork vn : state.virtualNetworks()) {
+            if (state.retiredVirtualNetwork(vn.id())) {
+                registry.find("vnetd.routes").tag("virtual_network", vn.name()).meters().forEach(registry::remove);
+                registry.find("vnetd.flows").tag("vn", vn.name()).meters().forEach(registry::remove);
+            }
         }
     }
 

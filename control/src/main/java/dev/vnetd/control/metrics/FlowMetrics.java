@@ -60,14 +60,14 @@ public final class FlowMetrics {
      */
     public static void registerAdded(MeterRegistry registry, FlowTable flows, IntToLongFunction flowsPerVn,
                                      ForwardingStateHolder holder, Dataplane dataplane) {
-        for (VirtualNetwork vn : holder.get().virtualNetworks()) {
+        for (VirtualNetwork vn : holder.get().liveVirtualNetworks()) {
             int id = vn.id();
             Gauge.builder("vnetd.flows", () -> flowsPerVn.applyAsLong(id))
                     .description("live flows of the virtual network at the last sweep")
                     .tags("vn", vn.name())
                     .register(registry);
         }
-        for (Tunnel t : holder.get().tunnels()) {
+        for (Tunnel t : holder.get().liveTunnels()) {
             int id = t.id();
             DataplaneMetrics.counter(registry, "vnetd.arr.returns", null,
                     "replies sent back to the tunnel that started their flow", dataplane, w -> w.arrReturns(id),

@@ -26,6 +26,7 @@ import dev.vnetd.dataplane.state.VirtualNetwork;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,39 +63,107 @@ public final class ForwardingStateBuilder {
 
     /** The forwarding state of {@code config}, all tunnels healthy. */
     public static ForwardingState build(VnetdConfig config) {
+        return build(config, null);
+    }
+
+    /**
+     * The forwarding state of {@code config} after {@code previous} (null at start), all tunnels healthy. Every
+     * listener, virtual network and tunnel still configured keeps its id in {@code previous}; added ones take the
+     * next ids, in the order of the file, and so does a listener whose type, address or source ports changed;
+     * removed ones, and those removed by earlier reloads, stay in their slots as retired entries (a retired virtual
+     * network without its routes). Ids are never reused: a removed name added again is new, with a new id.
+     */
+    public static ForwardingState build(VnetdConfig config, ForwardingState previous) {
+        int listenerCount = previous == null ? 0 : previous.listeners().length;
         Map<String, Listener> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : config.listeners()) {
-            listeners.put(l.name(), new Listener(listeners.size(), l.name(), l.type(), l.address(), l.sourcePorts()));
+            Listener kept = previous == null ? null : liveListener(previous, l.name());
+            boolean same = kept != null && kept.type() == l.type() && kept.address().equals(l.address())
+                    && kept.sourcePorts() == l.sourcePorts();
+            listeners.put(l.name(), new Listener(same ? kept.id() : listenerCount++, l.name(), l.type(), l.address(),
+                    l.sourcePorts()));
         }
+        int vnCount = previous == null ? 0 : previous.virtualNetworks().length;
         Map<String, Integer> vnIds = new HashMap<>();
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {
-            vnIds.put(vn.name(), vnIds.size());
+            VirtualNetwork kept = previous == null ? null : previous.virtualNetwork(vn.name());
+            vnIds.put(vn.name(), kept != null ? kept.id() : vnCount++);
         }
+        int tunnelCount = previous == null ? 0 : previous.tunnels().length;
+        Map<String, Integer> tunnelIds = new HashMap<>();
         for (TunnelConfig t : config.tunnels()) {
+            Tunnel kept = previous == null ? null : previous.tunnel(t.name());
+            tunnelIds.put(t.name(), kept != null ? kept.id() : tunnelCount++);
+        }
+        List<TunnelConfig> byId = config.tunnels().stream()
+                .sorted(Comparator.comparing(t -> tunnelIds.get(t.name()))).toList();
+        for (TunnelConfig t : byId) {
             if (t.tun() != null) {
-                listeners.put(TUN_LISTENER_PREFIX + t.name(), Listener.tun(listeners.size(), "tun:" + t.tun().device(),
+                Tunnel kept = previous == null ? null : previous.tunnel(t.name());
+                int id = kept != null && kept.tun() ? kept.listener().id() : listenerCount++;
+                listeners.put(TUN_LISTENER_PREFIX + t.name(), Listener.tun(id, "tun:" + t.tun().device(),
                         tunSettings(t)));
             }
         }
         Map<String, Tunnel> tunnels = new LinkedHashMap<>();
-        for (TunnelConfig t : config.tunnels()) {
+        for (TunnelConfig t : byId) {
             InetAddress v4 = t.interfaceAddress(false);
             InetAddress v6 = t.interfaceAddress(true);
             InetAddress icmpV4 = v4 != null ? v4 : DEFAULT_ICMP_SOURCE_V4;
             InetAddress icmpV6 = v6 != null ? v6 : DEFAULT_ICMP_SOURCE_V6;
             Listener listener = listeners.get(t.tun() != null ? TUN_LISTENER_PREFIX + t.name() : t.listener());
-            tunnels.put(t.name(), new Tunnel(tunnels.size(), t.name(), listener, t.remote(),
+            tunnels.put(t.name(), new Tunnel(tunnelIds.get(t.name()), t.name(), listener, t.remote(),
                     t.key(), vnIds.get(t.virtualNetwork()), t.mtu(), t.arr(), Tunnel.ipv4ToInt(icmpV4),
                     Tunnel.ipv6High(icmpV6), Tunnel.ipv6Low(icmpV6), sas(t), t.mssClamp(), t.maxFlows()));
         }
-        VirtualNetwork[] vns = new VirtualNetwork[vnIds.size()];
+        VirtualNetwork[] vns = new VirtualNetwork[vnCount];
+        boolean[] retiredVns = new boolean[vnCount];
         for (VirtualNetworkConfig vn : config.virtualNetworks()) {
             int id = vnIds.get(vn.name());
             vns[id] = buildVirtualNetwork(id, vn, vnIds, config.routes(), tunnels);
         }
-        Tunnel[] tunnelArray = tunnels.values().toArray(Tunnel[]::new);
-        return new ForwardingState(listeners.values().toArray(Listener[]::new), tunnelArray, vns,
-                new TunnelIndex(tunnelArray), new TunnelHealth(tunnelArray.length));
+        for (int id = 0; id < vnCount; id++) {
+            if (vns[id] == null) {
+                VirtualNetwork gone = previous.virtualNetworks()[id];
+                vns[id] = new VirtualNetwork(id, gone.name(), VirtualNetwork.NO_FALLBACK, new Ipv4Lpm(), new Ipv6Lpm(),
+                        new Route[0], false);
+                retiredVns[id] = true;
+            }
+        }
+        Tunnel[] live = tunnels.values().toArray(Tunnel[]::new);
+        Tunnel[] tunnelArray = new Tunnel[tunnelCount];
+        boolean[] retiredTunnels = new boolean[tunnelCount];
+        for (Tunnel t : live) {
+            tunnelArray[t.id()] = t;
+        }
+        for (int id = 0; id < tunnelCount; id++) {
+            if (tunnelArray[id] == null) {
+                tunnelArray[id] = previous.tunnels()[id];
+                retiredTunnels[id] = true;
+            }
+        }
+        Listener[] listenerArray = new Listener[listenerCount];
+        boolean[] retiredListeners = new boolean[listenerCount];
+        for (Listener l : listeners.values()) {
+            listenerArray[l.id()] = l;
+        }
+        for (int id = 0; id < listenerCount; id++) {
+            if (listenerArray[id] == null) {
+                listenerArray[id] = previous.listeners()[id];
+                retiredListeners[id] = true;
+            }
+        }
+        return new ForwardingState(listenerArray, tunnelArray, vns, new TunnelIndex(live),
+                new TunnelHealth(tunnelArray.length), retiredListeners, retiredTunnels, retiredVns);
+    }
+
+    private static Listener liveListener(ForwardingState state, String name) {
+        for (Listener l : state.liveListeners()) {
+            if (l.name().equals(name)) {
+                return l;
+            }
+        }
+        return null;
     }
 
     /**

@@ -217,6 +217,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldRefuseAnIncludeGlobThatMatchesNoFileAndAnEmptyIncludedFile() throws Exception {
+        Files.createDirectory(dir.resolve("routes.d"));
+        List<String> errors = errors(VALID + "include: [routes.d/*.yaml, nowhere/*.yaml]\n");
+        assertEquals(2, errors.size(), errors.toString());
+        assertTrue(errors.get(0).matches("15:11: 'include' glob \\S+routes.d/\\*\\.yaml matches no file"), errors.toString());
+        assertTrue(errors.get(1).matches("15:28: 'include' glob \\S+nowhere/\\*\\.yaml matches no file"), errors.toString());
+
+        Files.writeString(dir.resolve("routes.d/10-empty.yaml"), "# being written\n");
+        Path file = dir.resolve("vnetd.yaml");
+        Files.writeString(file, VALID + "include: [routes.d/*.yaml]\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals(List.of(dir.resolve("routes.d/10-empty.yaml") + ":1:1: included file is empty"),
+                e.errors().stream().map(ConfigError::toString).toList());
+    }
+
+    @Test
     void shouldLoadTheShippedDefaultConfiguration() throws Exception {
         VnetdConfig config = ConfigLoader.loadEmbedded();
         assertEquals(ConfigLoader.EMBEDDED_NAME, config.source());

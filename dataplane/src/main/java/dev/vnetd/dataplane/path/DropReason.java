@@ -37,6 +37,12 @@ public enum DropReason {
     TOO_BIG("too_big", "larger than the tunnel MTU and not fragmentable"),
     /** The flow table is full (after evicting expired and unreplied flows) and refused a new ARR flow. */
     FLOW_TABLE_FULL("flow_table_full", "flow table full: new ARR flow refused"),
+    /**
+     * The flow sends the packet to a tunnel a reload removed: a reply whose origin tunnel is gone (a forward packet
+     * of a pinned flow is routed again instead, and dropped here only when no route is left). The flow sweeper
+     * removes such flows within a second.
+     */
+    TUNNEL_REMOVED("tunnel_removed", "flow's tunnel removed by a reload"),
     /** The egress tunnel's listener has no socket on this worker (its bind failed). */
     TX_UNAVAILABLE("tx_unavailable", "egress listener has no socket on this worker"),
     /** The socket refused the packet. */

@@ -35,8 +35,11 @@ import java.util.function.LongSupplier;
 public final class PacketPath {
     private final ForwardingStateHolder stateHolder;
     private final WorkerCounters counters;
+    /** By listener id, up to the listener capacity; changed only on this worker's thread ({@link #txPort}). */
     private final TxPort[] txPorts;
     private final boolean[] pending;
+    /** One past the highest listener id with a port: how far {@link #flush()} looks. */
+    private int portLimit;
     private final ByteBufAllocator alloc;
     private final LongSupplier nanoClock;
     private final HealthProbes probes;
@@ -60,7 +63,8 @@ public final class PacketPath {
      *
      * @param stateHolder where the control plane publishes the forwarding state
      * @param counters    this worker's counters
-     * @param txPorts     this worker's socket for each listener id (null where it has none)
+     * @param txPorts     this worker's socket for each listener id (null where it has none); its length is the
+     *                    listener capacity: reloads may install ports up to it ({@link #txPort})
      * @param alloc       allocator for the rare packet that needs a new buffer (ICMP errors, missing headroom)
      * @param nanoClock   monotonic clock for the ICMP rate limit
      * @param flows       the flow table for Automatic Return Routing, shared by all workers
@@ -86,6 +90,9 @@ public final class PacketPath {
         this.counters = counters;
         this.txPorts = txPorts.clone();
         this.pending = new boolean[txPorts.length];
+        for (int id = 0; id < txPorts.length; id++) {
+            portLimit = txPorts[id] == null ? portLimit : id + 1;
+        }
         this.alloc = alloc;
         this.nanoClock = nanoClock;
         this.flowLookup = new FlowLookup(flows, clockMillis);
@@ -240,7 +247,8 @@ public final class PacketPath {
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
         Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters);
-        if (egress != null && flowLookup.pinned() && state.health().state(egress.id()) == TunnelHealth.DOWN) {
+        if (egress != null && flowLookup.pinned() && (state.health().state(egress.id()) == TunnelHealth.DOWN
+                || state.retiredTunnel(egress.id()))) {
             Tunnel better = route(state, vn, flowHash);
             if (better != null && better != egress) {
                 flowLookup.repin(better);
@@ -259,6 +267,10 @@ public final class PacketPath {
                 drop(buf, flowLookup.refusal());
                 return;
             }
+        }
+        if (state.retiredTunnel(egress.id())) {
+            drop(buf, DropReason.TUNNEL_REMOVED);
+            return;
         }
         if (packet.length() > egress.mtu() && packet.dontFragment()) {
             sendIcmpError(state, buf, IcmpErrors.Kind.TOO_BIG, egress.mtu(), ingress);
@@ -333,7 +345,7 @@ public final class PacketPath {
      */
     public boolean sendProbe(int tunnelId, boolean request, int target, int sequence) {
         ForwardingState state = stateHolder.get();
-        if (tunnelId >= state.tunnels().length) {
+        if (tunnelId >= state.tunnels().length || state.retiredTunnel(tunnelId)) {
             return false;
         }
         Tunnel tunnel = state.tunnels()[tunnelId];
@@ -348,9 +360,25 @@ public final class PacketPath {
         buf.release();
     }
 
+    /**
+     * Installs this worker's socket for listener {@code listenerId}, or with null removes it (a listener a reload
+     * added or removed). Runs on this path's worker thread only, as a task between read batches, so the fast path
+     * reads {@code txPorts} without a lock; anything still queued on the port it replaces is flushed first.
+     */
+    public void txPort(int listenerId, TxPort port) {
+        if (pending[listenerId]) {
+            pending[listenerId] = false;
+            txPorts[listenerId].flush();
+        }
+        txPorts[listenerId] = port;
+        if (port != null) {
+            portLimit = Math.max(portLimit, listenerId + 1);
+        }
+    }
+
     /** Sends everything queued since the last flush; called once per read batch. */
     public void flush() {
-        for (int i = 0; i < pending.length; i++) {
+        for (int i = 0; i < portLimit; i++) {
             if (pending[i]) {
                 pending[i] = false;
                 txPorts[i].flush();

@@ -28,6 +28,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -36,9 +39,10 @@ import java.util.concurrent.TimeUnit;
  * listener, so a packet is received, processed and sent by the same thread; a TUN attachment has one queue of its
  * device per worker instead of a socket ({@link TunQueue}).
  *
- * <p>A listener that cannot be opened (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
+ * <p>A listener that cannot be opened at start (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
  * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
- * the other listeners run.
+ * the other listeners run. A reload adds a socket listener with {@link #openListener} then {@link #startListener},
+ * and removes one with {@link #closeListener}; unchanged listeners keep their sockets.
  */
 public final class Dataplane implements AutoCloseable {
     /**
@@ -63,7 +67,8 @@ public final class Dataplane implements AutoCloseable {
 
     private final TransportKind transport;
     private final MultiThreadIoEventLoopGroup group;
-    private final List<Channel> channels = new ArrayList<>();
+    /** Every worker's sockets, by listener id. */
+    private final Map<Integer, List<Channel>> channels = new ConcurrentHashMap<>();
     private final List<TunQueue> tunQueues = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
@@ -73,12 +78,12 @@ public final class Dataplane implements AutoCloseable {
     private final MasqueSessions masqueSessions;
     private final SocketDrops socketDrops = new SocketDrops();
 
-    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listeners,
+    private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listenerCapacity,
                       HealthProbes probes, int maxTunnels) {
         this.transport = transport;
         this.group = group;
         this.counters = new WorkerCounters[workers];
-        this.listenerErrors = new String[listeners];
+        this.listenerErrors = new String[listenerCapacity];
         this.probes = probes;
         this.paths = new PacketPath[workers];
         this.loops = new EventLoop[workers];
@@ -87,17 +92,30 @@ public final class Dataplane implements AutoCloseable {
 
     /**
      * Starts {@code workers} workers on {@code transport} and opens every listener of the current forwarding
-     * state on each of them.
+     * state on each of them, with no room for listeners a reload would add.
      *
      * @param maxTunnels tunnels the counters have room for (ids of later forwarding states must stay below it)
      * @param flows      the flow table all workers share (Automatic Return Routing)
      */
     public static Dataplane start(ForwardingStateHolder holder, int workers, TransportKind transport,
                                   int maxTunnels, FlowTable flows) throws InterruptedException {
+        return start(holder, workers, transport, maxTunnels, holder.get().listeners().length, flows);
+    }
+
+    /**
+     * Starts {@code workers} workers on {@code transport} and opens every listener of the current forwarding
+     * state on each of them.
+     *
+     * @param maxTunnels   tunnels the counters have room for (ids of later forwarding states must stay below it)
+     * @param maxListeners listener ids the workers' send ports have room for (reloads add listeners up to it)
+     * @param flows        the flow table all workers share (Automatic Return Routing)
+     */
+    public static Dataplane start(ForwardingStateHolder holder, int workers, TransportKind transport,
+                                  int maxTunnels, int maxListeners, FlowTable flows) throws InterruptedException {
         Listener[] listeners = holder.get().listeners();
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(workers,
                 new DefaultThreadFactory("vnetd-worker", true), transport.ioHandlerFactory());
-        Dataplane dataplane = new Dataplane(transport, group, workers, listeners.length,
+        Dataplane dataplane = new Dataplane(transport, group, workers, maxListeners,
                 new HealthProbes(maxTunnels, ThreadLocalRandom.current().nextInt()), maxTunnels);
         try {
             int worker = 0;
@@ -114,7 +132,7 @@ public final class Dataplane implements AutoCloseable {
 
     private void startWorker(ForwardingStateHolder holder, EventLoop loop, int worker, int workers,
                              Listener[] listeners, int maxTunnels, FlowTable flows) throws InterruptedException {
-        TxPort[] ports = new TxPort[listeners.length];
+        TxPort[] ports = new TxPort[listenerErrors.length];
         List<ListenerHandler> handlers = new ArrayList<>();
         List<Channel> opened = new ArrayList<>();
         List<TunQueue> queues = new ArrayList<>();
@@ -135,27 +153,15 @@ public final class Dataplane implements AutoCloseable {
                 continue;
             }
             ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
-            List<Channel> listenerChannels = new ArrayList<>();
             try {
-                if (listener.type().raw()) {
-                    listenerChannels.add(openRaw(loop, listener, worker, workers, handler));
-                    ports[listener.id()] = new ChannelTxPort(listenerChannels.getFirst());
-                } else {
-                    listenerChannels.add(openUdp(loop, listener.address(), true, handler));
-                    for (int i = 0; i < listener.sourcePorts(); i++) {
-                        listenerChannels.add(openSourcePort(loop, listener, handler));
-                    }
-                    ports[listener.id()] = listener.sourcePorts() == 0
-                            ? new ChannelTxPort(listenerChannels.getFirst())
-                            : new ChannelTxPort(listenerChannels.subList(1, listenerChannels.size())
-                                    .toArray(Channel[]::new));
-                }
+                Sockets sockets = openSockets(loop, listener, worker, workers, handler);
+                ports[listener.id()] = sockets.port();
                 handlers.add(handler);
-                listenerChannels.forEach(c -> socketDrops.add(listener.id(), c));
-                opened.addAll(listenerChannels);
-                channels.addAll(listenerChannels);
+                sockets.channels().forEach(c -> socketDrops.add(listener.id(), c));
+                opened.addAll(sockets.channels());
+                channels.computeIfAbsent(listener.id(), id -> new CopyOnWriteArrayList<>())
+                        .addAll(sockets.channels());
             } catch (IOException | RuntimeException e) {
-                listenerChannels.forEach(Channel::close);
                 listenerErrors[listener.id()] = e.getMessage() == null ? e.toString() : e.getMessage();
                 LOG.error("event=listener_failed listener={} type={} address={} error=\"{}\"", listener.name(),
                         listener.type().configName(), listener.address(), listenerErrors[listener.id()]);
@@ -170,6 +176,107 @@ public final class Dataplane implements AutoCloseable {
         handlers.forEach(h -> h.path(path));
         opened.forEach(c -> c.config().setAutoRead(true));
         queues.forEach(q -> q.start(path));
+    }
+
+    /** A listener's sockets on one worker and the port the worker sends through. */
+    private record Sockets(List<Channel> channels, TxPort port) {
+    }
+
+    /**
+     * Opens a socket listener's sockets on one worker, not reading yet: the listening socket (SO_REUSEPORT for UDP,
+     * a raw socket for plain GRE or ESP) and its source-port sockets. Closes what it opened when one fails.
+     */
+    private Sockets openSockets(EventLoop loop, Listener listener, int worker, int workers, ListenerHandler handler)
+            throws IOException, InterruptedException {
+        List<Channel> opened = new ArrayList<>();
+        try {
+            if (listener.type().raw()) {
+                opened.add(openRaw(loop, listener, worker, workers, handler));
+                return new Sockets(opened, new ChannelTxPort(opened.getFirst()));
+            }
+            opened.add(openUdp(loop, listener.address(), true, handler));
+            for (int i = 0; i < listener.sourcePorts(); i++) {
+                opened.add(openSourcePort(loop, listener, handler));
+            }
+            return new Sockets(opened, listener.sourcePorts() == 0 ? new ChannelTxPort(opened.getFirst())
+                    : new ChannelTxPort(opened.subList(1, opened.size()).toArray(Channel[]::new)));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            opened.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a listener a reload adds (a socket listener: not TUN, not MASQUE) on every worker, exactly as at start,
+     * and installs each worker's send port for it on that worker's thread; its sockets read nothing until
+     * {@link #startListener}, after the state that holds it is published. When a socket fails to open, closes what
+     * this call opened, removes the ports and throws: nothing changed. Control thread; one reload at a time.
+     */
+    public void openListener(Listener listener) throws IOException, InterruptedException {
+        if (listener.type().tun() || listener.type().masque() || listener.id() >= listenerErrors.length) {
+            throw new IOException("listener " + listener.name() + " cannot be opened by a reload");
+        }
+        List<Channel> opened = new CopyOnWriteArrayList<>();
+        try {
+            for (int worker = 0; worker < loops.length; worker++) {
+                ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
+                handler.path(paths[worker]);
+                Sockets sockets = openSockets(loops[worker], listener, worker, loops.length, handler);
+                opened.addAll(sockets.channels());
+                sockets.channels().forEach(c -> socketDrops.add(listener.id(), c));
+                installPort(worker, listener.id(), sockets.port());
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            for (int worker = 0; worker < loops.length; worker++) {
+                installPort(worker, listener.id(), null);
+            }
+            opened.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+            throw e;
+        }
+        channels.put(listener.id(), opened);
+        listenerErrors[listener.id()] = null;
+    }
+
+    /** Starts reading an {@link #openListener opened} listener's sockets: once the state holding it is published. */
+    public void startListener(int listenerId) {
+        channels.getOrDefault(listenerId, List.of()).forEach(c -> c.config().setAutoRead(true));
+        LOG.info("event=listener_opened listener_id={} sockets={}", listenerId,
+                channels.getOrDefault(listenerId, List.of()).size());
+    }
+
+    /**
+     * Closes a listener's sockets on every worker and removes the workers' send ports for it: once the state that
+     * drops it is published (packets the workers already read finish as {@code unknown_tunnel}).
+     */
+    public void closeListener(int listenerId) throws InterruptedException {
+        for (int worker = 0; worker < loops.length; worker++) {
+            installPort(worker, listenerId, null);
+        }
+        List<Channel> closing = channels.remove(listenerId);
+        if (closing != null) {
+            closing.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+        }
+        listenerErrors[listenerId] = null;
+        LOG.info("event=listener_closed listener_id={} sockets={}", listenerId, closing == null ? 0 : closing.size());
+    }
+
+    /** Installs (or removes, with null) worker {@code worker}'s send port for a listener, on the worker's thread. */
+    private void installPort(int worker, int listenerId, TxPort port) throws InterruptedException {
+        PacketPath path = paths[worker];
+        var done = loops[worker].submit(() -> path.txPort(listenerId, port)).await();
+        if (!done.isSuccess()) {
+            throw new IllegalStateException("worker " + worker + " did not take the port", done.cause());
+        }
+    }
+
+    /** The sockets listener {@code listenerId} has open on the workers (for tests and diagnostics). */
+    public List<Channel> channels(int listenerId) {
+        return List.copyOf(channels.getOrDefault(listenerId, List.of()));
+    }
+
+    /** Listener ids the workers' send ports have room for. */
+    public int listenerCapacity() {
+        return listenerErrors.length;
     }
 
     /**
@@ -348,8 +455,10 @@ public final class Dataplane implements AutoCloseable {
         for (TunQueue queue : tunQueues) {
             queue.closeQueue();
         }
-        for (Channel channel : channels) {
-            channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        for (List<Channel> listener : channels.values()) {
+            for (Channel channel : listener) {
+                channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+            }
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
