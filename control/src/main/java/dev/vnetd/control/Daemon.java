@@ -126,6 +126,8 @@ public final class Daemon implements AutoCloseable {
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
         Daemon daemon = new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
         daemon.masque = MasqueService.start(config, holder, dataplane, registry);
+        reloader.learnedFrom(daemon.masque::withLearned);
+        daemon.masque.publishThrough(reloader::publishLearned);
         return daemon;
     }
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -78,6 +79,7 @@ public final class Reloader {
     private final int tunnelCapacity;
     private final int virtualNetworkCapacity;
     private final Dataplane sockets;
+    private UnaryOperator<VnetdConfig> learned = UnaryOperator.identity();
 
     /**
      * A reloader of the daemon's configuration file.
@@ -141,7 +143,7 @@ public final class Reloader {
             return fail(restart);
         }
         ForwardingState previous = holder.get();
-        ForwardingState built = ForwardingStateBuilder.build(next, previous);
+        ForwardingState built = ForwardingStateBuilder.build(learned.apply(next), previous);
         if (built.tunnels().length > tunnelCapacity) {
             restart.add("more than " + tunnelCapacity + " tunnels since the start: adding these needs a restart");
         }
@@ -186,6 +188,25 @@ public final class Reloader {
         LOG.info("event=config_reloaded file={} tunnels={} routes={}", path, next.tunnels().size(),
                 next.routes().size());
         return new Result(true, List.of());
+    }
+
+    /**
+     * Sets what the control plane learned at run time (MASQUE clients' assigned addresses and advertised routes) to
+     * add to every configuration this reloader publishes, so a reload keeps it.
+     */
+    synchronized void learnedFrom(UnaryOperator<VnetdConfig> learned) {
+        this.learned = learned;
+    }
+
+    /**
+     * Publishes the running configuration with what was learned since, for a learner whose knowledge changed.
+     * Under the reload lock: it never interleaves with a reload, and always builds on the configuration the last
+     * reload applied, keeping ids, health and SA state.
+     */
+    synchronized void publishLearned() {
+        ForwardingState previous = holder.get();
+        ForwardingState built = ForwardingStateBuilder.build(learned.apply(current), previous);
+        holder.publish(carryOver(built, previous, current, current));
     }
 
     /** Closes these listeners' sockets on every worker; a socket that will not close is logged, not fatal. */

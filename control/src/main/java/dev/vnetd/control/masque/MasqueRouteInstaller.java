@@ -59,6 +59,7 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     });
     private final Map<String, List<Cidr>> routes = new LinkedHashMap<>();
     private final Map<String, List<AssignedAddress>> addresses = new LinkedHashMap<>();
+    private volatile Runnable republish;
 
     MasqueRouteInstaller(VnetdConfig config, ForwardingStateHolder holder) {
         this.config = config;
@@ -68,7 +69,10 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     @Override
     public void addressesAssigned(String tunnel, List<AssignedAddress> assigned) {
         submit(() -> {
-            List<AssignedAddress> previous = addresses.put(tunnel, assigned);
+            List<AssignedAddress> previous;
+            synchronized (this) {
+                previous = addresses.put(tunnel, assigned);
+            }
             LOG.info("event=masque_address_installed tunnel={} addresses={}", tunnel, assigned);
             publish();
             if (previous != null) {
@@ -83,7 +87,9 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         submit(() -> {
             List<Cidr> prefixes = new ArrayList<>();
             ranges.forEach(r -> prefixes.addAll(Cidr.cover(r)));
-            routes.put(tunnel, prefixes);
+            synchronized (this) {
+                routes.put(tunnel, prefixes);
+            }
             LOG.info("event=masque_routes_installed tunnel={} prefixes={}", tunnel, prefixes);
             publish();
         });
@@ -92,8 +98,13 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     @Override
     public void sessionLost(String tunnel) {
         submit(() -> {
-            List<AssignedAddress> assigned = addresses.remove(tunnel);
-            if (routes.remove(tunnel) != null | assigned != null) {
+            List<AssignedAddress> assigned;
+            boolean hadRoutes;
+            synchronized (this) {
+                assigned = addresses.remove(tunnel);
+                hadRoutes = routes.remove(tunnel) != null;
+            }
+            if (hadRoutes || assigned != null) {
                 LOG.info("event=masque_routes_withdrawn tunnel={}", tunnel);
                 publish();
             }
@@ -112,12 +123,48 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         }
     }
 
+    /**
+     * From now on, publishes through {@code republish} (the reloader's, which builds on the configuration the last
+     * reload applied and adds {@link #withLearned}) instead of from the start-time configuration.
+     */
+    public void publishThrough(Runnable republish) {
+        this.republish = republish;
+    }
+
     private void publish() {
+        Runnable through = republish;
+        if (through != null) {
+            through.run();
+            return;
+        }
+        VnetdConfig learned = withLearned(config);
+        ForwardingState previous = holder.get();
+        ForwardingState built = ForwardingStateBuilder.build(learned, previous);
+        TunnelHealth health = new TunnelHealth(built.tunnels().length);
+        for (Tunnel t : built.tunnels()) {
+            if (t.id() < previous.tunnels().length) {
+                health.state(t.id(), previous.health().state(t.id()));
+            }
+        }
+        holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
+                built.tunnelIndex(), health, built.retiredListeners(), built.retiredTunnels(),
+                built.retiredVirtualNetworks()));
+    }
+
+    /**
+     * {@code config} with what the MASQUE clients learned: advertised routes via their tunnels and assigned
+     * addresses as their interface addresses. Any thread (the reloader calls it under its lock).
+     */
+    public synchronized VnetdConfig withLearned(VnetdConfig config) {
         List<RouteConfig> all = new ArrayList<>(config.routes());
         Set<String> configured = new HashSet<>();
         config.routes().forEach(r -> configured.add(r.virtualNetwork() + "|" + r.prefix() + "|" + r.via()));
         for (Map.Entry<String, List<Cidr>> e : routes.entrySet()) {
-            TunnelConfig tunnel = tunnel(e.getKey());
+            TunnelConfig tunnel = config.tunnels().stream().filter(t -> t.name().equals(e.getKey())).findFirst()
+                    .orElse(null);
+            if (tunnel == null) {
+                continue;
+            }
             for (Cidr c : e.getValue()) {
                 IpPrefix prefix = new IpPrefix(c.address(), c.length());
                 if (configured.add(tunnel.virtualNetwork() + "|" + prefix + "|" + tunnel.name())) {
@@ -131,19 +178,8 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
             List<AssignedAddress> assigned = addresses.get(t.name());
             tunnels.add(assigned == null ? t : withAddresses(t, assigned));
         }
-        VnetdConfig learned = new VnetdConfig(config.source(), config.node(), config.admin(), config.flowTable(),
+        return new VnetdConfig(config.source(), config.node(), config.admin(), config.flowTable(),
                 config.listeners(), config.virtualNetworks(), tunnels, all, config.masque());
-        ForwardingState previous = holder.get();
-        ForwardingState built = ForwardingStateBuilder.build(learned, previous);
-        TunnelHealth health = new TunnelHealth(built.tunnels().length);
-        for (Tunnel t : built.tunnels()) {
-            if (t.id() < previous.tunnels().length) {
-                health.state(t.id(), previous.health().state(t.id()));
-            }
-        }
-        holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
-                built.tunnelIndex(), health, built.retiredListeners(), built.retiredTunnels(),
-                built.retiredVirtualNetworks()));
     }
 
     /** Adds ({@code replace}) or removes ({@code del}) the assigned host addresses on the TUN attachments. */

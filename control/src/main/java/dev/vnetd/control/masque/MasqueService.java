@@ -128,6 +128,19 @@ public final class MasqueService implements AutoCloseable {
         return clients.get(name);
     }
 
+    /** {@code config} with the addresses and routes the MASQUE clients learned (see {@link MasqueRouteInstaller}). */
+    public VnetdConfig withLearned(VnetdConfig config) {
+        return installer.withLearned(config);
+    }
+
+    /**
+     * Publishes what the clients learn through {@code republish} from now on: the reloader's, so learned routes
+     * build on the configuration the last reload applied and never race a reload.
+     */
+    public void publishThrough(Runnable republish) {
+        installer.publishThrough(republish);
+    }
+
     /** Stops the clients (no reconnect), then the servers and the installer. */
     @Override
     public void close() {

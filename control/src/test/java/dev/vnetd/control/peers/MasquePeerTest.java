@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -226,6 +227,24 @@ class MasquePeerTest {
         assertEquals(state.tunnel("to-edge").id(), learned.group().tunnel(0));
         assertEquals(0, state.virtualNetwork("quarantine").routes().length,
                 "the refused client installed nothing");
+    }
+
+    @Test
+    void shouldKeepTheLearnedAddressAndRoutesAcrossAReload() throws Exception {
+        sendUntilReceived(sitePeer, siteGre, gre("10.1.0.7", "10.200.0.9", 40005, 80, "learned"), dcPeer, "learned");
+        Path siteConfig = dir.resolve("site.yaml");
+        Files.writeString(siteConfig, Files.readString(siteConfig).replace("routes:\n",
+                "routes:\n  - {prefix: 10.9.0.0/16, virtual_network: default, via: lan}\n"));
+
+        assertTrue(site.reload().success());
+
+        ForwardingState state = site.stateHolder().get();
+        List<String> prefixes = Arrays.stream(state.virtualNetwork("default").routes()).map(Route::prefix).toList();
+        assertTrue(prefixes.contains("10.9.0.0/16"), "the reload applied: " + prefixes);
+        assertTrue(prefixes.contains("10.200.0.0/16"), "the route the server advertised survived it: " + prefixes);
+        assertEquals(Tunnel.ipv4ToInt(InetAddress.getByName("10.1.0.0")), state.tunnel("to-edge").icmpSourceV4(),
+                "so did the assigned address");
+        sendUntilReceived(sitePeer, siteGre, gre("10.1.0.7", "10.200.0.9", 40006, 80, "after"), dcPeer, "after");
     }
 
     @Test
