@@ -34,8 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code masque} listener on 198.18.x.2:443, one identity per site, each assigned its site's prefixes and told the
  * whole 10.0.0.0/8 and fd00::/16). Nothing routes the sites toward the edge but what the edge advertised: the sites'
  * configurations have no route to the other site. ping (IPv4 and IPv6), a TCP transfer compared byte for byte and
- * iperf3 then run from host to host, and the edge's admin API must have counted them. Then the same over
- * GRE-in-UDP, for the iperf3 figure to compare with.
+ * iperf3 then run from host to host, and the edge's admin API must have counted them. site-a also runs an
+ * {@code intruder} client with a wrong token, in a virtual network of its own: the edge answers it 403 and counts it,
+ * and it installs nothing. Packets a site host sends from an address the edge did not assign are dropped by the edge
+ * as {@code masque_spoofed_source}, and never reach the other site. Then the same traffic over GRE-in-UDP, for the
+ * iperf3 figure to compare with.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -43,6 +46,9 @@ class MasqueTunNamespaceTest {
     private static final String PYTHON = Prerequisites.PYTHON;
     private static final String SITE_A_HOST = "10.0.1.1";
     private static final String SITE_B_HOST = "10.0.2.1";
+    /** An address on site-a's host the edge did not assign to site-a (it assigned 10.0.1.0/24 and 10.99.0.5/32). */
+    private static final String SPOOFED_SOURCE = "10.0.3.7";
+    private static final String SPOOFED_DROPS = "vnetd_drops_total{reason=\"masque_spoofed_source\"}";
     /** The sites' TUN MTU: the MASQUE tunnels' default, so hosts never send what the tunnel cannot carry. */
     private static final int MTU = 1280;
 
@@ -69,6 +75,7 @@ class MasqueTunNamespaceTest {
         secret("edge.key", null);
         secret("site-a.token", "site-a-token-5f1c9e");
         secret("site-b.token", "site-b-token-0b77d2");
+        secret("wrong.token", "not-the-token");
         String edge = """
                 node: {name: edge, workers: 2}
                 admin: {listen: 127.0.0.1:9400}
@@ -89,8 +96,8 @@ class MasqueTunNamespaceTest {
                   - {prefix: "fd00:1::/64", virtual_network: default, via: site-a}
                   - {prefix: "fd00:2::/64", virtual_network: default, via: site-b}
                 """;
-        startVnetds("masque", edge, site("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.EDGE_A_UNDERLAY),
-                site("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.EDGE_B_UNDERLAY));
+        startVnetds("masque", edge, site("site-a", "10.0.1", "fd00:1::", SiteEdgeSite.EDGE_A_UNDERLAY, true),
+                site("site-b", "10.0.2", "fd00:2::", SiteEdgeSite.EDGE_B_UNDERLAY, false));
     }
 
     /** Stops what runs (no exception or failed listener may have been logged) and starts the three vnetds. */
@@ -123,22 +130,32 @@ class MasqueTunNamespaceTest {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     }
 
-    /** A site gateway: TUN toward its host, its own prefix to the host, nothing else: the rest comes from MASQUE. */
-    private static String site(String name, String v4, String v6, String edge) {
+    /**
+     * A site gateway: TUN toward its host, its own prefix to the host, nothing else: the rest comes from MASQUE. With
+     * {@code intruder}, also a {@code masque-client} tunnel with a wrong token, alone in virtual network quarantine.
+     */
+    private static String site(String name, String v4, String v6, String edge, boolean intruder) {
+        String quarantine = !intruder ? "" : """
+                  - {name: quarantine}
+                """;
+        String intruderTunnel = !intruder ? "" : """
+                  - {name: intruder, type: masque-client, server: "%s:443", server_name: edge.test, ca: %s,
+                     auth: {token_file: wrong.token}, virtual_network: quarantine}
+                """.formatted(edge, dir.resolve("edge.pem"));
         return """
                 node: {name: %1$s, workers: 2}
                 admin: {listen: 127.0.0.1:9400}
                 virtual_networks:
                   - {name: default}
-                tunnels:
+                %7$stunnels:
                   - {name: hosts, type: tun, device: vnet0, virtual_network: default, mtu: %6$d,
                      addresses: [%2$s.1/24, "%3$s1/64"], host_routes: [10.0.0.0/8, "fd00::/16"]}
                   - {name: edge, type: masque-client, server: "%4$s:443", server_name: edge.test, ca: %5$s,
                      auth: {token_file: %1$s.token}, virtual_network: default}
-                routes:
+                %8$sroutes:
                   - {prefix: %2$s.0/24, virtual_network: default, via: hosts}
                   - {prefix: "%3$s/64", virtual_network: default, via: hosts}
-                """.formatted(name, v4, v6, edge, dir.resolve("edge.pem"), MTU);
+                """.formatted(name, v4, v6, edge, dir.resolve("edge.pem"), MTU, quarantine, intruderTunnel);
     }
 
     @AfterAll
@@ -161,12 +178,87 @@ class MasqueTunNamespaceTest {
                 + addresses.output());
     }
 
+    /** site-a's intruder (wrong token) got 403 from the edge, which counted it; no session, nothing installed. */
+    @Test
+    @Order(2)
+    void shouldAnswerAWrongTokenWith403AndInstallNothing() throws Exception {
+        VnetdProcess siteA = running.get(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!siteA.log().contains("event=masque_refused tunnel=intruder") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(siteA.log().matches("(?s).*event=masque_refused tunnel=intruder [^\\n]*status=403.*"),
+                siteA.log());
+        assertTrue(metric(net.edge, "vnetd_masque_auth_failures_total{listener=\"masque\"}") >= 1,
+                "the edge counted the refused client");
+        assertEquals(0, metric(net.siteA, "vnetd_masque_sessions_total{listener=\"\",tunnel=\"intruder\"}"));
+        SiteEdgeSite.Result routes = SiteEdgeSite.run(net.siteA, 10, "curl", "-sf",
+                "http://127.0.0.1:9400/api/v1/routes?vn=quarantine");
+        assertEquals(0, routes.exit(), routes.output());
+        assertTrue(routes.output().contains("\"routes\":[]"), "the refused client installed nothing: "
+                + routes.output());
+    }
+
+    /**
+     * site-a's host sends UDP to site-b's host from {@value #SPOOFED_SOURCE}, an address on its TUN device the edge
+     * did not assign: site-a's vnetd carries it into MASQUE, the edge drops and counts every one, site-b's host gets
+     * none; the datagrams sent right after from the assigned 10.0.1.1 still arrive.
+     */
+    @Test
+    @Order(3)
+    void shouldDropAndCountASpoofedSourceFromASiteHost() throws Exception {
+        int spoofed = 20;
+        Namespaces.ip("-n", net.siteA, "addr", "add", SPOOFED_SOURCE + "/32", "dev", "vnet0");
+        try {
+            long before = metric(net.edge, SPOOFED_DROPS);
+            Process receiver = SiteEdgeSite.start(net.siteB, PYTHON, "-u", "-c", """
+                    import socket
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.bind(("%s", 5002))
+                    s.settimeout(10)
+                    print("listening", flush=True)
+                    while True:
+                        data, source = s.recvfrom(2048)
+                        print(source[0], data.decode(), flush=True)
+                        if data == b"legit":
+                            break
+                    """.formatted(SITE_B_HOST));
+            awaitLine(receiver, "listening");
+            SiteEdgeSite.Result sender = SiteEdgeSite.run(net.siteA, 20, PYTHON, "-c", """
+                    import socket, time
+                    spoofed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    spoofed.bind(("%1$s", 0))
+                    for _ in range(%3$d):
+                        spoofed.sendto(b"spoofed", ("%2$s", 5002))
+                    legit = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    legit.bind(("%4$s", 0))
+                    for _ in range(40):
+                        legit.sendto(b"legit", ("%2$s", 5002))
+                        time.sleep(0.05)
+                    """.formatted(SPOOFED_SOURCE, SITE_B_HOST, spoofed, SITE_A_HOST));
+            assertEquals(0, sender.exit(), sender.output());
+            String received = new String(receiver.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(receiver.waitFor(10, TimeUnit.SECONDS), received);
+            assertTrue(received.contains(SITE_A_HOST + " legit"), "legitimate traffic still arrives: " + received);
+            assertFalse(received.contains("spoofed"), "site-b's host received a spoofed datagram: " + received);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (metric(net.edge, SPOOFED_DROPS) < before + spoofed && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            long dropped = metric(net.edge, SPOOFED_DROPS) - before;
+            assertTrue(dropped >= spoofed, "the edge dropped " + dropped + " as masque_spoofed_source, sent "
+                    + spoofed);
+        } finally {
+            Namespaces.ip("-n", net.siteA, "addr", "del", SPOOFED_SOURCE + "/32", "dev", "vnet0");
+        }
+    }
+
     /**
      * The same traffic over GRE-in-UDP between the same namespaces, right after: the yardstick MASQUE's iperf3
      * figure is compared with (both printed as {@code masque-netns carrier=... iperf3_tcp_mbps=...}).
      */
     @Test
-    @Order(2)
+    @Order(4)
     void shouldCarryTheSameTrafficOverGreInUdpForComparison() throws Exception {
         String edge = """
                 node: {name: edge, workers: 2}
@@ -306,6 +398,15 @@ class MasqueTunNamespaceTest {
                 .matcher(r.output());
         assertTrue(m.find(), tunnel + "." + field + " in " + r.output());
         return Long.parseLong(m.group(1));
+    }
+
+    /** A series of the Prometheus text of the vnetd in {@code ns}, e.g. {@code vnetd_drops_total{reason="x"}}. */
+    private static long metric(String ns, String series) throws Exception {
+        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 10, "curl", "-sf", "http://127.0.0.1:9400/metrics");
+        assertEquals(0, r.exit(), r.output());
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+]+)$").matcher(r.output());
+        assertTrue(m.find(), series + " in " + r.output());
+        return (long) Double.parseDouble(m.group(1));
     }
 
     private static void awaitLine(Process p, String expected) throws IOException {
