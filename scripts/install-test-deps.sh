@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vnetd's tests need from Debian when it is missing: scapy (for /usr/bin/python3), tshark, iperf3,
-# iproute2, curl, ping (iputils-ping), systemd (systemd-analyze), adduser (the Debian package's postinst).
+# iproute2, curl, openssl (the MASQUE tests' certificates), ping (iputils-ping), systemd (systemd-analyze), adduser
+# (the Debian package's postinst).
 # Needs root (apt-get); prints what is missing otherwise.
 set -euo pipefail
 missing=()
@@ -10,6 +11,7 @@ command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v adduser >/dev/null 2>&1 || missing+=(adduser)
