@@ -275,11 +275,12 @@ public final class MasqueClient implements AutoCloseable {
                 return;
             }
             Http3Headers headers = frame.headers();
-            CharSequence status = headers.status();
-            lastStatus = status == null ? 0 : Integer.parseInt(status.toString());
-            if (lastStatus < 200 || lastStatus > 299) {
+            CharSequence statusText = headers.status();
+            int status = statusText == null ? 0 : Integer.parseInt(statusText.toString());
+            if (status < 200 || status > 299) {
+                lastStatus = status;
                 LOG.warn("event=masque_refused tunnel={} server={} status={} retry_ms={}", tunnelName, server,
-                        lastStatus, backoffMillis);
+                        status, backoffMillis);
                 ctx.close();
                 return;
             }
@@ -296,6 +297,8 @@ public final class MasqueClient implements AutoCloseable {
             keepAlive = ctx.executor().scheduleAtFixedRate(() -> sendKeepAlive(ctx), QuicSettings.KEEPALIVE_SECONDS,
                     QuicSettings.KEEPALIVE_SECONDS, TimeUnit.SECONDS);
             sessionsOpened.incrementAndGet();
+            // after the session counts: a reader that sees a 2xx status also sees the session
+            lastStatus = status;
             backoffMillis = FIRST_BACKOFF_MILLIS;
             LOG.info("event=masque_session_opened tunnel={} server={} stream={}", tunnelName, server,
                     stream.streamId());
