@@ -9,9 +9,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -223,7 +220,7 @@ class MasqueTunNamespaceTest {
                         if data == b"legit":
                             break
                     """.formatted(SITE_B_HOST));
-            awaitLine(receiver, "listening");
+            SiteEdgeSite.awaitLine(receiver, "listening");
             SiteEdgeSite.Result sender = SiteEdgeSite.run(net.siteA, 20, PYTHON, "-c", """
                     import socket, time
                     spoofed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -304,9 +301,9 @@ class MasqueTunNamespaceTest {
     }
 
     private static void carryRealTraffic(String carrier) throws Exception {
-        assertPings(net.siteA, SITE_B_HOST);
-        assertPings(net.siteB, SITE_A_HOST);
-        assertPings(net.siteA, "fd00:2::1");
+        SiteEdgeSite.assertPings(net.siteA, SITE_B_HOST, 20);
+        SiteEdgeSite.assertPings(net.siteB, SITE_A_HOST, 20);
+        SiteEdgeSite.assertPings(net.siteA, "fd00:2::1", 20);
 
         byte[] sent = new byte[1 << 20];
         new Random(8).nextBytes(sent);
@@ -329,7 +326,7 @@ class MasqueTunNamespaceTest {
                         f.write(data)
                 print("done", flush=True)
                 """.formatted(SITE_B_HOST, received));
-        awaitLine(server, "listening");
+        SiteEdgeSite.awaitLine(server, "listening");
         SiteEdgeSite.Result client = SiteEdgeSite.run(net.siteA, 40, PYTHON, "-c", """
                 import socket
                 s = socket.create_connection(("%s", 5001), timeout=30)
@@ -337,14 +334,14 @@ class MasqueTunNamespaceTest {
                 s.close()
                 """.formatted(SITE_B_HOST, source));
         assertEquals(0, client.exit(), client.output());
-        awaitLine(server, "done");
+        SiteEdgeSite.awaitLine(server, "done");
         assertArrayEquals(sent, Files.readAllBytes(received), "the bytes site-b's host received");
 
         long tcpBytes = iperf3(carrier);
         assertTrue(tcpBytes > 0, "iperf3 TCP received " + tcpBytes + " bytes");
         long carried = (sent.length + tcpBytes) / (MTU - 40);
-        long edgeRx = counter(net.edge, "site-a", "rx_packets");
-        long edgeTx = counter(net.edge, "site-b", "tx_packets");
+        long edgeRx = SiteEdgeSite.tunnelCounter(net.edge, "site-a", "rx_packets");
+        long edgeTx = SiteEdgeSite.tunnelCounter(net.edge, "site-b", "tx_packets");
         assertTrue(edgeRx >= carried && edgeTx >= carried, "the edge carried the traffic (at least " + carried
                 + " packets): rx from site-a " + edgeRx + ", tx to site-b " + edgeTx);
     }
@@ -360,7 +357,7 @@ class MasqueTunNamespaceTest {
                 result = SiteEdgeSite.run(net.siteA, 30, command);
             }
             assertEquals(0, result.exit(), result.output());
-            long bytes = last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
+            long bytes = SiteEdgeSite.last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
             Matcher rate = Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.e+]+)")
                     .matcher(result.output());
             double bits = rate.find() ? Double.parseDouble(rate.group(1)) : 0;
@@ -372,33 +369,8 @@ class MasqueTunNamespaceTest {
         }
     }
 
-    private static long last(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        long value = -1;
-        while (m.find()) {
-            value = Long.parseLong(m.group(1));
-        }
-        assertTrue(value >= 0, "no " + regex + " in " + text);
-        return value;
-    }
 
-    /** Three echo replies within 20 s: the first needs the MASQUE session up and its routes installed. */
-    private static void assertPings(String ns, String destination) throws Exception {
-        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 30, "ping", "-n", "-c", "3", "-i", "0.2", "-w", "20",
-                destination);
-        assertEquals(0, r.exit(), r.output());
-        assertTrue(last(r.output(), "(\\d+) received") >= 3, r.output());
-    }
 
-    /** A field of a tunnel in the admin API of the vnetd in {@code ns}. */
-    private static long counter(String ns, String tunnel, String field) throws Exception {
-        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 10, "curl", "-sf", "http://127.0.0.1:9400/api/v1/tunnels");
-        assertEquals(0, r.exit(), r.output());
-        Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(tunnel) + "\"[^}]*\"" + field + "\":(\\d+)")
-                .matcher(r.output());
-        assertTrue(m.find(), tunnel + "." + field + " in " + r.output());
-        return Long.parseLong(m.group(1));
-    }
 
     /** A series of the Prometheus text of the vnetd in {@code ns}, e.g. {@code vnetd_drops_total{reason="x"}}. */
     private static long metric(String ns, String series) throws Exception {
@@ -409,16 +381,4 @@ class MasqueTunNamespaceTest {
         return (long) Double.parseDouble(m.group(1));
     }
 
-    private static void awaitLine(Process p, String expected) throws IOException {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = reader.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.contains(expected)) {
-                return;
-            }
-        }
-        throw new AssertionError("no '" + expected + "' from the process:\n" + seen);
-    }
 }

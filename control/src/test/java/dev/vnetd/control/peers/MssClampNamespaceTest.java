@@ -6,10 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -393,7 +390,7 @@ class MssClampNamespaceTest {
                 print("done", flush=True)
                 """.formatted(family, address, port, into));
         try {
-            awaitLine(server, "listening");
+            SiteEdgeSite.awaitLine(server, "listening");
             SiteEdgeSite.Result client = SiteEdgeSite.run(net.siteA, 15, PYTHON, "-c", """
                     import socket
                     s = socket.create_connection(("%s", %d), timeout=10)
@@ -408,18 +405,6 @@ class MssClampNamespaceTest {
         }
     }
 
-    private static void awaitLine(Process p, String expected) throws IOException {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = reader.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.contains(expected)) {
-                return;
-            }
-        }
-        throw new AssertionError("no '" + expected + "' from the process:\n" + seen);
-    }
 
     /** Three echo replies within 10 s: the first packets through fresh vnetds wait for class loading and the JIT. */
     private static void ping(String ns, String destination) throws Exception {

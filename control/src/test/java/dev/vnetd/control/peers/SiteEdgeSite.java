@@ -1,11 +1,18 @@
 package dev.vnetd.control.peers;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Three network namespaces in a row, site-a ─ edge ─ site-b, joined by two veth pairs: the underlay a vnetd in each
@@ -87,6 +94,53 @@ public final class SiteEdgeSite implements AutoCloseable {
         List<String> full = new ArrayList<>(Namespaces.exec(ns));
         full.addAll(List.of(command));
         return new ProcessBuilder(full).redirectErrorStream(true).start();
+    }
+
+    /** Reads {@code p}'s output until a line contains {@code expected}; fails with what it printed otherwise. */
+    public static void awaitLine(Process p, String expected) throws IOException {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (line.contains(expected)) {
+                return;
+            }
+        }
+        throw new AssertionError("no '" + expected + "' from the process:\n" + seen);
+    }
+
+    /** The number in group 1 of the last match of {@code regex} in {@code text}; fails when there is none. */
+    public static long last(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        long value = -1;
+        while (m.find()) {
+            value = Long.parseLong(m.group(1));
+        }
+        assertTrue(value >= 0, "no " + regex + " in " + text);
+        return value;
+    }
+
+    /**
+     * Three echo replies from {@code destination} within {@code waitSeconds}: ping keeps sending until it has three,
+     * since the first packets through a fresh vnetd can take most of a second (class loading, the JIT, the ciphers'
+     * first use, a tunnel's session coming up).
+     */
+    public static void assertPings(String ns, String destination, int waitSeconds) throws Exception {
+        Result r = run(ns, waitSeconds + 10, "ping", "-n", "-c", "3", "-i", "0.2", "-w", String.valueOf(waitSeconds),
+                destination);
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(last(r.output(), "(\\d+) received") >= 3, r.output());
+    }
+
+    /** A counter field of a tunnel in the admin API of the vnetd in {@code ns} (admin on 127.0.0.1:9400). */
+    public static long tunnelCounter(String ns, String tunnel, String field) throws Exception {
+        Result r = run(ns, 10, "curl", "-sf", "http://127.0.0.1:9400/api/v1/tunnels");
+        assertEquals(0, r.exit(), r.output());
+        Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(tunnel) + "\"[^}]*\"" + field + "\":(\\d+)")
+                .matcher(r.output());
+        assertTrue(m.find(), tunnel + "." + field + " in " + r.output());
+        return Long.parseLong(m.group(1));
     }
 
     /** Deletes the namespaces, and with them the links and any TUN device left in them. */

@@ -10,10 +10,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,8 +18,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,7 +93,7 @@ class TunGatewayNamespaceTest {
     @Order(1)
     void shouldAnswerPingsLargerThanATunnelMtuWithFragmentationNeededFromTheSiteAndFromTheEdge() throws Exception {
         startGre();
-        assertPings(net.siteA, SITE_B_HOST);
+        SiteEdgeSite.assertPings(net.siteA, SITE_B_HOST, 10);
         SiteEdgeSite.Result atSite = SiteEdgeSite.run(net.siteA, 10, "ping", "-n", "-c", "1", "-W", "2", "-M", "do",
                 "-s", Integer.toString(SITE_A_TO_EDGE_MTU + 50 - 28), SITE_B_HOST);
         assertTrue(atSite.output().contains("From " + SITE_A_HOST + " icmp_seq=1 Frag needed and DF set (mtu = "
@@ -110,7 +105,7 @@ class TunGatewayNamespaceTest {
         SiteEdgeSite.Result fits = SiteEdgeSite.run(net.siteA, 10, "ping", "-n", "-c", "1", "-w", "10", "-M", "do",
                 "-s", Integer.toString(EDGE_TO_B_MTU - 28), SITE_B_HOST);
         assertEquals(0, fits.exit(), fits.output());
-        assertTrue(counter(net.edge, "site-a", "rx_packets") > 0);
+        assertTrue(SiteEdgeSite.tunnelCounter(net.edge, "site-a", "rx_packets") > 0);
     }
 
     @Test
@@ -142,7 +137,7 @@ class TunGatewayNamespaceTest {
                     s.sendto(data, peer)
                 """.formatted(DC_HOST));
         try {
-            awaitLine(echo, "listening");
+            SiteEdgeSite.awaitLine(echo, "listening");
             String client = """
                     import socket, sys
                     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -169,16 +164,18 @@ class TunGatewayNamespaceTest {
                 "-w", "10", DC_HOST));
         assertEquals(0, pingA.get(20, TimeUnit.SECONDS).exit(), pingA.get().output());
         assertEquals(0, pingB.get(20, TimeUnit.SECONDS).exit(), pingB.get().output());
-        assertTrue(counter(net.edge, "site-a", "arr_returns") >= 4, "replies to site-a went back by ARR");
-        assertTrue(counter(net.edge, "site-b", "arr_returns") >= 4, "replies to site-b went back by ARR");
+        assertTrue(SiteEdgeSite.tunnelCounter(net.edge, "site-a", "arr_returns") >= 4,
+                "replies to site-a went back by ARR");
+        assertTrue(SiteEdgeSite.tunnelCounter(net.edge, "site-b", "arr_returns") >= 4,
+                "replies to site-b went back by ARR");
     }
 
     /** ping both ways, a TCP transfer compared byte for byte, iperf3 TCP and UDP; the edge counted all of it. */
     private static void carryRealTraffic() throws Exception {
-        assertPings(net.siteA, SITE_B_HOST);
-        assertPings(net.siteB, SITE_A_HOST);
-        assertPings(net.siteA, "fd00:2::1");
-        assertPings(net.siteB, "fd00:1::1");
+        SiteEdgeSite.assertPings(net.siteA, SITE_B_HOST, 10);
+        SiteEdgeSite.assertPings(net.siteB, SITE_A_HOST, 10);
+        SiteEdgeSite.assertPings(net.siteA, "fd00:2::1", 10);
+        SiteEdgeSite.assertPings(net.siteB, "fd00:1::1", 10);
 
         byte[] sent = new byte[1 << 20];
         new Random(6).nextBytes(sent);
@@ -202,7 +199,7 @@ class TunGatewayNamespaceTest {
                         f.write(data)
                 print("done", flush=True)
                 """.formatted(SITE_B_HOST, received));
-        awaitLine(server, "listening");
+        SiteEdgeSite.awaitLine(server, "listening");
         SiteEdgeSite.Result client = SiteEdgeSite.run(net.siteA, 30, PYTHON, "-c", """
                 import socket
                 s = socket.create_connection(("%s", 5001), timeout=20)
@@ -210,7 +207,7 @@ class TunGatewayNamespaceTest {
                 s.close()
                 """.formatted(SITE_B_HOST, source));
         assertEquals(0, client.exit(), client.output());
-        awaitLine(server, "done");
+        SiteEdgeSite.awaitLine(server, "done");
         assertArrayEquals(sent, Files.readAllBytes(received), "the bytes site-b's host received");
 
         long tcpBytes = iperf3(false);
@@ -220,8 +217,8 @@ class TunGatewayNamespaceTest {
 
         // each TCP segment carries at most MTU - 40 bytes: this many packets at least crossed the edge
         long carried = sent.length / (TUN_MTU - 40) + tcpBytes / (TUN_MTU - 40) + udpPackets;
-        long edgeRx = counter(net.edge, "site-a", "rx_packets");
-        long edgeTx = counter(net.edge, "site-b", "tx_packets");
+        long edgeRx = SiteEdgeSite.tunnelCounter(net.edge, "site-a", "rx_packets");
+        long edgeTx = SiteEdgeSite.tunnelCounter(net.edge, "site-b", "tx_packets");
         assertTrue(edgeRx >= carried && edgeTx >= carried, "the edge carried the traffic (at least " + carried
                 + " packets): rx from site-a " + edgeRx + ", tx to site-b " + edgeTx);
     }
@@ -242,60 +239,20 @@ class TunGatewayNamespaceTest {
             }
             assertEquals(0, result.exit(), result.output());
             if (udp) {
-                long packets = last(result.output(), "\"sum\":\\s*\\{[^}]*?\"packets\":\\s*(\\d+)");
-                long lost = last(result.output(), "\"sum\":\\s*\\{[^}]*?\"lost_packets\":\\s*(\\d+)");
+                long packets = SiteEdgeSite.last(result.output(), "\"sum\":\\s*\\{[^}]*?\"packets\":\\s*(\\d+)");
+                long lost = SiteEdgeSite.last(result.output(), "\"sum\":\\s*\\{[^}]*?\"lost_packets\":\\s*(\\d+)");
                 return packets - lost;
             }
-            return last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
+            return SiteEdgeSite.last(result.output(), "\"sum_received\":\\s*\\{[^}]*?\"bytes\":\\s*(\\d+)");
         } finally {
             server.waitFor(5, TimeUnit.SECONDS);
             server.destroyForcibly();
         }
     }
 
-    private static long last(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        long value = -1;
-        while (m.find()) {
-            value = Long.parseLong(m.group(1));
-        }
-        assertTrue(value >= 0, "no " + regex + " in " + text);
-        return value;
-    }
 
-    /**
-     * Three echo replies within 10 s: the first packets through a fresh vnetd can take most of a second (class
-     * loading, the JIT, the ciphers' first use), so ping keeps sending until it has three.
-     */
-    private static void assertPings(String ns, String destination) throws Exception {
-        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 20, "ping", "-n", "-c", "3", "-i", "0.2", "-w", "10",
-                destination);
-        assertEquals(0, r.exit(), r.output());
-        assertTrue(last(r.output(), "(\\d+) received") >= 3, r.output());
-    }
 
-    /** A field of a tunnel in the admin API of the vnetd in {@code ns}. */
-    private static long counter(String ns, String tunnel, String field) throws Exception {
-        SiteEdgeSite.Result r = SiteEdgeSite.run(ns, 10, "curl", "-sf", "http://127.0.0.1:9400/api/v1/tunnels");
-        assertEquals(0, r.exit(), r.output());
-        Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(tunnel) + "\"[^}]*\"" + field + "\":(\\d+)")
-                .matcher(r.output());
-        assertTrue(m.find(), tunnel + "." + field + " in " + r.output());
-        return Long.parseLong(m.group(1));
-    }
 
-    private static void awaitLine(Process p, String expected) throws IOException {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = reader.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.contains(expected)) {
-                return;
-            }
-        }
-        throw new AssertionError("no '" + expected + "' from the process:\n" + seen);
-    }
 
     private static SiteEdgeSite.Result runQuietly(String ns, String... command) {
         try {
