@@ -27,7 +27,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,17 +53,8 @@ class MasqueCapsuleWireTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Prerequisites.openssl();
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("edge.key").toString(), "-out",
-                dir.resolve("edge.pem").toString(), "-days", "1", "-subj", "/CN=edge.test", "-addext",
-                "subjectAltName=DNS:edge.test").redirectErrorStream(true).start();
-        openssl.getInputStream().readAllBytes();
-        assertTrue(openssl.waitFor(30, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl failed");
-        Files.setPosixFilePermissions(dir.resolve("edge.key"), PosixFilePermissions.fromString("rw-------"));
-        Path token = dir.resolve("site.token");
-        Files.writeString(token, TOKEN + "\n");
-        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        MasqueTestFiles.edgeCertificate(dir);
+        MasqueTestFiles.secret(dir, "site.token", TOKEN);
         quic = new InetSocketAddress("127.0.0.1", FreePort.udp("127.0.0.1"));
         Path config = dir.resolve("edge.yaml");
         Files.writeString(config, """

@@ -45,9 +45,7 @@ class MasqueClientCertificatePeerTest {
         certificate("a", "/CN=site-a", null);
         certificate("b", "/CN=site-b", null);
         certificate("c", "/CN=stranger", null);
-        Path token = dir.resolve("unknown.token");
-        Files.writeString(token, "nobody-has-this-token\n");
-        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        MasqueTestFiles.secret(dir, "unknown.token", "nobody-has-this-token");
         String fingerprint = openssl("x509", "-in", dir.resolve("a.pem").toString(), "-noout", "-fingerprint",
                 "-sha256").strip().replaceFirst("^.*=", "");
 

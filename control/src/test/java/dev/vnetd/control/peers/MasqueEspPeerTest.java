@@ -2,11 +2,7 @@ package dev.vnetd.control.peers;
 
 import dev.vnetd.control.Daemon;
 import dev.vnetd.control.config.ConfigLoader;
-import dev.vnetd.dataplane.packet.PacketBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,10 +16,10 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
+import static dev.vnetd.control.peers.GreTestPackets.gre;
+import static dev.vnetd.control.peers.GreTestPackets.innerIpv4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,16 +52,9 @@ class MasqueEspPeerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Prerequisites.openssl();
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("edge.key").toString(), "-out",
-                dir.resolve("edge.pem").toString(), "-days", "1", "-subj", "/CN=edge.test", "-addext",
-                "subjectAltName=DNS:edge.test").redirectErrorStream(true).start();
-        openssl.getInputStream().readAllBytes();
-        assertTrue(openssl.waitFor(30, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl failed");
-        secret("edge.key", null);
-        secret("a.token", "site-a-0123456789abcdef");
-        secret("b.token", "site-b-fedcba9876543210");
+        MasqueTestFiles.edgeCertificate(dir);
+        MasqueTestFiles.secret(dir, "a.token", "site-a-0123456789abcdef");
+        MasqueTestFiles.secret(dir, "b.token", "site-b-fedcba9876543210");
         EspKeys.write(dir.resolve("to-dc.key"), EspKeys.randomHex(EspKeys.materialLength("aes-gcm-128")));
         EspKeys.write(dir.resolve("to-edge.key"), EspKeys.randomHex(EspKeys.materialLength("aes-gcm-128")));
 
@@ -156,13 +145,6 @@ class MasqueEspPeerTest {
         site = Daemon.start(ConfigLoader.load(siteConfig));
     }
 
-    private static void secret(String name, String content) throws Exception {
-        Path file = dir.resolve(name);
-        if (content != null) {
-            Files.writeString(file, content + "\n");
-        }
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    }
 
     @AfterAll
     static void stop() {
@@ -178,13 +160,6 @@ class MasqueEspPeerTest {
         }
     }
 
-    private static byte[] gre(String src, String dst, int sport, int dport, String payload) {
-        ByteBuf p = new PacketBuilder().gre(-1).ip(src, dst, 64).udp(sport, dport,
-                payload.getBytes(StandardCharsets.US_ASCII)).build(UnpooledByteBufAllocator.DEFAULT);
-        byte[] bytes = ByteBufUtil.getBytes(p);
-        p.release();
-        return bytes;
-    }
 
     /**
      * Sends {@code packet} from {@code from} to vnetd's GRE port until {@code to} receives a GRE packet carrying
@@ -237,29 +212,24 @@ class MasqueEspPeerTest {
         }
     }
 
-    private static String ipv4(byte[] gre, int offset) {
-        // GRE header (4 bytes) then the inner IPv4 header
-        return (gre[4 + offset] & 0xFF) + "." + (gre[5 + offset] & 0xFF) + "." + (gre[6 + offset] & 0xFF) + "."
-                + (gre[7 + offset] & 0xFF);
-    }
 
     @Test
     void shouldRouteFromEachMasqueClientIntoEspAndReturnRepliesByArrToThatClient() throws Exception {
         byte[] outA = sendUntilReceived(lanA, siteGre, gre("10.1.0.5", "10.200.0.7", 41000, 53, "from-a"), server,
                 null, "from-a");
-        assertEquals("10.1.0.5", ipv4(outA, 12));
+        assertEquals("10.1.0.5", innerIpv4(outA, 12));
         assertEquals(61, outA[4 + 8] & 0xFF, "TTL decremented once by each of the three vnetds");
         byte[] outB = sendUntilReceived(lanB, siteGre, gre("10.2.0.5", "10.200.0.7", 41000, 53, "from-b"), server,
                 null, "from-b");
-        assertEquals("10.2.0.5", ipv4(outB, 12));
+        assertEquals("10.2.0.5", innerIpv4(outB, 12));
 
         byte[] backA = sendUntilReceived(server, dcGre, gre("10.200.0.7", "10.1.0.5", 53, 41000, "reply-a"), lanA,
                 lanB, "reply-a");
-        assertEquals("10.200.0.7", ipv4(backA, 12));
-        assertEquals("10.1.0.5", ipv4(backA, 16));
+        assertEquals("10.200.0.7", innerIpv4(backA, 12));
+        assertEquals("10.1.0.5", innerIpv4(backA, 16));
         byte[] backB = sendUntilReceived(server, dcGre, gre("10.200.0.7", "10.2.0.5", 53, 41000, "reply-b"), lanB,
                 lanA, "reply-b");
-        assertEquals("10.2.0.5", ipv4(backB, 16));
+        assertEquals("10.2.0.5", innerIpv4(backB, 16));
         assertEquals(61, backB[4 + 8] & 0xFF, "TTL decremented once by each of the three vnetds");
     }
 

@@ -2,15 +2,11 @@ package dev.vnetd.control.peers;
 
 import dev.vnetd.control.Daemon;
 import dev.vnetd.control.config.ConfigLoader;
-import dev.vnetd.dataplane.packet.PacketBuilder;
 import dev.vnetd.dataplane.path.DropReason;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,11 +20,12 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static dev.vnetd.control.peers.GreTestPackets.gre;
+import static dev.vnetd.control.peers.GreTestPackets.innerIpv4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,16 +59,9 @@ class MasquePeerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Prerequisites.openssl();
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("edge.key").toString(), "-out",
-                dir.resolve("edge.pem").toString(), "-days", "1", "-subj", "/CN=edge.test", "-addext",
-                "subjectAltName=DNS:edge.test").redirectErrorStream(true).start();
-        openssl.getInputStream().readAllBytes();
-        assertTrue(openssl.waitFor(30, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl failed");
-        secret("edge.key", null);
-        secret("fleet-1.token", TOKEN);
-        secret("wrong.token", "not-the-token");
+        MasqueTestFiles.edgeCertificate(dir);
+        MasqueTestFiles.secret(dir, "fleet-1.token", TOKEN);
+        MasqueTestFiles.secret(dir, "wrong.token", "not-the-token");
 
         sitePeer = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
         dcPeer = new DatagramSocket(new InetSocketAddress("127.0.0.3", 0));
@@ -133,13 +123,6 @@ class MasquePeerTest {
         site = Daemon.start(ConfigLoader.load(siteConfig));
     }
 
-    private static void secret(String name, String content) throws Exception {
-        Path file = dir.resolve(name);
-        if (content != null) {
-            Files.writeString(file, content + "\n");
-        }
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    }
 
     @AfterAll
     static void stop() {
@@ -155,13 +138,6 @@ class MasquePeerTest {
         }
     }
 
-    private static byte[] gre(String src, String dst, int sport, int dport, String payload) {
-        ByteBuf p = new PacketBuilder().gre(-1).ip(src, dst, 64).udp(sport, dport,
-                payload.getBytes(StandardCharsets.US_ASCII)).build(UnpooledByteBufAllocator.DEFAULT);
-        byte[] bytes = ByteBufUtil.getBytes(p);
-        p.release();
-        return bytes;
-    }
 
     /** Sends {@code packet} from {@code from} to vnetd until {@code to} receives a GRE packet carrying {@code tag}. */
     private static byte[] sendUntilReceived(DatagramSocket from, int vnetdPort, byte[] packet, DatagramSocket to,
@@ -195,23 +171,18 @@ class MasquePeerTest {
         return total;
     }
 
-    private static String ipv4(byte[] gre, int offset) {
-        // GRE header (4 bytes) then the inner IPv4 header
-        return (gre[4 + offset] & 0xFF) + "." + (gre[5 + offset] & 0xFF) + "." + (gre[6 + offset] & 0xFF) + "."
-                + (gre[7 + offset] & 0xFF);
-    }
 
     @Test
     void shouldCarryPacketsBothWaysThroughMasqueWithTheReplyReturnedByArr() throws Exception {
         byte[] out = sendUntilReceived(sitePeer, siteGre, gre("10.1.0.5", "10.200.0.7", 40000, 80, "hello-edge"),
                 dcPeer, "hello-edge");
-        assertEquals("10.1.0.5", ipv4(out, 12));
-        assertEquals("10.200.0.7", ipv4(out, 16));
+        assertEquals("10.1.0.5", innerIpv4(out, 12));
+        assertEquals("10.200.0.7", innerIpv4(out, 16));
         assertEquals(62, out[4 + 8] & 0xFF, "TTL decremented once by each vnetd");
         byte[] back = sendUntilReceived(dcPeer, edgeGre, gre("10.200.0.7", "10.1.0.5", 80, 40000, "hello-site"),
                 sitePeer, "hello-site");
-        assertEquals("10.200.0.7", ipv4(back, 12));
-        assertEquals("10.1.0.5", ipv4(back, 16));
+        assertEquals("10.200.0.7", innerIpv4(back, 12));
+        assertEquals("10.1.0.5", innerIpv4(back, 16));
         assertTrue(edge.masque().server("masque").sessionsOpened() >= 1);
     }
 

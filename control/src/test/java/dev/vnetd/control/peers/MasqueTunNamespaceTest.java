@@ -12,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -63,16 +62,10 @@ class MasqueTunNamespaceTest {
         Prerequisites.tool("ping", "-V", "iputils-ping");
         Prerequisites.tool("curl", "--version", "curl");
         net = SiteEdgeSite.create("vt-masq");
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("edge.key").toString(), "-out",
-                dir.resolve("edge.pem").toString(), "-days", "1", "-subj", "/CN=edge.test", "-addext",
-                "subjectAltName=DNS:edge.test").redirectErrorStream(true).start();
-        openssl.getInputStream().readAllBytes();
-        assertTrue(openssl.waitFor(30, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl failed");
-        secret("edge.key", null);
-        secret("site-a.token", "site-a-token-5f1c9e");
-        secret("site-b.token", "site-b-token-0b77d2");
-        secret("wrong.token", "not-the-token");
+        MasqueTestFiles.edgeCertificate(dir);
+        MasqueTestFiles.secret(dir, "site-a.token", "site-a-token-5f1c9e");
+        MasqueTestFiles.secret(dir, "site-b.token", "site-b-token-0b77d2");
+        MasqueTestFiles.secret(dir, "wrong.token", "not-the-token");
         String edge = """
                 node: {name: edge, workers: 2}
                 admin: {listen: 127.0.0.1:9400}
@@ -119,13 +112,6 @@ class MasqueTunNamespaceTest {
         }
     }
 
-    private static void secret(String name, String content) throws Exception {
-        Path file = dir.resolve(name);
-        if (content != null) {
-            Files.writeString(file, content + "\n");
-        }
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    }
 
     /**
      * A site gateway: TUN toward its host, its own prefix to the host, nothing else: the rest comes from MASQUE. With
