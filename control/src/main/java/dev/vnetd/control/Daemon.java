@@ -125,9 +125,7 @@ public final class Daemon implements AutoCloseable {
                 transport.configName(), workers, state.listeners().length, state.tunnels().length,
                 state.virtualNetworks().length, admin.address().getHostString(), admin.address().getPort());
         Daemon daemon = new Daemon(config, holder, dataplane, registry, admin, flows, sweeper, reloader, health);
-        daemon.masque = MasqueService.start(config, holder, dataplane, registry);
-        reloader.learnedFrom(daemon.masque::withLearned);
-        daemon.masque.publishThrough(reloader::publishLearned);
+        daemon.masque = MasqueService.start(config, holder, dataplane, registry, reloader::publishLearned);
         return daemon;
     }
 

@@ -191,19 +191,13 @@ public final class Reloader {
     }
 
     /**
-     * Sets what the control plane learned at run time (MASQUE clients' assigned addresses and advertised routes) to
-     * add to every configuration this reloader publishes, so a reload keeps it.
+     * Publishes the running configuration with what the control plane learned at run time (MASQUE clients' assigned
+     * addresses and advertised routes), for a learner whose knowledge changed; {@code learned} adds it, here and to
+     * every configuration later reloads publish, so a reload keeps it. Under the reload lock: it never interleaves
+     * with a reload, and always builds on the configuration the last reload applied, keeping ids, health and SA state.
      */
-    synchronized void learnedFrom(UnaryOperator<VnetdConfig> learned) {
+    public synchronized void publishLearned(UnaryOperator<VnetdConfig> learned) {
         this.learned = learned;
-    }
-
-    /**
-     * Publishes the running configuration with what was learned since, for a learner whose knowledge changed.
-     * Under the reload lock: it never interleaves with a reload, and always builds on the configuration the last
-     * reload applied, keeping ids, health and SA state.
-     */
-    synchronized void publishLearned() {
         ForwardingState previous = holder.get();
         ForwardingState built = ForwardingStateBuilder.build(learned.apply(current), previous);
         holder.publish(carryOver(built, previous, current, current));

@@ -5,14 +5,9 @@ import dev.vnetd.control.config.VnetdConfig;
 import dev.vnetd.control.config.VnetdConfig.RouteConfig;
 import dev.vnetd.control.config.VnetdConfig.TunnelConfig;
 import dev.vnetd.control.config.Where;
-import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.masque.AssignedAddress;
 import dev.vnetd.dataplane.masque.Cidr;
 import dev.vnetd.dataplane.masque.IpRange;
-import dev.vnetd.dataplane.nexthop.TunnelHealth;
-import dev.vnetd.dataplane.state.ForwardingState;
-import dev.vnetd.dataplane.state.ForwardingStateHolder;
-import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.masque.MasqueClientListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,14 +25,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Installs what {@code masque-client} tunnels learn from their servers, by the same read-copy-update as every other
  * change of forwarding state: 1. ROUTE_ADVERTISEMENT ranges become the fewest covering prefixes, added as routes of
  * the tunnel's virtual network via the tunnel (priority {@link #LEARNED_PRIORITY}; a prefix configured via the same
  * tunnel is left as configured)  2. the first assigned address of each family becomes the tunnel's interface address,
- * so ICMP errors vnetd sends into the tunnel come from a source the server accepts  3. the state is rebuilt from the
- * configuration plus everything learned, tunnel health carried over, and published through the holder  4. assigned
+ * so ICMP errors vnetd sends into the tunnel come from a source the server accepts  3. the running configuration plus
+ * everything learned is published through the reloader, which keeps ids, health and SA state as a reload does  4. assigned
  * host addresses (/32, /128) go on the TUN attachments of the tunnel's virtual network ({@code ip addr replace}), so
  * the local host can use them as its own; shorter prefixes are the site's to number. When a session ends its routes
  * and addresses are withdrawn the same way. Runs on its own thread: the clients' event loops only enqueue.
@@ -51,7 +48,7 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     private static final Logger LOG = LoggerFactory.getLogger(MasqueRouteInstaller.class);
 
     private final VnetdConfig config;
-    private final ForwardingStateHolder holder;
+    private final Consumer<UnaryOperator<VnetdConfig>> publisher;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vnetd-masque-routes");
         t.setDaemon(true);
@@ -59,11 +56,14 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
     });
     private final Map<String, List<Cidr>> routes = new LinkedHashMap<>();
     private final Map<String, List<AssignedAddress>> addresses = new LinkedHashMap<>();
-    private volatile Runnable republish;
 
-    MasqueRouteInstaller(VnetdConfig config, ForwardingStateHolder holder) {
+    /**
+     * @param config    the start-time configuration: its TUN attachments get the assigned addresses
+     * @param publisher publishes the running configuration with what {@link #withLearned} adds (the reloader's)
+     */
+    MasqueRouteInstaller(VnetdConfig config, Consumer<UnaryOperator<VnetdConfig>> publisher) {
         this.config = config;
-        this.holder = holder;
+        this.publisher = publisher;
     }
 
     @Override
@@ -123,32 +123,8 @@ final class MasqueRouteInstaller implements MasqueClientListener, AutoCloseable 
         }
     }
 
-    /**
-     * From now on, publishes through {@code republish} (the reloader's, which builds on the configuration the last
-     * reload applied and adds {@link #withLearned}) instead of from the start-time configuration.
-     */
-    public void publishThrough(Runnable republish) {
-        this.republish = republish;
-    }
-
     private void publish() {
-        Runnable through = republish;
-        if (through != null) {
-            through.run();
-            return;
-        }
-        VnetdConfig learned = withLearned(config);
-        ForwardingState previous = holder.get();
-        ForwardingState built = ForwardingStateBuilder.build(learned, previous);
-        TunnelHealth health = new TunnelHealth(built.tunnels().length);
-        for (Tunnel t : built.tunnels()) {
-            if (t.id() < previous.tunnels().length) {
-                health.state(t.id(), previous.health().state(t.id()));
-            }
-        }
-        holder.publish(new ForwardingState(built.listeners(), built.tunnels(), built.virtualNetworks(),
-                built.tunnelIndex(), health, built.retiredListeners(), built.retiredTunnels(),
-                built.retiredVirtualNetworks()));
+        publisher.accept(this::withLearned);
     }
 
     /**

@@ -23,6 +23,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Starts MASQUE on a running dataplane: a {@link MasqueServer} per {@code masque} listener, on worker
@@ -48,13 +50,19 @@ public final class MasqueService implements AutoCloseable {
         this.installer = installer;
     }
 
-    /** Starts the servers and clients {@code config} names; registers their metrics in {@code registry}. */
+    /**
+     * Starts the servers and clients {@code config} names; registers their metrics in {@code registry}. What the
+     * clients learn is published through {@code publisher} (the reloader's {@code publishLearned}), given the function
+     * that adds it to a configuration, so learned routes build on the configuration the last reload applied and
+     * never race a reload.
+     */
     public static MasqueService start(VnetdConfig config, ForwardingStateHolder holder, Dataplane dataplane,
-                                      MeterRegistry registry) throws InterruptedException {
+                                      MeterRegistry registry, Consumer<UnaryOperator<VnetdConfig>> publisher)
+            throws InterruptedException {
         MasqueConfig masque = config.masque();
         Map<String, MasqueServer> servers = new LinkedHashMap<>();
         Map<String, MasqueClient> clients = new LinkedHashMap<>();
-        MasqueRouteInstaller installer = new MasqueRouteInstaller(config, holder);
+        MasqueRouteInstaller installer = new MasqueRouteInstaller(config, publisher);
         var state = holder.get();
         int workers = dataplane.workers();
         for (Listener l : state.listeners()) {
@@ -126,19 +134,6 @@ public final class MasqueService implements AutoCloseable {
     /** The client of tunnel {@code name}, or null. */
     public MasqueClient client(String name) {
         return clients.get(name);
-    }
-
-    /** {@code config} with the addresses and routes the MASQUE clients learned (see {@link MasqueRouteInstaller}). */
-    public VnetdConfig withLearned(VnetdConfig config) {
-        return installer.withLearned(config);
-    }
-
-    /**
-     * Publishes what the clients learn through {@code republish} from now on: the reloader's, so learned routes
-     * build on the configuration the last reload applied and never race a reload.
-     */
-    public void publishThrough(Runnable republish) {
-        installer.publishThrough(republish);
     }
 
     /** Stops the clients (no reconnect), then the servers and the installer. */
