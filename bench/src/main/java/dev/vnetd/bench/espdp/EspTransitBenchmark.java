@@ -16,6 +16,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
@@ -115,7 +116,7 @@ public class EspTransitBenchmark {
         counters = new WorkerCounters(state.tunnels().length);
         flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), counters, new TxPort[] {port},
-                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, System::currentTimeMillis);
+                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
         sender = state.tunnel("site-a").remote();
         datagram = encryptFromSiteA(t, peerKey);
         receiveBuffer = PooledByteBufAllocator.DEFAULT.directBuffer(9216);

@@ -11,6 +11,7 @@ import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -53,7 +54,7 @@ final class ProbedPaths {
         }
         return new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows,
-                System::currentTimeMillis, probes);
+                new WorkerClock(), probes);
     }
 
     /** site-a's remote address. */

@@ -6,6 +6,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.dataplane.transport.masque.MasqueSession;
 import dev.vnetd.dataplane.transport.masque.MasqueSessions;
 import dev.vnetd.flowtable.FlowTable;
@@ -70,7 +71,7 @@ public class MasqueEgressBenchmark {
         counters = new WorkerCounters(state.tunnels().length);
         flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), counters, new TxPort[] {unused, null},
-                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, System::currentTimeMillis);
+                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
         MasqueSessions sessions = new MasqueSessions(state.tunnels().length);
         path.masqueEgress(sessions.egress());
         connection = new EmbeddedChannel();

@@ -9,6 +9,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
@@ -87,7 +88,7 @@ public class MasqueIngressBenchmark {
         counters = new WorkerCounters(state.tunnels().length);
         flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), counters, new TxPort[] {port, null},
-                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, System::currentTimeMillis);
+                PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
         sources = new SourceFilter(List.of(new Cidr(InetAddress.getByName("10.1.0.0"), 16)));
         ByteBuf packet = new PacketBuilder().ip("10.1.0.5", "10.200.0.7", 64).udp(40000, 443, new byte[size - 28])
                 .build(UnpooledByteBufAllocator.DEFAULT);

@@ -8,6 +8,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
@@ -68,7 +69,7 @@ public class PacketPathBenchmark {
         flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows,
-                System::currentTimeMillis);
+                new WorkerClock());
         sender = state.tunnel("site-a").remote();
         ByteBuf packet = "ipv4".equals(family)
                 ? new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).udp(40000, 443, new byte[64])

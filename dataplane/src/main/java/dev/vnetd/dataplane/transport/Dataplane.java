@@ -168,8 +168,10 @@ public final class Dataplane implements AutoCloseable {
             }
         }
         counters[worker] = new WorkerCounters(maxTunnels);
+        WorkerClock clock = new WorkerClock();
+        clock.start(loop);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
-                System::nanoTime, flows, System::currentTimeMillis, probes);
+                System::nanoTime, flows, clock, probes);
         path.masqueEgress(masqueSessions.egress());
         paths[worker] = path;
         loops[worker] = loop;
