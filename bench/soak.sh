@@ -11,17 +11,18 @@
 # from control/target/vnetd.jar with Netty's leak detector at `simple` and a GC log; the soaked one also with native
 # memory tracking and, during the counted minutes, a JFR recording (settings `profile`) for the garbage it makes.
 #
-#   blaster 127.0.0.2 ─GRE-in-UDP─▶ ┌──────────────┐ ─GRE-in-UDP─▶ sink 127.0.0.3 (data centre, 10.0.0.0/8)
-#   blaster 127.0.0.6 ─ESP-in-UDP─▶ │ soaked vnetd │ ◀─GRE-in-UDP── blaster 127.0.0.3 (replies)
-#   blaster 127.0.0.7 ─GRE─▶ client │  (2 workers) │ ──▶ sinks 127.0.0.2 / .6 / .7 (the replies, by ARR)
-#                     vnetd ─QUIC─▶ └──────────────┘
+#   blaster 127.0.0.2 ─GRE-in-UDP────────────────────────▶ ┌──────────────┐ ─GRE-in-UDP─▶ sink 127.0.0.3 (data centre)
+#   blaster 127.0.0.6 ─ESP-in-UDP────────────────────────▶ │ soaked vnetd │ ◀─GRE-in-UDP─ blaster 127.0.0.3 (replies)
+#   blaster 127.0.0.7 ─GRE-in-UDP─▶ client vnetd ─MASQUE─▶ │  (2 workers) │
+#                                   (1 worker)    (QUIC)   └──────────────┘
+#   the replies, by ARR on both vnetds, go back the same ways to sinks 127.0.0.2, 127.0.0.6 and 127.0.0.7
 #
 # Traffic runs in 60-second segments, one a minute (the senders restart each minute; the sinks run throughout);
 # after each the script waits until both vnetds' counters stop moving, so every minute's count is closed:
 #   soak minute=M in=... masque_in=... out=... icmp=... edge_drops=... client_drops=... socket_drops=...
 #        quic_lost=... unaccounted=... edge_rx=... edge_tx=... drops=reason:n,... client=reason:n,...
-#        quic_socket_drops=... kernel_rcvbuf=... heap_after_gc_mib=... rss_mib=... direct_mib=... nmt_committed_mib=... gc_pauses=N
-#        gc_pause_total_ms=... gc_pause_max_ms=... client_heap_after_gc_mib=... client_rss_mib=...
+#        quic_socket_drops=... kernel_rcvbuf=... heap_after_gc_mib=... rss_mib=... direct_mib=...
+#        nmt_committed_mib=... gc_pauses=N gc_pause_total_ms=... gc_pause_max_ms=... client_heap_after_gc_mib=... client_rss_mib=...
 # in: datagrams the senders sent that minute (masque_in: the MASQUE site's share of it); out: what the sinks
 # received; icmp: ICMP errors either vnetd sent (datagrams that were not sent by a blaster); edge_drops and
 # client_drops: vnetd_drops_total of the soaked and the client vnetd (by reason in drops= and client=);
@@ -200,7 +201,11 @@ gc_minute() {
         }
     } END { printf "%d %.1f %.1f %s %d\n", n, total, max, heap == "" ? "-" : heap, freed }' "$1"
 }
-jvm_uptime() { awk '{ print $22 }' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" -v up="$(cut -d' ' -f1 /proc/uptime)" '{ printf "%.0f\n", up - $1 / hz }'; }
+# jvm_uptime PID: seconds since the process started, as its GC log's uptime stamps count
+jvm_uptime() {
+    awk '{ print $22 }' "/proc/$1/stat" \
+        | awk -v hz="$(getconf CLK_TCK)" -v up="$(cut -d' ' -f1 /proc/uptime)" '{ printf "%.0f\n", up - $1 / hz }'
+}
 rss_mib() { awk '/^VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 
 SENDERS=()
@@ -237,7 +242,8 @@ quiet() {
     local last= now
     while :; do
         metrics
-        now="$(cat "$DIR/metrics.txt" "$DIR/client-metrics.txt" | awk '/^vnetd_(rx_packets|tx_packets|drops)_total/ { n += $NF } END { printf "%d", n }')"
+        now="$(cat "$DIR/metrics.txt" "$DIR/client-metrics.txt" \
+            | awk '/^vnetd_(rx_packets|tx_packets|drops)_total/ { n += $NF } END { printf "%d", n }')"
         [ "$now" = "$last" ] && break
         last=$now
         sleep 1
@@ -270,11 +276,14 @@ socket_drops() {
     cat "$DIR/metrics.txt" "$DIR/client-metrics.txt" | awk -v masque="$1" '/^vnetd_socket_receive_drops_total\{/ {
         if ((index($0, "listener=\"masque") > 0) == masque) n += $NF } END { printf "%d\n", n }'
 }
-# counters: "edge_drops client_drops socket_drops icmp quic_lost edge_rx edge_tx kernel_rcvbuf out quic_socket_drops" now
+# counters: "edge_drops client_drops socket_drops icmp quic_lost edge_rx edge_tx kernel_rcvbuf out quic_socket_drops",
+# each a running total
 counters() {
-    echo "$(metric_sum "$DIR/metrics.txt" vnetd_drops_total) $(metric_sum "$DIR/client-metrics.txt" vnetd_drops_total)" \
+    echo "$(metric_sum "$DIR/metrics.txt" vnetd_drops_total)" \
+        "$(metric_sum "$DIR/client-metrics.txt" vnetd_drops_total)" \
         "$(socket_drops 0) $(icmp_sent "$DIR/metrics.txt" "$DIR/client-metrics.txt") $(quic_lost_total)" \
-        "$(metric_sum "$DIR/metrics.txt" vnetd_rx_packets_total) $(metric_sum "$DIR/metrics.txt" vnetd_tx_packets_total)" \
+        "$(metric_sum "$DIR/metrics.txt" vnetd_rx_packets_total)" \
+        "$(metric_sum "$DIR/metrics.txt" vnetd_tx_packets_total)" \
         "$(kernel_rcvbuf_errors) $(sum_counts "$DIR"/sink-*.out) $(socket_drops 1)"
 }
 # drops_delta FILE ARRAY OUT: sets OUT to "reason:n,..." of the drops since the counts in the associative array
@@ -359,7 +368,8 @@ for minute in $(seq 1 "$MINUTES"); do
         "edge_rx=$((rx - prev_rx)) edge_tx=$((tx - prev_tx)) drops=$edge_minute" \
         "client=$client_minute quic_socket_drops=$((quic_socket - prev_quic_socket))" \
         "kernel_rcvbuf=$((rcvbuf - prev_rcvbuf))" \
-        "heap_after_gc_mib=$heap rss_mib=$(rss_mib "$VNETD_PID") direct_mib=${direct:--} nmt_committed_mib=${native:--}" \
+        "heap_after_gc_mib=$heap rss_mib=$(rss_mib "$VNETD_PID") direct_mib=${direct:--}" \
+        "nmt_committed_mib=${native:--}" \
         "gc_pauses=$gcs gc_pause_total_ms=$gc_total gc_pause_max_ms=$gc_max client_heap_after_gc_mib=$client_heap" \
         "client_rss_mib=$(rss_mib "$CLIENT_PID")"
     total_in=$((total_in + in)) total_masque_in=$((total_masque_in + masque_in)) gc_freed_mib=$((gc_freed_mib + freed))
@@ -378,7 +388,8 @@ echo "soak total in=$total_in masque_in=$total_masque_in out=$((out - base_out))
     "socket_drops=$((socket - base_socket)) quic_lost=$((quic - base_quic))" \
     "unaccounted=$((total_in + icmp - base_icmp - out + base_out - edge_drops + base_edge_drops - client_drops \
         + base_client_drops - socket + base_socket - quic + base_quic))" \
-    "quic_socket_drops=$((quic_socket - base_quic_socket)) kernel_rcvbuf=$((rcvbuf - base_rcvbuf)) leaks=$(grep -c 'LEAK:' "$DIR/vnetd.log" || true)" \
+    "quic_socket_drops=$((quic_socket - base_quic_socket)) kernel_rcvbuf=$((rcvbuf - base_rcvbuf))" \
+    "leaks=$(grep -c 'LEAK:' "$DIR/vnetd.log" || true)" \
     "client_leaks=$(grep -c 'LEAK:' "$DIR/client.log" || true) rss_mib=$(rss_mib "$VNETD_PID")" \
     "client_rss_mib=$(rss_mib "$CLIENT_PID")"
 "$JAVA_HOME/bin/jcmd" "$VNETD_PID" VM.native_memory summary > "$DIR/nmt.txt" 2>&1 || true
@@ -405,7 +416,8 @@ for d, t in deltas[:10]:
 print(f"soak alloc all_threads_mib={sum(d for d, _ in deltas) / 2**20:.1f} rx_datagrams={rx}"
       f" bytes_per_rx_datagram={sum(d for d, _ in deltas) / max(rx, 1):.1f}")
 PY
-echo "soak alloc gc_log_freed_mib=$gc_freed_mib bytes_per_rx_datagram=$((gc_freed_mib * 1048576 / (rx - base_rx > 0 ? rx - base_rx : 1)))"
+echo "soak alloc gc_log_freed_mib=$gc_freed_mib" \
+    "bytes_per_rx_datagram=$((gc_freed_mib * 1048576 / (rx - base_rx > 0 ? rx - base_rx : 1)))"
 "$JAVA_HOME/bin/jfr" view --width 200 allocation-by-site "$DIR/soak.jfr" > "$DIR/alloc-sites.txt" 2>&1 || true
 "$JAVA_HOME/bin/jfr" view --width 200 allocation-by-class "$DIR/soak.jfr" > "$DIR/alloc-classes.txt" 2>&1 || true
 sed -n '1,25p' "$DIR/alloc-sites.txt" | sed 's/^/soak alloc_site /'
