@@ -8,7 +8,12 @@ one UDP payload), as soak.sh's senders replay them round-robin:
   site-esp.bin  from the ESP-in-UDP site (127.0.0.6): old and new flows encrypted with AES-GCM-128 under the inbound
                 SA (IN_KEY_HEX: 16-byte key + 4-byte salt; 32-bit sequence numbers, replay window off so a pass can
                 repeat), and malformed ESP: a flipped ICV byte, an unknown SPI, a truncated packet
-  dc.bin        from the data centre (127.0.0.3): the replies to both sites' old flows, which ARR returns to the
+  masque-site.bin  from the MASQUE site's LAN (127.0.0.7), GRE-in-UDP into the client vnetd, which carries it to the
+                soaked vnetd over MASQUE CONNECT-IP: old and new flows from its assigned prefix 172.16.0.0/12 (inner
+                sizes up to 1200 bytes: the MASQUE tunnel's MTU is 1280), and malformed datagrams: GRE version 1 and
+                a bad inner IPv4 checksum (dropped by the client vnetd), a source outside the assigned prefix (carried
+                over QUIC, dropped by the soaked vnetd as masque_spoofed_source)
+  dc.bin        from the data centre (127.0.0.3): the replies to the three sites' old flows, which ARR returns to the
                 tunnel that opened them
 Inner sizes vary from 60 to 1400 bytes. Prints the record counts by kind. Needs python3-cryptography (Debian's
 /usr/bin/python3)."""
@@ -22,7 +27,9 @@ IN_SPI = 0x1001
 OLD_FLOWS = 64
 GRE_NEW = 120_000
 ESP_NEW = 30_000
+MASQUE_NEW = 60_000
 SIZES = (60, 100, 200, 576, 1000, 1400)
+MASQUE_SIZES = (60, 100, 200, 576, 1000, 1200)
 
 
 def checksum(data):
@@ -88,7 +95,7 @@ def main():
             records.append(gre(ipv4_udp(src, dc, 1024 + (i & 0xFF) * 200 + i % 199, 443, SIZES[i % len(SIZES)])))
             counts["gre_new"] = counts.get("gre_new", 0) + 1
         else:
-            records.append(gre_old[i % OLD_FLOWS])
+            records.append(gre_old[(i // 2) % OLD_FLOWS])
             counts["gre_old"] = counts.get("gre_old", 0) + 1
     write(os.path.join(out_dir, "site-gre.bin"), records)
 
@@ -109,15 +116,42 @@ def main():
                                                           SIZES[i % len(SIZES)])))
             counts["esp_new"] = counts.get("esp_new", 0) + 1
         else:
-            records.append(esp(aead, salt, seq, esp_old[i % OLD_FLOWS]))
+            records.append(esp(aead, salt, seq, esp_old[(i // 2) % OLD_FLOWS]))
             counts["esp_old"] = counts.get("esp_old", 0) + 1
     write(os.path.join(out_dir, "site-esp.bin"), records)
+
+    def masque_flow(i):
+        return (172, 16, 0, 1 + i % 250), 30000 + i // 250
+
+    masque_old = [gre(ipv4_udp(masque_flow(i)[0], dc, masque_flow(i)[1], 5003, MASQUE_SIZES[i % len(MASQUE_SIZES)]))
+                  for i in range(OLD_FLOWS)]
+    bad_checksum = ipv4_udp((172, 16, 0, 1), dc, 1, 2, 100)
+    malformed_masque = [
+        gre(ipv4_udp((172, 16, 0, 1), dc, 1, 2, 100), version=1),
+        gre(bad_checksum[:10] + b"\x00\x00" + bad_checksum[12:]),
+        gre(ipv4_udp((198, 51, 100, 7), dc, 1, 2, 100)),
+    ]
+    records = []
+    for i in range(MASQUE_NEW):
+        if i % 20 == 19:
+            records.append(malformed_masque[(i // 20) % len(malformed_masque)])
+            counts["masque_malformed"] = counts.get("masque_malformed", 0) + 1
+        elif i % 2:
+            src = (172, 17 + (i >> 16) % 15, (i >> 8) & 0xFF, i & 0xFF)
+            records.append(gre(ipv4_udp(src, dc, 1024 + i % 50000, 443, MASQUE_SIZES[i % len(MASQUE_SIZES)])))
+            counts["masque_new"] = counts.get("masque_new", 0) + 1
+        else:
+            records.append(masque_old[(i // 2) % OLD_FLOWS])
+            counts["masque_old"] = counts.get("masque_old", 0) + 1
+    write(os.path.join(out_dir, "masque-site.bin"), records)
 
     replies = []
     for i in range(OLD_FLOWS):
         for site, port in ((10, 5001), (20, 5002)):
             src, sport = site_flow(site, i)
             replies.append(gre(ipv4_udp(dc, src, port, sport, SIZES[(i + 3) % len(SIZES)])))
+        src, sport = masque_flow(i)
+        replies.append(gre(ipv4_udp(dc, src, 5003, sport, MASQUE_SIZES[(i + 3) % len(MASQUE_SIZES)])))
     write(os.path.join(out_dir, "dc.bin"), replies)
     counts["dc_replies"] = len(replies)
     print("soak packets " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -399,6 +399,15 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
+     * Counts the kernel's receive-buffer drops at {@code channel}, a socket opened outside this class (a MASQUE
+     * listener's or client's QUIC socket), toward listener {@code listenerId} in {@link #socketReceiveDrops(int)}.
+     * Any thread.
+     */
+    public void watchSocketDrops(int listenerId, Channel channel) {
+        socketDrops.add(listenerId, channel);
+    }
+
+    /**
      * Datagrams the kernel dropped at the sockets of listener {@code listenerId} because their receive buffer was full
      * (epoll and io_uring transports; 0 with NIO). Reads {@code /proc}: call from the metrics scraper, not a worker.
      */

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
@@ -139,6 +140,8 @@ public final class MasqueClient implements AutoCloseable {
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
         new Bootstrap().group(loop)
                 .channelFactory(() -> dataplane.transport().newDatagramChannel(family))
+                .option(ChannelOption.SO_RCVBUF, Dataplane.SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, Dataplane.SOCKET_BUFFER)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -152,6 +155,10 @@ public final class MasqueClient implements AutoCloseable {
                         return;
                     }
                     udp = ((ChannelFuture) bound).channel();
+                    Tunnel tunnel = holder.get().tunnel(tunnelName);
+                    if (tunnel != null) {
+                        dataplane.watchSocketDrops(tunnel.listener().id(), udp);
+                    }
                     MasqueDatagramHandler datagrams = new MasqueDatagramHandler(dataplane.path(worker));
                     QuicChannel.newBootstrap(udp)
                             .handler(new ChannelInitializer<QuicChannel>() {

@@ -21,9 +21,12 @@ import java.util.Arrays;
  * (the other messages, new streams, pass on to the HTTP/3 handler): 1. the HTTP/3 datagram header: a Quarter Stream
  * ID too large or missing closes the connection with H3_DATAGRAM_ERROR (RFC 9297 2.1)  2. the session of that
  * stream, else dropped  3. context 0 only  4. the source must be one the client was assigned  5. the worker's path,
- * in place. At the end of a read batch the path flushes. A datagram the connection refuses to send (quiche's send
- * queue full, larger than the path allows) comes back here as an exception and is counted as {@code tx_failed}. Runs
- * on the connection's event loop, which is the worker whose path it feeds.
+ * in place. At the end of a read batch the path flushes. A datagram the connection refuses to send (larger than the
+ * path allows, or the connection closed) comes back here as an exception and is counted as {@code tx_failed}; one
+ * that finds quiche's DATAGRAM send queue still full after Netty has sent what congestion control allows is
+ * discarded by Netty's QUIC channel (4.2.18, {@code QuicheQuicChannel.doWrite}) with its write reported as a success,
+ * so it reaches no counter here: the peer's rx falls short of this side's tx (bench/soak.sh's {@code quic_lost}).
+ * Runs on the connection's event loop, which is the worker whose path it feeds.
  */
 final class MasqueDatagramHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(MasqueDatagramHandler.class);

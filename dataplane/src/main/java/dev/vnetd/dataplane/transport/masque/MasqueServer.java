@@ -8,6 +8,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -106,11 +107,14 @@ public final class MasqueServer implements AutoCloseable {
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
         var future = new Bootstrap().group(loop)
                 .channelFactory(() -> dataplane.transport().newDatagramChannel(family))
+                .option(ChannelOption.SO_RCVBUF, Dataplane.SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, Dataplane.SOCKET_BUFFER)
                 .handler(codec)
                 .bind(listener.address()).await();
         if (!future.isSuccess()) {
             throw new IOException("bind " + listener.address() + ": " + future.cause().getMessage(), future.cause());
         }
+        dataplane.watchSocketDrops(listener.id(), future.channel());
         LOG.info("event=masque_listening listener={} address={} worker={} identities={}", listener.name(),
                 future.channel().localAddress(), worker, identities.size());
         return new MasqueServer(future.channel(), connections, authFailures, sessionsOpened, streamResets);
