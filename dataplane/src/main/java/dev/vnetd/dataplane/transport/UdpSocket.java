@@ -74,20 +74,6 @@ final class UdpSocket {
     static final short AF_INET = 2;
     /** {@code AF_INET6}. */
     static final short AF_INET6 = 10;
-    /** {@code CMSG_SPACE(sizeof(uint16_t))}: a control message carrying a {@code UDP_SEGMENT} size. */
-    static final int CMSG_SEGMENT_SPACE = 24;
-    /** {@code CMSG_LEN(sizeof(uint16_t))}. */
-    static final long CMSG_SEGMENT_LEN = 18;
-    /** Offset of {@code cmsg_level} in {@code struct cmsghdr}. */
-    static final int CMSG_LEVEL_OFFSET = 8;
-    /** Offset of {@code cmsg_type}. */
-    static final int CMSG_TYPE_OFFSET = 12;
-    /** Offset of the data. */
-    static final int CMSG_DATA_OFFSET = 16;
-    /** {@code SOL_UDP}. */
-    static final int SOL_UDP = 17;
-    /** {@code UDP_SEGMENT} (Linux 4.18): the datagram is a train of segments of this size, cut by the kernel. */
-    static final int UDP_SEGMENT = 103;
     /** Result of a batch call when nothing is ready (receive) or the send buffer is full (send): minus EAGAIN. */
     static final int EAGAIN_RESULT = -11;
 
@@ -188,19 +174,6 @@ final class UdpSocket {
         MemorySegment v = arena.allocateFrom(ValueLayout.JAVA_INT, value);
         if ((int) SETSOCKOPT.invokeExact(state, fd, level, option, v, Integer.BYTES) < 0) {
             throw new IOException("setsockopt " + name + ": " + TunDevice.strerror(errno(state)));
-        }
-    }
-
-    /**
-     * Whether the kernel knows {@code UDP_SEGMENT} (Linux 4.18 and later): an older one would ignore the control
-     * message and send a train of segments as one large datagram, so vnetd only sends trains where this holds.
-     */
-    static boolean supportsSegmentation(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            setInt(arena, arena.allocate(CAPTURED), fd, SOL_UDP, UDP_SEGMENT, 0, "UDP_SEGMENT");
-            return true;
-        } catch (Throwable t) {
-            return false;
         }
     }
 

@@ -37,17 +37,10 @@ import java.util.concurrent.TimeUnit;
  *  readiness (epoll EPOLLIN, level-triggered; io_uring POLL_ADD, re-armed after each completion)
  *    └─ recvmmsg(up to RX_BATCH) into the slots' pooled buffers at RX_HEADROOM
  *         └─ PacketPath.receive(listener, buf, senderHigh, senderLow) per datagram ─▶ PacketPath.flush()
- *  PacketPath ─▶ send(packet, remote): its iovec and sockaddr into the next tx slot, buffer held
- *  flush()    ─▶ one mmsghdr per train of packets to one destination (UDP GSO, below), sendmmsg(all);
- *                a partial send continues after the entry the kernel refused; EAGAIN drops the rest
- *                (tx_buffer_full); each packet counted once: tx, or a drop with its reason
+ *  PacketPath ─▶ send(packet, remote): address, length, sockaddr into the next tx mmsghdr, buffer held
+ *  flush()    ─▶ sendmmsg(all queued); a partial send continues after the entry the kernel refused;
+ *                EAGAIN drops the rest (tx_buffer_full); each packet counted once: tx, or a drop with its reason
  * </pre>
- *
- * <p>UDP generic segmentation offload (Linux 4.18, {@code UDP_SEGMENT}): consecutive queued packets to the same
- * destination and of the same size (the last of a train may be shorter) go as one {@code mmsghdr} whose iovecs are
- * the packets, with a control message giving the segment size; the kernel walks its stack once for the train and
- * cuts it into datagrams as late as it can (in the NIC, or just before the device). Where the egress device cannot
- * (no checksum offload: the send fails with EIO), the socket stops making trains and sends each packet alone.
  *
  * <p>Receive slots own a pooled direct buffer each, reused while the path is done with it (its reference count is
  * back to ours alone: the packet was encapsulated into another buffer, dropped, or sent by the last flush); a packet
@@ -68,20 +61,9 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
      * many ICMP errors, so a batch is flushed in one call; a fuller queue is flushed early.
      */
     static final int TX_CAPACITY = 2 * RX_BATCH;
-    /**
-     * {@code vnetd.udp.segmentation} (default true): whether sockets send trains of equal-sized packets to one
-     * destination as one UDP GSO datagram. True because it is measured faster (docs/performance-udpq.md); false
-     * sends each packet as its own {@code mmsghdr}, for comparison or a kernel that misbehaves.
-     */
-    static final boolean SEGMENTATION = Boolean.parseBoolean(System.getProperty("vnetd.udp.segmentation", "true"));
-    /** Most segments in one train: the kernel's {@code UDP_MAX_SEGMENTS} of Linux 4.18 to 6.x. */
-    static final int MAX_SEGMENTS = 64;
-    /** Most bytes in one train: an IP datagram's 65535 less IPv6's 40-byte header and UDP's 8. */
-    static final int MAX_TRAIN_BYTES = 65_535 - 40 - 8;
     /** Tunnel id of a packet queued through {@link #send(ByteBuf, InetSocketAddress, int)}: counted, no tunnel. */
     private static final int NO_TUNNEL = -1;
     private static final int EINTR_RESULT = -4;
-    private static final int EIO = 5;
     private static final byte IORING_OP_POLL_ADD = 6;
     private static final int POLLIN = 0x1;
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
@@ -106,15 +88,9 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     private final MemorySegment txMsgs;
     private final MemorySegment txIovecs;
     private final MemorySegment txNames;
-    private final MemorySegment txControls;
     private final ByteBuf[] txBufs = new ByteBuf[TX_CAPACITY];
     private final int[] txTunnels = new int[TX_CAPACITY];
-    private final int[] txLengths = new int[TX_CAPACITY];
-    private final int[] txNameLengths = new int[TX_CAPACITY];
-    /** For each mmsghdr built by {@link #buildEntries}: one past the last packet it carries. */
-    private final int[] entryEnds = new int[TX_CAPACITY];
     private int txCount;
-    private boolean segmentation;
     private final WorkerCounters counters;
     private PacketPath path;
     private IoRegistration registration;
@@ -147,25 +123,15 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         this.txMsgs = arena.allocate((long) TX_CAPACITY * UdpSocket.MMSGHDR_SIZE, 8);
         this.txIovecs = arena.allocate((long) TX_CAPACITY * UdpSocket.IOVEC_SIZE, 8);
         this.txNames = arena.allocate((long) TX_CAPACITY * UdpSocket.SOCKADDR_SIZE, 8);
-        this.txControls = arena.allocate((long) TX_CAPACITY * UdpSocket.CMSG_SEGMENT_SPACE, 8);
-        this.segmentation = SEGMENTATION && UdpSocket.supportsSegmentation(fd);
         link(rxMsgs, rxIovecs, rxNames, RX_BATCH);
-        for (int i = 0; i < TX_CAPACITY; i++) {
-            long control = (long) i * UdpSocket.CMSG_SEGMENT_SPACE;
-            txControls.set(ValueLayout.JAVA_LONG, control, UdpSocket.CMSG_SEGMENT_LEN);
-            txControls.set(ValueLayout.JAVA_INT, control + UdpSocket.CMSG_LEVEL_OFFSET, UdpSocket.SOL_UDP);
-            txControls.set(ValueLayout.JAVA_INT, control + UdpSocket.CMSG_TYPE_OFFSET, UdpSocket.UDP_SEGMENT);
-        }
+        link(txMsgs, txIovecs, txNames, TX_CAPACITY);
         for (int i = 0; i < RX_BATCH; i++) {
             rxIovecs.set(ValueLayout.JAVA_LONG, (long) i * UdpSocket.IOVEC_SIZE + UdpSocket.IOV_LEN_OFFSET,
                     bufferSize - TunQueue.RX_HEADROOM);
         }
     }
 
-    /**
-     * Points every receive {@code mmsghdr} at its own {@code iovec} and {@code sockaddr}, one buffer each (send
-     * entries are laid out at each flush, {@link #buildEntries}).
-     */
+    /** Points every {@code mmsghdr} of an array at its own {@code iovec} and {@code sockaddr}, one buffer each. */
     private static void link(MemorySegment msgs, MemorySegment iovecs, MemorySegment names, int count) {
         for (int i = 0; i < count; i++) {
             long msg = (long) i * UdpSocket.MMSGHDR_SIZE;
@@ -356,8 +322,8 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         long iov = (long) i * UdpSocket.IOVEC_SIZE;
         txIovecs.set(ValueLayout.JAVA_LONG, iov, out.memoryAddress() + out.readerIndex());
         txIovecs.set(ValueLayout.JAVA_LONG, iov + UdpSocket.IOV_LEN_OFFSET, out.readableBytes());
-        txLengths[i] = out.readableBytes();
-        txNameLengths[i] = destination((long) i * UdpSocket.SOCKADDR_SIZE, remote);
+        txMsgs.set(ValueLayout.JAVA_INT, (long) i * UdpSocket.MMSGHDR_SIZE + UdpSocket.MSG_NAMELEN_OFFSET,
+                destination((long) i * UdpSocket.SOCKADDR_SIZE, remote));
         return true;
     }
 
@@ -396,22 +362,21 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     }
 
     /**
-     * Sends every queued packet with {@code sendmmsg}: when the kernel refuses one entry, its packets are dropped
-     * with the reason and the rest continue after it; when the send buffer is full (EAGAIN), the rest are dropped
-     * as {@code tx_buffer_full}: a worker never waits for a socket.
+     * Sends every queued packet with {@code sendmmsg}: when the kernel refuses one, it is dropped with the reason
+     * and the rest continue after it; when the send buffer is full (EAGAIN), the rest are dropped as
+     * {@code tx_buffer_full}: a worker never waits for a socket.
      */
     @Override
     public void flush() {
         int next = 0;
         while (next < txCount) {
-            int entries = buildEntries(next);
-            int sent = UdpSocket.sendBatch(errnoState, fd, txMsgs.address(), entries);
+            int sent = UdpSocket.sendBatch(errnoState, fd, txMsgs.address() + (long) next * UdpSocket.MMSGHDR_SIZE,
+                    txCount - next);
             if (sent > 0) {
-                int end = entryEnds[sent - 1];
-                for (int i = next; i < end; i++) {
+                for (int i = next; i < next + sent; i++) {
                     sentOne(i);
                 }
-                next = end;
+                next += sent;
             } else if (sent == EINTR_RESULT) {
                 continue;
             } else if (sent == UdpSocket.EAGAIN_RESULT) {
@@ -419,89 +384,20 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
                     dropOne(i, DropReason.TX_BUFFER_FULL);
                 }
                 next = txCount;
-            } else if (-sent == EIO && entryEnds[0] - next > 1) {
-                segmentation = false;
-                LOG.warn("event=udp_segmentation_off listener={} local={} error=\"{}\"", listenerName, localAddress,
-                        TunDevice.strerror(EIO));
             } else {
                 DropReason reason = TxFailures.reason(-sent);
-                for (int i = next; i < entryEnds[0]; i++) {
-                    dropOne(i, reason);
-                }
-                next = entryEnds[0];
+                dropOne(next++, reason);
                 socketError("send", -sent);
             }
         }
         txCount = 0;
     }
 
-    /**
-     * Lays out the mmsghdr entries for the queued packets from {@code first} on: one per packet, or with
-     * segmentation one per train (same destination, same length, the last possibly shorter, at most
-     * {@link #MAX_SEGMENTS} and {@link #MAX_TRAIN_BYTES}), its iovecs the packets' and a {@code UDP_SEGMENT}
-     * control message with their length. Returns the number of entries; {@link #entryEnds} says where each ends.
-     */
-    private int buildEntries(int first) {
-        int entries = 0;
-        int i = first;
-        while (i < txCount) {
-            int end = i + 1;
-            if (segmentation) {
-                int segment = txLengths[i];
-                int bytes = segment;
-                while (end < txCount && end - i < MAX_SEGMENTS && txLengths[end] <= segment
-                        && bytes + txLengths[end] <= MAX_TRAIN_BYTES && sameDestination(i, end)) {
-                    bytes += txLengths[end];
-                    end++;
-                    if (txLengths[end - 1] < segment) {
-                        break;
-                    }
-                }
-            }
-            long msg = (long) entries * UdpSocket.MMSGHDR_SIZE;
-            txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_NAME_OFFSET,
-                    txNames.address() + (long) i * UdpSocket.SOCKADDR_SIZE);
-            txMsgs.set(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_NAMELEN_OFFSET, txNameLengths[i]);
-            txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_IOV_OFFSET,
-                    txIovecs.address() + (long) i * UdpSocket.IOVEC_SIZE);
-            txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_IOVLEN_OFFSET, end - i);
-            if (end - i > 1) {
-                long control = (long) entries * UdpSocket.CMSG_SEGMENT_SPACE;
-                txControls.set(ValueLayout.JAVA_SHORT, control + UdpSocket.CMSG_DATA_OFFSET, (short) txLengths[i]);
-                txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROL_OFFSET, txControls.address() + control);
-                txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROLLEN_OFFSET, UdpSocket.CMSG_SEGMENT_SPACE);
-            } else {
-                txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROL_OFFSET, 0L);
-                txMsgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROLLEN_OFFSET, 0L);
-            }
-            txMsgs.set(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_FLAGS_OFFSET, 0);
-            entryEnds[entries++] = end;
-            i = end;
-        }
-        return entries;
-    }
-
-    /** Whether queued packets {@code a} and {@code b} go to the same address and port. */
-    private boolean sameDestination(int a, int b) {
-        long nameA = (long) a * UdpSocket.SOCKADDR_SIZE;
-        long nameB = (long) b * UdpSocket.SOCKADDR_SIZE;
-        // family, port and the IPv4 address (or IPv6 flow info, always 0) are the first 8 bytes of both layouts
-        if (txNameLengths[a] != txNameLengths[b]
-                || txNames.get(ValueLayout.JAVA_LONG, nameA) != txNames.get(ValueLayout.JAVA_LONG, nameB)) {
-            return false;
-        }
-        return txNameLengths[a] == UdpSocket.SOCKADDR_IN_SIZE
-                || txNames.get(ValueLayout.JAVA_LONG, nameA + Long.BYTES)
-                        == txNames.get(ValueLayout.JAVA_LONG, nameB + Long.BYTES)
-                && txNames.get(ValueLayout.JAVA_LONG, nameA + 2 * Long.BYTES)
-                        == txNames.get(ValueLayout.JAVA_LONG, nameB + 2 * Long.BYTES);
-    }
-
     private void sentOne(int i) {
         ByteBuf buf = txBufs[i];
         txBufs[i] = null;
         if (txTunnels[i] != NO_TUNNEL) {
-            counters.tx(txTunnels[i], txLengths[i]);
+            counters.tx(txTunnels[i], buf.readableBytes());
         }
         buf.release();
     }

@@ -76,47 +76,6 @@ class UdpSocketQueueTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"EPOLL, 127.0.0.1", "IO_URING, ::1"})
-    void shouldDeliverATrainOfPacketsToOneDestinationAsTheSameDatagrams(TransportKind kind, String host)
-            throws Exception {
-        InetAddress local = InetAddress.ofLiteral(host);
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, kind.ioHandlerFactory());
-        WorkerCounters counters = new WorkerCounters(4);
-        // 70 of 100 bytes (more than one train of MAX_SEGMENTS), a shorter one that ends a train, then 3 more
-        int[] sizes = new int[74];
-        Arrays.fill(sizes, 100);
-        sizes[70] = 60;
-        try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
-            peer.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
-            IoEventLoop loop = (IoEventLoop) group.next();
-            UdpSocketQueue queue = UdpSocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, loop, kind,
-                    PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 1 << 20, counters);
-            InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
-            loop.submit(() -> {
-                for (int i = 0; i < sizes.length; i++) {
-                    ByteBuf packet = PooledByteBufAllocator.DEFAULT.directBuffer().writeInt(i).writeZero(sizes[i] - 4);
-                    assertTrue(queue.send(packet, to, 7, TUNNEL));
-                }
-                queue.flush();
-            }).sync();
-
-            for (int i = 0; i < sizes.length; i++) {
-                ByteBuffer buf = ByteBuffer.allocate(256);
-                peer.socket().setSoTimeout(2000);
-                java.net.DatagramPacket datagram = new java.net.DatagramPacket(buf.array(), buf.capacity());
-                peer.socket().receive(datagram);
-                assertEquals(i, buf.getInt(0), "in order");
-                assertEquals(sizes[i], datagram.getLength(), "datagram " + i + " as it was queued");
-            }
-            assertEquals(sizes.length, counters.txPackets(TUNNEL));
-            assertEquals(Arrays.stream(sizes).sum(), counters.txBytes(TUNNEL));
-            queue.closeQueue();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        }
-    }
-
-    @ParameterizedTest
     @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
     void shouldForwardMoreDatagramsThanOneBatchReusingTheReceiveBuffers(TransportKind kind) throws Exception {
         TestNetwork net = new TestNetwork();
