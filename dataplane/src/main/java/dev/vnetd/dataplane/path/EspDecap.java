@@ -35,8 +35,9 @@ final class EspDecap {
     /**
      * Decrypts the ESP packet at [{@code offset}, {@code end}) of {@code buf} received on {@code listener} from
      * the outer source address ({@code sourceHigh}, {@code sourceLow}): the datagram's sender, or for raw IPv4
-     * sockets the IP header's source, as {@link TunnelIndex} stores remotes. Returns the tunnel id, with the inner packet at
-     * [{@link #innerStart()}, {@link #innerEnd()}), or {@link TunnelIndex#NO_TUNNEL} with {@link #dropReason()} set.
+     * sockets the IP header's source, as {@link TunnelIndex} stores remotes. Returns the tunnel id, with the inner
+     * packet at [{@link #innerStart()}, {@link #innerEnd()}), or {@link TunnelIndex#NO_TUNNEL} with
+     * {@link #dropReason()} set.
      */
     int decap(ForwardingState state, int listener, boolean udp, ByteBuf buf, int offset, int end,
               long sourceHigh, long sourceLow) {

@@ -7,8 +7,9 @@ import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 
 /**
- * Names the drop reason of a send the kernel failed after the path queued it (the error reaches
- * {@link ListenerHandler#exceptionCaught}, one per failed datagram).
+ * Names the drop reason of a send the kernel failed after the path queued it: from the errno of a refused
+ * {@code sendmmsg} entry ({@link UdpSocketQueue}), or from the exception a Netty channel reports (raw and NIO
+ * sockets: it reaches {@link ListenerHandler#exceptionCaught}, one per failed datagram).
  *
  * <p>What the transports surface (measured on Linux 6.x, Netty 4.2, unconnected UDP sockets as vnetd uses):
  * <ul>
