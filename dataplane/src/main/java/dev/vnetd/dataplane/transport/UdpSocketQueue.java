@@ -248,7 +248,7 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         int received = UdpSocket.receiveBatch(errnoState, fd, rxMsgs.address(), RX_BATCH);
         if (received <= 0) {
             if (received != UdpSocket.EAGAIN_RESULT && received != EINTR_RESULT) {
-                socketError("receive", -received);
+                socketError("receive", "none", -received);
             }
             return;
         }
@@ -387,7 +387,7 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
             } else {
                 DropReason reason = TxFailures.reason(-sent);
                 dropOne(next++, reason);
-                socketError("send", -sent);
+                socketError("send", reason.metricName(), -sent);
             }
         }
         txCount = 0;
@@ -408,12 +408,15 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         counters.drop(reason);
     }
 
-    /** Logs a socket error at most once per ten seconds, with how many were not logged since. */
-    private void socketError(String operation, int errno) {
+    /**
+     * Logs a socket error at most once per ten seconds, with how many were not logged since; {@code reason} is the
+     * drop reason of a refused send.
+     */
+    private void socketError(String operation, String reason, int errno) {
         long now = System.nanoTime();
         if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
-            LOG.warn("event=socket_error listener={} local={} operation={} error=\"{}\" suppressed={}", listenerName,
-                    localAddress, operation, TunDevice.strerror(errno), suppressed);
+            LOG.warn("event=socket_error listener={} local={} operation={} reason={} error=\"{}\" suppressed={}",
+                    listenerName, localAddress, operation, reason, TunDevice.strerror(errno), suppressed);
             lastLogNanos = now;
             suppressed = 0;
         } else {
