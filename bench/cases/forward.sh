@@ -11,6 +11,8 @@
 #       rcvbuf_errors=... in_errors=... unaccounted=...   (one per trial; unaccounted = sent - received - drops
 #       - rcvbuf_errors, 0 when every packet is accounted for; other traffic on the machine shows up here)
 #       For case=relay, vnetd_rx and vnetd_tx hold the relay's own count of datagrams it relayed.
+#       fwd_cpu_ns=... is the forwarder's CPU time (user + system, from /proc or time(1)) per packet it received:
+#       less disturbed than the rates when other work shares the cores.
 # Cores: the blasters share CPU FORWARD_BLAST_CPU, the sink has FORWARD_SINK_CPU, the forwarder (relay or vnetd)
 # may run on FORWARD_FWD_CPUS; the same for relay and vnetd. FORWARD_BLASTERS blasters (default 4) send from
 # distinct source ports, so SO_REUSEPORT spreads them over vnetd's workers (one blaster would reach one worker).
@@ -86,22 +88,29 @@ blast() {
     rm -f "$out".*
 }
 
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 # trial CASE SIZE: one measurement; the forwarder (relay or vnetd) already listens. Prints the sink's pps and
 # appends the accounting line to trials.txt.
 trial() {
-    local case=$1 size=$2 sink_pid relay_pid= before_udp after_udp before_v after_v sent received pps
+    local case=$1 size=$2 sink_pid relay_pid= before_udp after_udp before_v after_v sent received pps cpu
+    local before_cpu=0 after_cpu
     if [ "$case" = relay ]; then
         before_v="0 0 0"
     else
         before_v=$(vnetd_quiet)
+        before_cpu=$(cpu_ticks "$VNETD_PID")
     fi
     before_udp=$(udp_errors)
     taskset -c "$FORWARD_SINK_CPU" "$UDPBLAST" sink "$FORWARD_SINK_PORT" $((FORWARD_SECONDS + 3)) \
         > "$FWD_DIR/sink.out" &
     sink_pid=$!
     if [ "$case" = relay ]; then
-        taskset -c "$FORWARD_FWD_CPUS" "$UDPBLAST" relay "$FORWARD_LISTEN_PORT" 127.0.0.3 "$FORWARD_SINK_PORT" \
-            $((FORWARD_SECONDS + 2)) > "$FWD_DIR/relay.out" &
+        /usr/bin/time -f '%U %S' -o "$FWD_DIR/relay.time" taskset -c "$FORWARD_FWD_CPUS" "$UDPBLAST" relay \
+            "$FORWARD_LISTEN_PORT" 127.0.0.3 "$FORWARD_SINK_PORT" $((FORWARD_SECONDS + 2)) > "$FWD_DIR/relay.out" &
         relay_pid=$!
     fi
     sleep 0.5
@@ -111,8 +120,11 @@ trial() {
     after_udp=$(udp_errors)
     if [ "$case" = relay ]; then
         after_v="$(awk '{ print $2, $2, 0 }' "$FWD_DIR/relay.out")"
+        cpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($1 + $2) * t }' "$FWD_DIR/relay.time")
     else
-        after_v=$(vnetd_counters)
+        after_v=$(vnetd_quiet)
+        after_cpu=$(cpu_ticks "$VNETD_PID")
+        cpu=$((after_cpu - before_cpu))
     fi
     sent=$(cat "$FWD_DIR/sent.out")
     received=$(awk '{ print $2 }' "$FWD_DIR/sink.out")
@@ -122,7 +134,9 @@ trial() {
     local rx=$(($4 - $1)) tx=$(($5 - $2)) drops=$(($6 - $3)) rcvbuf=$(($9 - $7)) inerr=$((${10} - $8))
     echo "forward accounting case=$case size=$size sent=$sent received=$received vnetd_rx=$rx vnetd_tx=$tx" \
         "vnetd_drops=$drops rcvbuf_errors=$rcvbuf in_errors=$inerr" \
-        "unaccounted=$((sent - received - drops - rcvbuf)) sink_pps=$pps" >> "$FWD_DIR/trials.txt"
+        "unaccounted=$((sent - received - drops - rcvbuf)) sink_pps=$pps" \
+        "fwd_cpu_ns=$(awk -v c="$cpu" -v t="$(getconf CLK_TCK)" -v n="$rx" 'BEGIN { printf "%.0f", n ? c / t * 1e9 / n : 0 }')" \
+        >> "$FWD_DIR/trials.txt"
     echo "$pps"
 }
 

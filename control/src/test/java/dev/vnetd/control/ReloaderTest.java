@@ -3,9 +3,9 @@ package dev.vnetd.control;
 import dev.vnetd.control.config.ConfigLoader;
 import dev.vnetd.control.peers.FreePort;
 import dev.vnetd.dataplane.packet.PacketBuilder;
+import dev.vnetd.dataplane.transport.ListenerSocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.Channel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -377,8 +377,8 @@ class ReloaderTest {
         }
     }
 
-    private static List<Integer> localPorts(List<Channel> channels) {
-        return channels.stream().map(c -> ((InetSocketAddress) c.localAddress()).getPort()).toList();
+    private static List<Integer> localPorts(List<ListenerSocket> sockets) {
+        return sockets.stream().map(s -> s.localAddress().getPort()).toList();
     }
 
     @Test
@@ -395,12 +395,12 @@ class ReloaderTest {
              DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
              Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
             dc1.setSoTimeout(2000);
-            List<Channel> kept = daemon.dataplane().channels(0);
+            List<ListenerSocket> kept = daemon.dataplane().sockets(0);
             assertEquals(List.of(port, port), localPorts(kept), "one socket per worker");
 
             Files.writeString(file, listenerConfig(admin, port, dcPort, second(port2), SITE_B));
             assertTrue(daemon.reload().success(), "adding a listener applies in place");
-            assertEquals(List.of(port2, port2), localPorts(daemon.dataplane().channels(1)), "open on every worker");
+            assertEquals(List.of(port2, port2), localPorts(daemon.dataplane().sockets(1)), "open on every worker");
             sendTo(siteB, port2, 1000);
             assertTrue(arrives(dc1), "a site reaches vnetd through the added listener");
             assertTrue(daemon.scrape().contains("vnetd_listener_up{listener=\"second\",type=\"gre-udp\"} 1.0"));
@@ -417,8 +417,8 @@ class ReloaderTest {
             assertTrue(free(port3), "its port is closed");
             assertFalse(daemon.scrape().contains("listener=\"second\""), "its metrics are gone");
 
-            assertEquals(kept, daemon.dataplane().channels(0), "the unchanged listener kept its sockets throughout");
-            assertTrue(kept.stream().allMatch(Channel::isOpen));
+            assertEquals(kept, daemon.dataplane().sockets(0), "the unchanged listener kept its sockets throughout");
+            assertTrue(kept.stream().allMatch(ListenerSocket::isOpen));
             sendTo(site, port, 1002);
             assertTrue(arrives(dc1), "and forwards");
         }
@@ -437,7 +437,7 @@ class ReloaderTest {
              Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
             dc1.setSoTimeout(2000);
             var before = daemon.stateHolder().get();
-            List<Channel> kept = daemon.dataplane().channels(0);
+            List<ListenerSocket> kept = daemon.dataplane().sockets(0);
             Files.writeString(file, listenerConfig(admin, port, dcPort, second(taken.getLocalPort()), SITE_B));
 
             Reloader.Result result = daemon.reload();
@@ -446,8 +446,8 @@ class ReloaderTest {
             assertTrue(result.errors().getFirst().startsWith("listener 'second' (/127.0.0.1:" + taken.getLocalPort()
                     + ") cannot be opened: bind"), result.errors().toString());
             assertSame(before, daemon.stateHolder().get(), "the running state is untouched");
-            assertEquals(List.of(), daemon.dataplane().channels(1), "nothing stays open");
-            assertEquals(kept, daemon.dataplane().channels(0));
+            assertEquals(List.of(), daemon.dataplane().sockets(1), "nothing stays open");
+            assertEquals(kept, daemon.dataplane().sockets(0));
             assertTrue(daemon.scrape().contains("vnetd_config_reloads_total{result=\"failure\"} 1.0"));
             sendTo(site, port, 1000);
             assertTrue(arrives(dc1), "the running listener forwards on");

@@ -8,6 +8,7 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
@@ -26,6 +27,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -47,7 +50,9 @@ public class PacketPathBenchmark {
     private FlowTable flows;
     private ByteBuf receiveBuffer;
     private byte[] datagram;
-    private InetSocketAddress sender;
+    /** Site A's address as the socket reader hands it over: (0, IPv4) or the IPv6 halves. */
+    private long senderHigh;
+    private long senderLow;
     private Blackhole blackhole;
 
     /** A worker's path on the default configuration and one datagram from site-a (key 100) to production's dc. */
@@ -70,7 +75,9 @@ public class PacketPathBenchmark {
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows,
                 new WorkerClock());
-        sender = state.tunnel("site-a").remote();
+        InetAddress sender = state.tunnel("site-a").remote().getAddress();
+        senderHigh = sender instanceof Inet4Address ? 0L : Tunnel.ipv6High(sender);
+        senderLow = sender instanceof Inet4Address ? Tunnel.ipv4ToInt(sender) & 0xFFFF_FFFFL : Tunnel.ipv6Low(sender);
         ByteBuf packet = "ipv4".equals(family)
                 ? new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).udp(40000, 443, new byte[64])
                         .build(UnpooledByteBufAllocator.DEFAULT)
@@ -95,7 +102,7 @@ public class PacketPathBenchmark {
         ByteBuf buf = receiveBuffer;
         buf.setBytes(0, datagram);
         buf.setIndex(0, datagram.length);
-        path.receive(0, buf, sender);
+        path.receive(0, buf, senderHigh, senderLow);
         path.flush();
     }
 }

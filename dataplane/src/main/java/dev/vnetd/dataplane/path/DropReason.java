@@ -95,7 +95,12 @@ public enum DropReason {
      * The kernel refused the send because the destination is unreachable: no route, an unreachable or prohibit
      * route, or an ICMP error the socket reported (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, EACCES).
      */
-    TX_UNREACHABLE("tx_unreachable", "socket send failed: destination unreachable");
+    TX_UNREACHABLE("tx_unreachable", "socket send failed: destination unreachable"),
+    /**
+     * The socket's send buffer was full (EAGAIN) when the batch was flushed: the kernel could not take the packet
+     * without the worker waiting, and a worker never waits.
+     */
+    TX_BUFFER_FULL("tx_buffer_full", "socket send buffer full");
 
     private final String metricName;
     private final String description;

@@ -7,7 +7,6 @@ import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
 import io.netty.buffer.ByteBuf;
 
-import java.net.InetAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -35,12 +34,13 @@ final class EspDecap {
 
     /**
      * Decrypts the ESP packet at [{@code offset}, {@code end}) of {@code buf} received on {@code listener} from
-     * {@code source} (the outer source address: the datagram's sender, or for raw IPv4 sockets {@code sourceV4}
-     * taken from the IP header, then {@code source} is null). Returns the tunnel id, with the inner packet at
-     * [{@link #innerStart()}, {@link #innerEnd()}), or {@link TunnelIndex#NO_TUNNEL} with {@link #dropReason()} set.
+     * the outer source address ({@code sourceHigh}, {@code sourceLow}): the datagram's sender, or for raw IPv4
+     * sockets the IP header's source, as {@link TunnelIndex} stores remotes. Returns the tunnel id, with the inner
+     * packet at [{@link #innerStart()}, {@link #innerEnd()}), or {@link TunnelIndex#NO_TUNNEL} with
+     * {@link #dropReason()} set.
      */
     int decap(ForwardingState state, int listener, boolean udp, ByteBuf buf, int offset, int end,
-              InetAddress source, int sourceV4) {
+              long sourceHigh, long sourceLow) {
         int length = end - offset;
         if (udp && length == 1 && buf.getUnsignedByte(offset) == 0xFF) {
             return drop(DropReason.ESP_NAT_KEEPALIVE);
@@ -57,10 +57,7 @@ final class EspDecap {
             return drop(DropReason.ESP_UNKNOWN_SPI);
         }
         Tunnel tunnel = state.tunnels()[tunnelId];
-        InetAddress remote = tunnel.remote().getAddress();
-        // Inet4Address.hashCode() is the address as an int; equals compares without copying the address bytes
-        boolean fromRemote = source == null ? remote.hashCode() == sourceV4 : remote.equals(source);
-        if (!fromRemote) {
+        if (!state.tunnelIndex().remoteIs(tunnelId, sourceHigh, sourceLow)) {
             return drop(DropReason.ESP_WRONG_REMOTE);
         }
         ByteBuffer nio = buf.internalNioBuffer(offset, length);

@@ -16,7 +16,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
 
@@ -33,6 +32,8 @@ import java.util.function.LongSupplier;
  * is received, processed and sent by one thread. Not thread-safe: one instance per worker.
  */
 public final class PacketPath {
+    /** An IPv4 address as the low long of a sender: its 32 bits unsigned, as {@link TunnelIndex} stores it. */
+    private static final long IPV4_MASK = 0xFFFF_FFFFL;
     private final ForwardingStateHolder stateHolder;
     private final WorkerCounters counters;
     /** By listener id, up to the listener capacity; changed only on this worker's thread ({@link #txPort}). */
@@ -104,6 +105,22 @@ public final class PacketPath {
      * ownership of {@code buf}: it is either sent on or released.
      */
     public void receive(int listenerId, ByteBuf buf, InetSocketAddress sender) {
+        if (sender == null) {
+            receive(listenerId, buf, 0L, 0L);
+        } else if (sender.getAddress() instanceof Inet4Address v4) {
+            // Inet4Address.hashCode() is its address as an int: read without copying the address bytes
+            receive(listenerId, buf, 0L, v4.hashCode() & IPV4_MASK);
+        } else {
+            receive(listenerId, buf, Tunnel.ipv6High(sender.getAddress()), Tunnel.ipv6Low(sender.getAddress()));
+        }
+    }
+
+    /**
+     * Processes one datagram as {@link #receive(int, ByteBuf, InetSocketAddress)} does, its sender's address given
+     * as two longs so that a socket reader need not build an address object per datagram: an IPv6 address as its
+     * high and low 64 bits, an IPv4 address as {@code (0, address & 0xFFFFFFFFL)}; (0, 0) for TUN.
+     */
+    public void receive(int listenerId, ByteBuf buf, long senderHigh, long senderLow) {
         ForwardingState state = stateHolder.get();
         Listener listener = state.listeners()[listenerId];
         int start = buf.readerIndex();
@@ -116,7 +133,8 @@ public final class PacketPath {
         }
         boolean rawIpv4 = listener.type().raw() && listener.address().getAddress() instanceof Inet4Address;
         if (listener.type().esp()) {
-            receiveEsp(state, listenerId, listener.type() == ListenerType.ESP_UDP, rawIpv4, buf, sender);
+            receiveEsp(state, listenerId, listener.type() == ListenerType.ESP_UDP, rawIpv4, buf, senderHigh,
+                    senderLow);
             return;
         }
         if (rawIpv4) {
@@ -140,14 +158,7 @@ public final class PacketPath {
             drop(buf, decap.dropReason());
             return;
         }
-        InetAddress address = sender.getAddress();
-        if (address instanceof Inet4Address) {
-            // Inet4Address.hashCode() is its address as an int: read without copying the address bytes
-            tunnelId = state.tunnelIndex().findIpv4(listenerId, address.hashCode(), decap.key());
-        } else {
-            tunnelId = state.tunnelIndex().findIpv6(listenerId, Tunnel.ipv6High(address), Tunnel.ipv6Low(address),
-                    decap.key());
-        }
+        tunnelId = state.tunnelIndex().findIpv6(listenerId, senderHigh, senderLow, decap.key());
         forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
     }
 
@@ -198,12 +209,10 @@ public final class PacketPath {
     }
 
     private void receiveEsp(ForwardingState state, int listenerId, boolean udp, boolean rawIpv4, ByteBuf buf,
-                            InetSocketAddress sender) {
+                            long sourceHigh, long sourceLow) {
         int start = buf.readerIndex();
         int end = buf.writerIndex();
         int espOffset = start;
-        int sourceV4 = 0;
-        InetAddress source = sender.getAddress();
         if (rawIpv4) {
             int outerLength = outerHeaderLength(buf, start, end);
             if (outerLength < 0) {
@@ -211,10 +220,10 @@ public final class PacketPath {
                 return;
             }
             espOffset = start + outerLength;
-            sourceV4 = ipv4.source();
-            source = null;
+            sourceHigh = 0L;
+            sourceLow = ipv4.source() & IPV4_MASK;
         }
-        int tunnelId = espDecap.decap(state, listenerId, udp, buf, espOffset, end, source, sourceV4);
+        int tunnelId = espDecap.decap(state, listenerId, udp, buf, espOffset, end, sourceHigh, sourceLow);
         if (tunnelId == TunnelIndex.NO_TUNNEL) {
             drop(buf, espDecap.dropReason());
             return;
@@ -328,11 +337,16 @@ public final class PacketPath {
             return false;
         }
         int bytes = out.readableBytes();
-        if (!port.send(out, egress.remote(), flowHash)) {
-            counters.drop(egress.tun() ? DropReason.TUN_WRITE_FAILED : DropReason.TX_FAILED);
+        boolean portCounts = port.countsSends();
+        if (!port.send(out, egress.remote(), flowHash, egress.id())) {
+            if (!portCounts) {
+                counters.drop(egress.tun() ? DropReason.TUN_WRITE_FAILED : DropReason.TX_FAILED);
+            }
             return false;
         }
-        counters.tx(egress.id(), bytes);
+        if (!portCounts) {
+            counters.tx(egress.id(), bytes);
+        }
         pending[listenerId] = true;
         return true;
     }

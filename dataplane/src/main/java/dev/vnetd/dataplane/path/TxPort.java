@@ -16,6 +16,23 @@ public interface TxPort {
      */
     boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash);
 
+    /**
+     * Queues {@code packet} for tunnel {@code tunnelId}, as {@link #send(ByteBuf, InetSocketAddress, int)}; a port
+     * that {@link #countsSends() counts its sends} needs the tunnel to count the packet once the kernel decided.
+     */
+    default boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash, int tunnelId) {
+        return send(packet, remote, flowHash);
+    }
+
+    /**
+     * Whether this port counts each packet itself when the kernel takes or refuses it at {@link #flush()}: as tx
+     * of its tunnel, or as a drop with the reason, never both. Then the path counts neither; otherwise the path
+     * counts tx when {@code send} returns true and a drop when it returns false.
+     */
+    default boolean countsSends() {
+        return false;
+    }
+
     /** Sends what is queued. */
     void flush();
 }

@@ -36,6 +36,9 @@ public final class TunnelIndex {
     private final int[] tunnels;
     /** TUN attachments by listener id ({@link #NO_TUNNEL} for socket listeners): a device is one tunnel. */
     private final int[] tunByListener;
+    /** Every tunnel's remote address by tunnel id, as the slots store it: (0, IPv4) or the IPv6 halves. */
+    private final long[] remoteHighs;
+    private final long[] remoteLows;
 
     /** Indexes the given tunnels; two tunnels with the same identity are rejected. */
     public TunnelIndex(Tunnel[] all) {
@@ -49,6 +52,16 @@ public final class TunnelIndex {
         Arrays.fill(tunnels, NO_TUNNEL);
         tunByListener = new int[Arrays.stream(all).mapToInt(t -> t.listener().id() + 1).max().orElse(0)];
         Arrays.fill(tunByListener, NO_TUNNEL);
+        int ids = Arrays.stream(all).mapToInt(t -> t.id() + 1).max().orElse(0);
+        remoteHighs = new long[ids];
+        remoteLows = new long[ids];
+        for (Tunnel t : all) {
+            if (t.remote() != null) {
+                remoteHighs[t.id()] = t.remoteIsIpv6() ? Tunnel.ipv6High(t.remote().getAddress()) : 0L;
+                remoteLows[t.id()] = t.remoteIsIpv6() ? Tunnel.ipv6Low(t.remote().getAddress())
+                        : t.remoteV4() & 0xFFFF_FFFFL;
+            }
+        }
         for (Tunnel t : all) {
             if (t.tun()) {
                 tunByListener[t.listener().id()] = t.id();
@@ -83,7 +96,10 @@ public final class TunnelIndex {
         return find(listener, 0L, remote & 0xFFFF_FFFFL, key);
     }
 
-    /** Tunnel id for a packet from an IPv6 remote, or {@link #NO_TUNNEL}. */
+    /**
+     * Tunnel id for a packet from an IPv6 remote, or {@link #NO_TUNNEL}; also finds an IPv4 remote given as
+     * {@code (0, address & 0xFFFFFFFFL)}, the form {@link #findIpv4} stores.
+     */
     public int findIpv6(int listener, long remoteHigh, long remoteLow, long key) {
         return find(listener, remoteHigh, remoteLow, key);
     }
@@ -91,6 +107,14 @@ public final class TunnelIndex {
     /** Tunnel id of the ESP tunnel whose inbound SA has this SPI on this listener, or {@link #NO_TUNNEL}. */
     public int findEsp(int listener, int spi) {
         return find(listener, 0L, spi & 0xFFFF_FFFFL, ESP_KEY);
+    }
+
+    /**
+     * Whether tunnel {@code tunnelId}'s remote address is ({@code high}, {@code low}): an IPv6 address as its two
+     * halves, an IPv4 address as {@code (0, address & 0xFFFFFFFFL)}. Compares precomputed longs, allocating nothing.
+     */
+    public boolean remoteIs(int tunnelId, long high, long low) {
+        return remoteHighs[tunnelId] == high && remoteLows[tunnelId] == low;
     }
 
     /** Tunnel id of the TUN attachment whose device is listener {@code listener}, or {@link #NO_TUNNEL}. */

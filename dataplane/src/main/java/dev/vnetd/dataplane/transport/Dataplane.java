@@ -37,7 +37,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The running dataplane: N workers (Netty event loops, one thread each), and on every worker one socket per
  * listener, so a packet is received, processed and sent by the same thread; a TUN attachment has one queue of its
- * device per worker instead of a socket ({@link TunQueue}).
+ * device per worker instead of a socket ({@link TunQueue}). On epoll and io_uring, UDP listeners (GRE-in-UDP,
+ * ESP-in-UDP) are vnetd's own sockets, read with {@code recvmmsg} and written with {@code sendmmsg}
+ * ({@link UdpSocketQueue}); raw-socket listeners (plain GRE, ESP) and every socket on NIO, the portable fallback
+ * where vnetd cannot poll a descriptor of its own, are Netty channels ({@link ListenerHandler}).
  *
  * <p>A listener that cannot be opened at start (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
  * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
@@ -68,7 +71,9 @@ public final class Dataplane implements AutoCloseable {
     private final TransportKind transport;
     private final MultiThreadIoEventLoopGroup group;
     /** Every worker's sockets, by listener id. */
-    private final Map<Integer, List<Channel>> channels = new ConcurrentHashMap<>();
+    private final Map<Integer, List<ListenerSocket>> sockets = new ConcurrentHashMap<>();
+    /** The sockets of listeners {@link #openListener opened} and not yet {@link #startListener started}. */
+    private final Map<Integer, List<Runnable>> pendingStarts = new ConcurrentHashMap<>();
     private final List<TunQueue> tunQueues = new ArrayList<>();
     private final WorkerCounters[] counters;
     private final String[] listenerErrors;
@@ -133,8 +138,8 @@ public final class Dataplane implements AutoCloseable {
     private void startWorker(ForwardingStateHolder holder, EventLoop loop, int worker, int workers,
                              Listener[] listeners, int maxTunnels, FlowTable flows) throws InterruptedException {
         TxPort[] ports = new TxPort[listenerErrors.length];
-        List<ListenerHandler> handlers = new ArrayList<>();
-        List<Channel> opened = new ArrayList<>();
+        counters[worker] = new WorkerCounters(maxTunnels);
+        List<Sockets> opened = new ArrayList<>();
         List<TunQueue> queues = new ArrayList<>();
         for (Listener listener : listeners) {
             if (listenerErrors[listener.id()] != null || listener.type().masque()) {
@@ -152,22 +157,17 @@ public final class Dataplane implements AutoCloseable {
                 }
                 continue;
             }
-            ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
             try {
-                Sockets sockets = openSockets(loop, listener, worker, workers, handler);
-                ports[listener.id()] = sockets.port();
-                handlers.add(handler);
-                sockets.channels().forEach(c -> socketDrops.add(listener.id(), c));
-                opened.addAll(sockets.channels());
-                channels.computeIfAbsent(listener.id(), id -> new CopyOnWriteArrayList<>())
-                        .addAll(sockets.channels());
+                Sockets opening = openSockets(loop, listener, worker, workers, counters[worker]);
+                ports[listener.id()] = opening.port();
+                opened.add(opening);
+                sockets.computeIfAbsent(listener.id(), id -> new CopyOnWriteArrayList<>()).addAll(opening.sockets());
             } catch (IOException | RuntimeException e) {
                 listenerErrors[listener.id()] = e.getMessage() == null ? e.toString() : e.getMessage();
                 LOG.error("event=listener_failed listener={} type={} address={} error=\"{}\"", listener.name(),
                         listener.type().configName(), listener.address(), listenerErrors[listener.id()]);
             }
         }
-        counters[worker] = new WorkerCounters(maxTunnels);
         WorkerClock clock = new WorkerClock();
         clock.start(loop);
         PacketPath path = new PacketPath(holder, counters[worker], ports, PooledByteBufAllocator.DEFAULT,
@@ -175,36 +175,88 @@ public final class Dataplane implements AutoCloseable {
         path.masqueEgress(masqueSessions.egress());
         paths[worker] = path;
         loops[worker] = loop;
-        handlers.forEach(h -> h.path(path));
-        opened.forEach(c -> c.config().setAutoRead(true));
+        opened.forEach(o -> o.start(path));
         queues.forEach(q -> q.start(path));
     }
 
-    /** A listener's sockets on one worker and the port the worker sends through. */
-    private record Sockets(List<Channel> channels, TxPort port) {
+    /**
+     * A listener's sockets on one worker, the port the worker sends through, and the handler of the sockets that
+     * are Netty channels (null when there are none).
+     */
+    private record Sockets(List<ListenerSocket> sockets, TxPort port, ListenerHandler handler) {
+        /** Starts reading every socket into {@code path}. */
+        void start(PacketPath path) {
+            if (handler != null) {
+                handler.path(path);
+            }
+            for (ListenerSocket socket : sockets) {
+                switch (socket) {
+                    case UdpSocketQueue queue -> queue.start(path);
+                    case ChannelSocket channel -> channel.startReading();
+                }
+            }
+        }
     }
 
     /**
      * Opens a socket listener's sockets on one worker, not reading yet: the listening socket (SO_REUSEPORT for UDP,
      * a raw socket for plain GRE or ESP) and its source-port sockets. Closes what it opened when one fails.
      */
-    private Sockets openSockets(EventLoop loop, Listener listener, int worker, int workers, ListenerHandler handler)
+    private Sockets openSockets(EventLoop loop, Listener listener, int worker, int workers, WorkerCounters counters)
             throws IOException, InterruptedException {
-        List<Channel> opened = new ArrayList<>();
+        List<ListenerSocket> opened = new ArrayList<>();
         try {
             if (listener.type().raw()) {
-                opened.add(openRaw(loop, listener, worker, workers, handler));
-                return new Sockets(opened, new ChannelTxPort(opened.getFirst()));
+                ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
+                ChannelSocket raw = new ChannelSocket(openRaw(loop, listener, worker, workers, handler));
+                opened.add(raw);
+                socketDrops.add(listener.id(), raw.channel());
+                return new Sockets(opened, new ChannelTxPort(raw.channel()), handler);
             }
-            opened.add(openUdp(loop, listener.address(), true, handler));
-            for (int i = 0; i < listener.sourcePorts(); i++) {
-                opened.add(openSourcePort(loop, listener, handler));
+            if (transport == TransportKind.NIO) {
+                return openNioSockets(loop, listener, opened);
             }
-            return new Sockets(opened, listener.sourcePorts() == 0 ? new ChannelTxPort(opened.getFirst())
-                    : new ChannelTxPort(opened.subList(1, opened.size()).toArray(Channel[]::new)));
+            UdpSocketQueue main = openUdp(loop, listener, listener.address(), true, counters);
+            opened.add(main);
+            UdpSocketQueue[] sources = new UdpSocketQueue[listener.sourcePorts()];
+            for (int i = 0; i < sources.length; i++) {
+                sources[i] = openSourcePort(listener, address -> openUdp(loop, listener, address, false, counters));
+                opened.add(sources[i]);
+            }
+            return new Sockets(opened, sources.length == 0 ? main : new SourcePorts(sources), null);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            opened.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+            opened.forEach(Dataplane::closeSocket);
             throw e;
+        }
+    }
+
+    /** Opens a UDP listener's sockets as NIO channels, adding them to {@code opened}. */
+    private Sockets openNioSockets(EventLoop loop, Listener listener, List<ListenerSocket> opened)
+            throws IOException, InterruptedException {
+        ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
+        Channel main = openNioUdp(loop, listener.address(), true, handler);
+        opened.add(new ChannelSocket(main));
+        Channel[] sources = new Channel[listener.sourcePorts()];
+        for (int i = 0; i < sources.length; i++) {
+            sources[i] = openSourcePort(listener, address -> openNioUdp(loop, address, false, handler));
+            opened.add(new ChannelSocket(sources[i]));
+        }
+        return new Sockets(opened, sources.length == 0 ? new ChannelTxPort(main) : new ChannelTxPort(sources),
+                handler);
+    }
+
+    private UdpSocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
+                                   WorkerCounters counters) throws IOException, InterruptedException {
+        UdpSocketQueue queue = UdpSocketQueue.open(listener.name(), listener.id(), address, reusePort,
+                (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
+        socketDrops.add(listener.id(), queue.fileDescriptor());
+        return queue;
+    }
+
+    private static void closeSocket(ListenerSocket socket) {
+        switch (socket) {
+            case UdpSocketQueue queue -> queue.closeQueue();
+            case ChannelSocket channel -> channel.close();
         }
     }
 
@@ -218,32 +270,36 @@ public final class Dataplane implements AutoCloseable {
         if (listener.type().tun() || listener.type().masque() || listener.id() >= listenerErrors.length) {
             throw new IOException("listener " + listener.name() + " cannot be opened by a reload");
         }
-        List<Channel> opened = new CopyOnWriteArrayList<>();
+        List<ListenerSocket> opened = new CopyOnWriteArrayList<>();
+        List<Runnable> starts = new ArrayList<>();
         try {
             for (int worker = 0; worker < loops.length; worker++) {
-                ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
-                handler.path(paths[worker]);
-                Sockets sockets = openSockets(loops[worker], listener, worker, loops.length, handler);
-                opened.addAll(sockets.channels());
-                sockets.channels().forEach(c -> socketDrops.add(listener.id(), c));
-                installPort(worker, listener.id(), sockets.port());
+                Sockets opening = openSockets(loops[worker], listener, worker, loops.length, counters[worker]);
+                opened.addAll(opening.sockets());
+                PacketPath path = paths[worker];
+                starts.add(() -> opening.start(path));
+                installPort(worker, listener.id(), opening.port());
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             for (int worker = 0; worker < loops.length; worker++) {
                 installPort(worker, listener.id(), null);
             }
-            opened.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+            opened.forEach(Dataplane::closeSocket);
             throw e;
         }
-        channels.put(listener.id(), opened);
+        sockets.put(listener.id(), opened);
+        pendingStarts.put(listener.id(), starts);
         listenerErrors[listener.id()] = null;
     }
 
     /** Starts reading an {@link #openListener opened} listener's sockets: once the state holding it is published. */
     public void startListener(int listenerId) {
-        channels.getOrDefault(listenerId, List.of()).forEach(c -> c.config().setAutoRead(true));
+        List<Runnable> starts = pendingStarts.remove(listenerId);
+        if (starts != null) {
+            starts.forEach(Runnable::run);
+        }
         LOG.info("event=listener_opened listener_id={} sockets={}", listenerId,
-                channels.getOrDefault(listenerId, List.of()).size());
+                sockets.getOrDefault(listenerId, List.of()).size());
     }
 
     /**
@@ -254,9 +310,10 @@ public final class Dataplane implements AutoCloseable {
         for (int worker = 0; worker < loops.length; worker++) {
             installPort(worker, listenerId, null);
         }
-        List<Channel> closing = channels.remove(listenerId);
+        pendingStarts.remove(listenerId);
+        List<ListenerSocket> closing = sockets.remove(listenerId);
         if (closing != null) {
-            closing.forEach(c -> c.close().awaitUninterruptibly(1, TimeUnit.SECONDS));
+            closing.forEach(Dataplane::closeSocket);
         }
         listenerErrors[listenerId] = null;
         LOG.info("event=listener_closed listener_id={} sockets={}", listenerId, closing == null ? 0 : closing.size());
@@ -271,9 +328,12 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
-    /** The sockets listener {@code listenerId} has open on the workers (for tests and diagnostics). */
-    public List<Channel> channels(int listenerId) {
-        return List.copyOf(channels.getOrDefault(listenerId, List.of()));
+    /**
+     * The sockets listener {@code listenerId} has open on the workers, each worker's listening socket before its
+     * source-port sockets, worker by worker (for tests and diagnostics). Any thread.
+     */
+    public List<ListenerSocket> sockets(int listenerId) {
+        return List.copyOf(sockets.getOrDefault(listenerId, List.of()));
     }
 
     /** Listener ids the workers' send ports have room for. */
@@ -313,17 +373,22 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
+    /** Opens a socket bound to an address, throwing IOException when the address is taken. */
+    @FunctionalInterface
+    private interface Binder<T> {
+        T bind(InetSocketAddress address) throws IOException, InterruptedException;
+    }
+
     /**
-     * Opens one of a listener's source-port sockets: the listener's address, a random port from the dynamic range
-     * 49152-65535 that RFC 8086 section 3.2 recommends for GRE-in-UDP source ports.
+     * Opens one of a listener's source-port sockets with {@code binder}: the listener's address, a random port from
+     * the dynamic range 49152-65535 that RFC 8086 section 3.2 recommends for GRE-in-UDP source ports.
      */
-    private Channel openSourcePort(EventLoop loop, Listener listener, ListenerHandler handler)
-            throws IOException, InterruptedException {
+    private static <T> T openSourcePort(Listener listener, Binder<T> binder) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 0; attempt < SOURCE_PORT_ATTEMPTS; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(DYNAMIC_PORTS_FIRST, DYNAMIC_PORTS_LAST + 1);
             try {
-                return openUdp(loop, new InetSocketAddress(listener.address().getAddress(), port), false, handler);
+                return binder.bind(new InetSocketAddress(listener.address().getAddress(), port));
             } catch (IOException e) {
                 last = e;
             }
@@ -332,7 +397,7 @@ public final class Dataplane implements AutoCloseable {
                 + " after " + SOURCE_PORT_ATTEMPTS + " attempts", last);
     }
 
-    private Channel openUdp(EventLoop loop, InetSocketAddress address, boolean reusePort, ListenerHandler handler)
+    private Channel openNioUdp(EventLoop loop, InetSocketAddress address, boolean reusePort, ListenerHandler handler)
             throws IOException, InterruptedException {
         SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
                 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
@@ -466,10 +531,8 @@ public final class Dataplane implements AutoCloseable {
         for (TunQueue queue : tunQueues) {
             queue.closeQueue();
         }
-        for (List<Channel> listener : channels.values()) {
-            for (Channel channel : listener) {
-                channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-            }
+        for (List<ListenerSocket> listener : sockets.values()) {
+            listener.forEach(Dataplane::closeSocket);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -16,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * buffer overflows when its worker falls behind (a burst, a GC pause, a descheduled thread); those packets never
  * reach the path, so without this count they would be lost without a trace in vnetd's metrics.
  *
- * <p>Sockets are registered as the workers open them (epoll and io_uring channels, whose file descriptor the
- * process can name; NIO channels hide it and are not counted); {@link #drops(int)} reads {@code /proc} on each call,
- * from the metrics scraper's thread, never from a worker.
+ * <p>Sockets are registered as the workers open them (vnetd's own UDP sockets and raw epoll channels, whose file
+ * descriptor the process can name; NIO channels hide it and are not counted); {@link #drops(int)} reads
+ * {@code /proc} on each call, from the metrics scraper's thread, never from a worker.
  */
 final class SocketDrops {
     private static final List<String> TABLES = List.of("udp", "udp6", "raw", "raw6");
@@ -29,11 +29,15 @@ final class SocketDrops {
 
     /** Counts {@code channel}'s drops toward listener {@code listenerId}; a channel without a visible fd is skipped. */
     void add(int listenerId, Channel channel) {
-        if (!(channel instanceof UnixChannel unix)) {
-            return;
+        if (channel instanceof UnixChannel unix) {
+            add(listenerId, unix.fd().intValue());
         }
+    }
+
+    /** Counts the drops of the socket with file descriptor {@code fd} toward listener {@code listenerId}. */
+    void add(int listenerId, int fd) {
         try {
-            String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + unix.fd().intValue())).toString();
+            String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
             if (link.startsWith(SOCKET_LINK_PREFIX) && link.endsWith("]")) {
                 listenerByInode.put(Long.parseLong(link.substring(SOCKET_LINK_PREFIX.length(), link.length() - 1)),
                         listenerId);

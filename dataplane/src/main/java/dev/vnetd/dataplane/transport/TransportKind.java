@@ -29,10 +29,10 @@ public enum TransportKind {
     NIO("nio");
 
     /**
-     * The order {@code transport: auto} tries them in. epoll first: measured faster end to end in 8 of 10
-     * comparisons (docs/performance.md, forwarding section), because Netty 4.2.18's epoll datagram channel sends a
-     * flushed batch with one sendmmsg while its io_uring channel submits one sendmsg per packet; and only epoll can
-     * carry raw sockets. io_uring follows, then NIO.
+     * The order {@code transport: auto} tries them in. epoll first: only epoll can carry raw sockets (plain GRE and
+     * ESP), and for UDP listeners, which read and write with recvmmsg and sendmmsg on both ({@link UdpSocketQueue}),
+     * the transport only reports readiness: io_uring and epoll are within the noise of each other end to end
+     * (docs/performance-udpq.md). io_uring follows, then NIO.
      */
     public static final List<TransportKind> AUTO_PREFERENCE = List.of(EPOLL, IO_URING, NIO);
 

@@ -7,8 +7,9 @@ import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 
 /**
- * Names the drop reason of a send the kernel failed after the path queued it (the error reaches
- * {@link ListenerHandler#exceptionCaught}, one per failed datagram).
+ * Names the drop reason of a send the kernel failed after the path queued it: from the errno of a refused
+ * {@code sendmmsg} entry ({@link UdpSocketQueue}), or from the exception a Netty channel reports (raw and NIO
+ * sockets: it reaches {@link ListenerHandler#exceptionCaught}, one per failed datagram).
  *
  * <p>What the transports surface (measured on Linux 6.x, Netty 4.2, unconnected UDP sockets as vnetd uses):
  * <ul>
@@ -26,12 +27,25 @@ import java.net.PortUnreachableException;
  * ICMP error.
  */
 final class TxFailures {
+    private static final int EAGAIN = -11;
     private static final int EACCES = -13;
     private static final int ENETUNREACH = -101;
     private static final int ECONNREFUSED = -111;
     private static final int EHOSTUNREACH = -113;
 
     private TxFailures() {
+    }
+
+    /**
+     * The drop reason of a send the kernel refused with {@code errno} (positive): {@link DropReason#TX_BUFFER_FULL}
+     * for EAGAIN, {@link DropReason#TX_UNREACHABLE} for an unreachable destination, else TX_FAILED.
+     */
+    static DropReason reason(int errno) {
+        return switch (-errno) {
+            case EAGAIN -> DropReason.TX_BUFFER_FULL;
+            case ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EACCES -> DropReason.TX_UNREACHABLE;
+            default -> DropReason.TX_FAILED;
+        };
     }
 
     /** {@link DropReason#TX_UNREACHABLE} for a send refused because the destination is unreachable, else TX_FAILED. */

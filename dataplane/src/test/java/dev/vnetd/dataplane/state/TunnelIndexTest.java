@@ -7,6 +7,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TunnelIndexTest {
     private final TestNetwork net = new TestNetwork();
@@ -25,6 +27,17 @@ class TunnelIndexTest {
         assertEquals(TunnelIndex.NO_TUNNEL, index.findIpv4(0, dc, 5), "a key the tunnel does not have");
         InetAddress v6 = InetAddress.ofLiteral("::1");
         assertEquals(TestNetwork.V6_SITE, index.findIpv6(2, Tunnel.ipv6High(v6), Tunnel.ipv6Low(v6), Tunnel.NO_KEY));
+    }
+
+    @Test
+    void shouldFindAnIpv4RemoteGivenAsTwoLongsAndCompareEachTunnelsRemote() {
+        long siteA = Tunnel.ipv4ToInt(InetAddress.ofLiteral("127.0.0.2")) & 0xFFFF_FFFFL;
+        assertEquals(TestNetwork.SITE_A, index.findIpv6(0, 0L, siteA, 100), "(0, IPv4) is how IPv4 is stored");
+        assertTrue(index.remoteIs(TestNetwork.SITE_A, 0L, siteA));
+        assertFalse(index.remoteIs(TestNetwork.SITE_A, 1L, siteA), "an IPv6 address with the same low half");
+        assertFalse(index.remoteIs(TestNetwork.DC_PROD, 0L, siteA));
+        InetAddress v6 = InetAddress.ofLiteral("::1");
+        assertTrue(index.remoteIs(TestNetwork.V6_SITE, Tunnel.ipv6High(v6), Tunnel.ipv6Low(v6)));
     }
 
     @Test

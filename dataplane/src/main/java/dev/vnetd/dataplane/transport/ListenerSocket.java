@@ -1,0 +1,16 @@
+package dev.vnetd.dataplane.transport;
+
+import java.net.InetSocketAddress;
+
+/**
+ * One socket a listener has open on one worker: its listening socket or one of its source-port sockets. A handle
+ * for tests and diagnostics ({@link Dataplane#sockets}); the same socket is the same object for as long as it is
+ * open, so a reload that keeps a listener keeps these handles.
+ */
+public sealed interface ListenerSocket permits ChannelSocket, UdpSocketQueue {
+    /** The address the socket is bound to. */
+    InetSocketAddress localAddress();
+
+    /** Whether the socket is still open. */
+    boolean isOpen();
+}

@@ -1,0 +1,468 @@
+package dev.vnetd.dataplane.transport;
+
+import dev.vnetd.dataplane.path.DropReason;
+import dev.vnetd.dataplane.path.PacketPath;
+import dev.vnetd.dataplane.path.TxPort;
+import dev.vnetd.dataplane.path.WorkerCounters;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.uring.IoUringIoEvent;
+import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringIoOps;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker's UDP socket of a listener (its listening socket or one of its source-port sockets), opened by vnetd
+ * itself and registered on the worker's event loop as a custom Netty I/O handle: steps 1 and 8 of the path for
+ * GRE-in-UDP and ESP-in-UDP, with no Netty object per datagram.
+ *
+ * <pre>
+ *  readiness (epoll EPOLLIN, level-triggered; io_uring POLL_ADD, re-armed after each completion)
+ *    └─ recvmmsg(up to RX_BATCH) into the slots' pooled buffers at RX_HEADROOM
+ *         └─ PacketPath.receive(listener, buf, senderHigh, senderLow) per datagram ─▶ PacketPath.flush()
+ *  PacketPath ─▶ send(packet, remote): address, length, sockaddr into the next tx mmsghdr, buffer held
+ *  flush()    ─▶ sendmmsg(all queued); a partial send continues after the entry the kernel refused;
+ *                EAGAIN drops the rest (tx_buffer_full); each packet counted once: tx, or a drop with its reason
+ * </pre>
+ *
+ * <p>Receive slots own a pooled direct buffer each, reused while the path is done with it (its reference count is
+ * back to ours alone: the packet was encapsulated into another buffer, dropped, or sent by the last flush); a packet
+ * still held elsewhere (a TUN write never holds, an other socket's queue releases at the same flush) makes the slot
+ * take a fresh buffer. The {@code mmsghdr}, {@code iovec} and {@code sockaddr} arrays are made once, off-heap.
+ *
+ * <p>Not thread-safe: everything runs on the worker's thread; {@link #open}, {@link #start} and
+ * {@link #closeQueue} may be called from others and hand their work to it.
+ */
+final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, ListenerSocket {
+    /**
+     * Datagrams per {@code recvmmsg}: 64 bounds the time one busy socket holds the worker (about 64 x 1 us) and
+     * matches the batch {@code udpblast relay} reads, the yardstick of issue 10.
+     */
+    static final int RX_BATCH = 64;
+    /**
+     * Packets queued for one {@code sendmmsg}: one receive batch can queue at most {@link #RX_BATCH} packets and as
+     * many ICMP errors, so a batch is flushed in one call; a fuller queue is flushed early.
+     */
+    static final int TX_CAPACITY = 2 * RX_BATCH;
+    /** Tunnel id of a packet queued through {@link #send(ByteBuf, InetSocketAddress, int)}: counted, no tunnel. */
+    private static final int NO_TUNNEL = -1;
+    private static final int EINTR_RESULT = -4;
+    private static final byte IORING_OP_POLL_ADD = 6;
+    private static final int POLLIN = 0x1;
+    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+    private static final long IPV4_MASK = 0xFFFF_FFFFL;
+
+    private static final Logger LOG = LoggerFactory.getLogger(UdpSocketQueue.class);
+
+    private final String listenerName;
+    private final int listenerId;
+    private final int fd;
+    private final InetSocketAddress localAddress;
+    private final FileDescriptor descriptor;
+    private final IoEventLoop loop;
+    private final TransportKind transport;
+    private final ByteBufAllocator alloc;
+    private final int bufferSize;
+    private final MemorySegment errnoState;
+    private final MemorySegment rxMsgs;
+    private final MemorySegment rxIovecs;
+    private final MemorySegment rxNames;
+    private final ByteBuf[] rxBufs = new ByteBuf[RX_BATCH];
+    private final MemorySegment txMsgs;
+    private final MemorySegment txIovecs;
+    private final MemorySegment txNames;
+    private final ByteBuf[] txBufs = new ByteBuf[TX_CAPACITY];
+    private final int[] txTunnels = new int[TX_CAPACITY];
+    private int txCount;
+    private final WorkerCounters counters;
+    private PacketPath path;
+    private IoRegistration registration;
+    private volatile boolean closed;
+    /** The last IPv6 destination and its address bytes as longs: tunnels' remotes live as long as their state. */
+    private InetAddress lastRemote6;
+    private long lastRemote6High;
+    private long lastRemote6Low;
+    private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
+    private long suppressed;
+
+    private UdpSocketQueue(String listenerName, int listenerId, int fd, InetSocketAddress localAddress,
+                           IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
+                           WorkerCounters counters) {
+        this.counters = counters;
+        this.listenerName = listenerName;
+        this.listenerId = listenerId;
+        this.fd = fd;
+        this.localAddress = localAddress;
+        this.descriptor = new FileDescriptor(fd);
+        this.loop = loop;
+        this.transport = transport;
+        this.alloc = alloc;
+        this.bufferSize = TunQueue.RX_HEADROOM + maxDatagram;
+        Arena arena = Arena.ofAuto();
+        this.errnoState = TunDevice.newErrnoState(arena);
+        this.rxMsgs = arena.allocate((long) RX_BATCH * UdpSocket.MMSGHDR_SIZE, 8);
+        this.rxIovecs = arena.allocate((long) RX_BATCH * UdpSocket.IOVEC_SIZE, 8);
+        this.rxNames = arena.allocate((long) RX_BATCH * UdpSocket.SOCKADDR_SIZE, 8);
+        this.txMsgs = arena.allocate((long) TX_CAPACITY * UdpSocket.MMSGHDR_SIZE, 8);
+        this.txIovecs = arena.allocate((long) TX_CAPACITY * UdpSocket.IOVEC_SIZE, 8);
+        this.txNames = arena.allocate((long) TX_CAPACITY * UdpSocket.SOCKADDR_SIZE, 8);
+        link(rxMsgs, rxIovecs, rxNames, RX_BATCH);
+        link(txMsgs, txIovecs, txNames, TX_CAPACITY);
+        for (int i = 0; i < RX_BATCH; i++) {
+            rxIovecs.set(ValueLayout.JAVA_LONG, (long) i * UdpSocket.IOVEC_SIZE + UdpSocket.IOV_LEN_OFFSET,
+                    bufferSize - TunQueue.RX_HEADROOM);
+        }
+    }
+
+    /** Points every {@code mmsghdr} of an array at its own {@code iovec} and {@code sockaddr}, one buffer each. */
+    private static void link(MemorySegment msgs, MemorySegment iovecs, MemorySegment names, int count) {
+        for (int i = 0; i < count; i++) {
+            long msg = (long) i * UdpSocket.MMSGHDR_SIZE;
+            msgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_NAME_OFFSET,
+                    names.address() + (long) i * UdpSocket.SOCKADDR_SIZE);
+            msgs.set(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_NAMELEN_OFFSET, UdpSocket.SOCKADDR_SIZE);
+            msgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_IOV_OFFSET,
+                    iovecs.address() + (long) i * UdpSocket.IOVEC_SIZE);
+            msgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_IOVLEN_OFFSET, 1L);
+            msgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROL_OFFSET, 0L);
+            msgs.set(ValueLayout.JAVA_LONG, msg + UdpSocket.MSG_CONTROLLEN_OFFSET, 0L);
+            msgs.set(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_FLAGS_OFFSET, 0);
+        }
+    }
+
+    /**
+     * Opens a UDP socket bound to {@code address} for listener {@code listenerId} on the worker of {@code loop}
+     * (SO_REUSEPORT when {@code reusePort}: every worker binds the listening address) and registers it there;
+     * datagrams are read once {@link #start} gives it the worker's path. Its sends count in {@code counters}, the
+     * worker's.
+     *
+     * @throws IOException when the socket cannot be opened or bound ("bind ADDRESS: reason"), or registered
+     */
+    static UdpSocketQueue open(String listenerName, int listenerId, InetSocketAddress address, boolean reusePort,
+                               IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
+                               int socketBuffer, WorkerCounters counters) throws IOException, InterruptedException {
+        if (transport == TransportKind.NIO) {
+            throw new IOException("vnetd's own UDP sockets need the epoll or io_uring transport");
+        }
+        int fd = UdpSocket.open(address, reusePort, socketBuffer);
+        UdpSocketQueue queue;
+        try {
+            queue = new UdpSocketQueue(listenerName, listenerId, fd, UdpSocket.localAddress(fd), loop, transport,
+                    alloc, maxDatagram, counters);
+        } catch (IOException | RuntimeException e) {
+            TunDevice.close(fd);
+            throw e;
+        }
+        var future = loop.register(queue).await();
+        if (!future.isSuccess()) {
+            TunDevice.close(fd);
+            throw new IOException("register UDP socket " + address + " on the worker: "
+                    + future.cause().getMessage(), future.cause());
+        }
+        queue.registration = future.getNow();
+        return queue;
+    }
+
+    /** Starts reading into {@code path}; called once, from any thread. */
+    void start(PacketPath path) {
+        loop.execute(() -> {
+            if (closed) {
+                return;
+            }
+            this.path = path;
+            if (transport == TransportKind.IO_URING) {
+                armPoll();
+            } else {
+                registration.submit(EpollIoOps.EPOLLIN);
+            }
+        });
+    }
+
+    private void armPoll() {
+        registration.submit(new IoUringIoOps(IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L, 0, POLLIN,
+                (short) 0, (short) 0, (short) 0, 0, 0L));
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return descriptor;
+    }
+
+    /** The socket's file descriptor (for the socket drop counters). */
+    int fileDescriptor() {
+        return fd;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        if (closed || path == null) {
+            return;
+        }
+        if (event instanceof IoUringIoEvent completion) {
+            if (completion.res() < 0) {
+                return;
+            }
+            readBatch();
+            if (!closed) {
+                armPoll();
+            }
+        } else if (event instanceof EpollIoEvent ready && ready.ops().contains(EpollIoOps.EPOLLIN)) {
+            readBatch();
+        }
+    }
+
+    /**
+     * Receives up to {@link #RX_BATCH} datagrams with one {@code recvmmsg} and runs each through the path, then
+     * flushes what they queued. A fuller socket is read again at its next readiness report, which level-triggered
+     * epoll and a re-armed io_uring poll both give at once, after the worker's other handles.
+     */
+    private void readBatch() {
+        fillSlots();
+        int received = UdpSocket.receiveBatch(errnoState, fd, rxMsgs.address(), RX_BATCH);
+        if (received <= 0) {
+            if (received != UdpSocket.EAGAIN_RESULT && received != EINTR_RESULT) {
+                socketError("receive", "none", -received);
+            }
+            return;
+        }
+        for (int i = 0; i < received; i++) {
+            long msg = (long) i * UdpSocket.MMSGHDR_SIZE;
+            int length = rxMsgs.get(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_LEN_OFFSET);
+            rxMsgs.set(ValueLayout.JAVA_INT, msg + UdpSocket.MSG_NAMELEN_OFFSET, UdpSocket.SOCKADDR_SIZE);
+            long name = (long) i * UdpSocket.SOCKADDR_SIZE;
+            ByteBuf buf = rxBufs[i].retain().setIndex(TunQueue.RX_HEADROOM, TunQueue.RX_HEADROOM + length);
+            if (rxNames.get(ValueLayout.JAVA_SHORT, name) == UdpSocket.AF_INET) {
+                path.receive(listenerId, buf, 0L,
+                        rxNames.get(UdpSocket.U32_BE, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET) & IPV4_MASK);
+            } else {
+                path.receive(listenerId, buf, rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET),
+                        rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES));
+            }
+        }
+        path.flush();
+    }
+
+    /** Gives every receive slot a buffer of its own: the one it had when the path is done with it, else a new one. */
+    private void fillSlots() {
+        for (int i = 0; i < RX_BATCH; i++) {
+            ByteBuf buf = rxBufs[i];
+            if (buf != null && buf.refCnt() == 1) {
+                continue;
+            }
+            if (buf != null) {
+                buf.release();
+            }
+            buf = alloc.directBuffer(bufferSize, bufferSize);
+            if (!buf.hasMemoryAddress()) {
+                buf.release();
+                throw new IllegalStateException("the allocator's direct buffers expose no memory address; run with "
+                        + "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED");
+            }
+            rxBufs[i] = buf;
+            rxIovecs.set(ValueLayout.JAVA_LONG, (long) i * UdpSocket.IOVEC_SIZE,
+                    buf.memoryAddress() + TunQueue.RX_HEADROOM);
+        }
+    }
+
+    /** Queues {@code packet} to {@code remote}, counted without a tunnel (tx counters are per tunnel). */
+    @Override
+    public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
+        return send(packet, remote, flowHash, NO_TUNNEL);
+    }
+
+    /**
+     * Queues {@code packet} to {@code remote} for the next {@link #flush()}, which counts it as tx of
+     * {@code tunnelId} or as a drop; false (and counted as {@code tx_failed}) only when the socket is closed.
+     */
+    @Override
+    public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash, int tunnelId) {
+        if (closed) {
+            packet.release();
+            counters.drop(DropReason.TX_FAILED);
+            return false;
+        }
+        if (txCount == TX_CAPACITY) {
+            flush();
+        }
+        ByteBuf out = packet;
+        if (!out.hasMemoryAddress()) {
+            out = alloc.directBuffer(packet.readableBytes()).writeBytes(packet);
+            packet.release();
+        }
+        int i = txCount++;
+        txBufs[i] = out;
+        txTunnels[i] = tunnelId;
+        long iov = (long) i * UdpSocket.IOVEC_SIZE;
+        txIovecs.set(ValueLayout.JAVA_LONG, iov, out.memoryAddress() + out.readerIndex());
+        txIovecs.set(ValueLayout.JAVA_LONG, iov + UdpSocket.IOV_LEN_OFFSET, out.readableBytes());
+        txMsgs.set(ValueLayout.JAVA_INT, (long) i * UdpSocket.MMSGHDR_SIZE + UdpSocket.MSG_NAMELEN_OFFSET,
+                destination((long) i * UdpSocket.SOCKADDR_SIZE, remote));
+        return true;
+    }
+
+    /**
+     * Writes {@code remote} as the sockaddr at {@code name} of the tx names without allocating: an IPv4 address's
+     * {@code hashCode()} is the address; an IPv6 address's bytes are read once per distinct destination in a row.
+     * Returns the sockaddr's length.
+     */
+    private int destination(long name, InetSocketAddress remote) {
+        InetAddress address = remote.getAddress();
+        txNames.set(UdpSocket.U16_BE, name + UdpSocket.SOCKADDR_PORT_OFFSET, (short) remote.getPort());
+        if (address instanceof Inet4Address) {
+            txNames.set(ValueLayout.JAVA_SHORT, name, UdpSocket.AF_INET);
+            txNames.set(UdpSocket.U32_BE, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET, address.hashCode());
+            return UdpSocket.SOCKADDR_IN_SIZE;
+        }
+        if (address != lastRemote6) {
+            byte[] bytes = address.getAddress();
+            MemorySegment copy = MemorySegment.ofArray(bytes);
+            lastRemote6High = copy.get(UdpSocket.U64_BE, 0);
+            lastRemote6Low = copy.get(UdpSocket.U64_BE, Long.BYTES);
+            lastRemote6 = address;
+        }
+        txNames.set(ValueLayout.JAVA_SHORT, name, UdpSocket.AF_INET6);
+        txNames.set(ValueLayout.JAVA_INT, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET, 0);
+        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET, lastRemote6High);
+        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES, lastRemote6Low);
+        txNames.set(ValueLayout.JAVA_INT, name + UdpSocket.SOCKADDR_IN6_SIZE - Integer.BYTES, 0);
+        return UdpSocket.SOCKADDR_IN6_SIZE;
+    }
+
+    /** This port counts every packet it queued: tx when the kernel took it, else a drop. */
+    @Override
+    public boolean countsSends() {
+        return true;
+    }
+
+    /**
+     * Sends every queued packet with {@code sendmmsg}: when the kernel refuses one, it is dropped with the reason
+     * and the rest continue after it; when the send buffer is full (EAGAIN), the rest are dropped as
+     * {@code tx_buffer_full}: a worker never waits for a socket.
+     */
+    @Override
+    public void flush() {
+        int next = 0;
+        while (next < txCount) {
+            int sent = UdpSocket.sendBatch(errnoState, fd, txMsgs.address() + (long) next * UdpSocket.MMSGHDR_SIZE,
+                    txCount - next);
+            if (sent > 0) {
+                for (int i = next; i < next + sent; i++) {
+                    sentOne(i);
+                }
+                next += sent;
+            } else if (sent == EINTR_RESULT) {
+                continue;
+            } else if (sent == UdpSocket.EAGAIN_RESULT) {
+                for (int i = next; i < txCount; i++) {
+                    dropOne(i, DropReason.TX_BUFFER_FULL);
+                }
+                next = txCount;
+            } else {
+                DropReason reason = TxFailures.reason(-sent);
+                dropOne(next++, reason);
+                socketError("send", reason.metricName(), -sent);
+            }
+        }
+        txCount = 0;
+    }
+
+    private void sentOne(int i) {
+        ByteBuf buf = txBufs[i];
+        txBufs[i] = null;
+        if (txTunnels[i] != NO_TUNNEL) {
+            counters.tx(txTunnels[i], buf.readableBytes());
+        }
+        buf.release();
+    }
+
+    private void dropOne(int i, DropReason reason) {
+        txBufs[i].release();
+        txBufs[i] = null;
+        counters.drop(reason);
+    }
+
+    /**
+     * Logs a socket error at most once per ten seconds, with how many were not logged since; {@code reason} is the
+     * drop reason of a refused send.
+     */
+    private void socketError(String operation, String reason, int errno) {
+        long now = System.nanoTime();
+        if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
+            LOG.warn("event=socket_error listener={} local={} operation={} reason={} error=\"{}\" suppressed={}",
+                    listenerName, localAddress, operation, reason, TunDevice.strerror(errno), suppressed);
+            lastLogNanos = now;
+            suppressed = 0;
+        } else {
+            suppressed++;
+        }
+    }
+
+    /** The id of the listener this socket belongs to. */
+    int listenerId() {
+        return listenerId;
+    }
+
+    /** Stops reading and closes the socket, on the worker's thread; waits up to a second. */
+    void closeQueue() {
+        if (loop.isShuttingDown() || loop.inEventLoop()) {
+            close();
+        } else {
+            loop.submit(this::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Closes the socket (also called by Netty for handles still registered when the worker stops); idempotent.
+     * Queued packets are sent first: they were counted as nothing yet.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        flush();
+        closed = true;
+        if (registration != null && registration.isValid()) {
+            registration.cancel();
+        }
+        TunDevice.close(fd);
+        for (int i = 0; i < RX_BATCH; i++) {
+            if (rxBufs[i] != null) {
+                rxBufs[i].release();
+                rxBufs[i] = null;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "UdpSocketQueue[listener=" + listenerName + ", local=" + localAddress + ", fd=" + fd + "]";
+    }
+}

@@ -1,0 +1,121 @@
+package dev.vnetd.dataplane.transport;
+
+import dev.vnetd.dataplane.packet.PacketBuilder;
+import dev.vnetd.dataplane.path.DropReason;
+import dev.vnetd.dataplane.path.TestNetwork;
+import dev.vnetd.dataplane.path.WorkerCounters;
+import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** vnetd's own UDP sockets on epoll and io_uring: batched sends counted once each, batched receives forwarded. */
+class UdpSocketQueueTest {
+    private static final int TUNNEL = 1;
+
+    @ParameterizedTest
+    @CsvSource({"EPOLL, 127.0.0.1", "IO_URING, 127.0.0.1", "EPOLL, ::1", "IO_URING, ::1"})
+    void shouldCountEachQueuedPacketOnceAsTxOrDropAndSendTheRestAfterARefusedOne(TransportKind kind, String host)
+            throws Exception {
+        InetAddress local = InetAddress.ofLiteral(host);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, kind.ioHandlerFactory());
+        WorkerCounters counters = new WorkerCounters(4);
+        try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
+            IoEventLoop loop = (IoEventLoop) group.next();
+            UdpSocketQueue queue = UdpSocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, loop, kind,
+                    PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
+            InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
+            InetSocketAddress refused = new InetSocketAddress(local, 0); // port 0: the kernel refuses (EINVAL)
+            List<ByteBuf> packets = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                packets.add(PooledByteBufAllocator.DEFAULT.directBuffer().writeInt(i).writeZero(96));
+            }
+            packets.forEach(ByteBuf::retain);
+            boolean[] accepted = new boolean[3];
+            loop.submit(() -> {
+                accepted[0] = queue.send(packets.get(0), to, 7, TUNNEL);
+                accepted[1] = queue.send(packets.get(1), refused, 7, TUNNEL);
+                accepted[2] = queue.send(packets.get(2), to, 7, TUNNEL);
+                queue.flush();
+            }).sync();
+
+            assertTrue(accepted[0] && accepted[1] && accepted[2], "queued; the kernel's verdict comes at flush");
+            assertEquals(0, receiveFirstInt(peer));
+            assertEquals(2, receiveFirstInt(peer), "the packet after the refused one still went");
+            assertEquals(2, counters.txPackets(TUNNEL));
+            assertEquals(200, counters.txBytes(TUNNEL));
+            assertEquals(1, counters.drops(DropReason.TX_FAILED), "the refused packet is a drop, not tx");
+            packets.forEach(p -> assertEquals(1, p.refCnt(), "the queue released its reference"));
+            packets.forEach(ByteBuf::release);
+            assertEquals(local, queue.localAddress().getAddress());
+            queue.closeQueue();
+            assertFalse(queue.isOpen());
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
+    void shouldForwardMoreDatagramsThanOneBatchReusingTheReceiveBuffers(TransportKind kind) throws Exception {
+        TestNetwork net = new TestNetwork();
+        int port = 47541;
+        int datagrams = 3 * UdpSocketQueue.RX_BATCH + 5;
+        InetSocketAddress vnetd = new InetSocketAddress(net.tunnels[0].listener().address().getAddress(), port);
+        ForwardingStateHolder holder = TestNetwork.withUdpPort(net, port);
+        try (DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0));
+             DatagramChannel dc = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.3", 4754));
+             Dataplane dataplane = Dataplane.start(holder, 1, kind, 16, net.flows)) {
+            assertNull(dataplane.listenerErrors()[0]);
+            List<InetSocketAddress> sockets = dataplane.sockets(0).stream().map(ListenerSocket::localAddress).toList();
+            assertEquals(vnetd, sockets.getFirst(), "the listening socket, then its source-port sockets");
+            assertEquals(1 + holder.get().listeners()[0].sourcePorts(), sockets.size());
+            assertTrue(sockets.stream().skip(1).allMatch(a -> a.getPort() >= Dataplane.DYNAMIC_PORTS_FIRST));
+            for (int i = 0; i < datagrams; i++) {
+                ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
+                        .udp(1000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);
+                site.send(packet.nioBuffer(), vnetd);
+                packet.release();
+            }
+            dc.socket().setSoTimeout(5000);
+            for (int i = 0; i < datagrams; i++) {
+                try {
+                    dc.socket().receive(new java.net.DatagramPacket(new byte[2048], 2048));
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError(i + " of " + datagrams + " forwarded on " + kind, e);
+                }
+            }
+            long tx = Arrays.stream(dataplane.counters()).mapToLong(c -> c.txPackets(TestNetwork.DC_PROD)).sum();
+            assertEquals(datagrams, tx, "each forwarded packet counted once");
+        }
+    }
+
+    private static int receiveFirstInt(DatagramChannel peer) throws Exception {
+        ByteBuffer buf = ByteBuffer.allocate(256);
+        peer.socket().setSoTimeout(2000);
+        java.net.DatagramPacket datagram = new java.net.DatagramPacket(buf.array(), buf.capacity());
+        peer.socket().receive(datagram);
+        assertEquals(100, datagram.getLength());
+        return buf.getInt(0);
+    }
+}
