@@ -91,23 +91,36 @@ class UdpSocketQueueTest {
             assertEquals(vnetd, sockets.getFirst(), "the listening socket, then its source-port sockets");
             assertEquals(1 + holder.get().listeners()[0].sourcePorts(), sockets.size());
             assertTrue(sockets.stream().skip(1).allMatch(a -> a.getPort() >= Dataplane.DYNAMIC_PORTS_FIRST));
-            for (int i = 0; i < datagrams; i++) {
-                ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
-                        .udp(1000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);
-                site.send(packet.nioBuffer(), vnetd);
-                packet.release();
-            }
+            // Rounds of more than one receive batch each, drained before the next, so the receiving test socket
+            // (the kernel's default buffer, some 200 small datagrams) never overflows on a loaded machine.
+            int round = UdpSocketQueue.RX_BATCH + 5;
             dc.socket().setSoTimeout(5000);
-            for (int i = 0; i < datagrams; i++) {
-                try {
-                    dc.socket().receive(new java.net.DatagramPacket(new byte[2048], 2048));
-                } catch (SocketTimeoutException e) {
-                    throw new AssertionError(i + " of " + datagrams + " forwarded on " + kind, e);
+            for (int sent = 0; sent < datagrams; sent += round) {
+                int count = Math.min(round, datagrams - sent);
+                for (int i = 0; i < count; i++) {
+                    ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
+                            .udp(1000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);
+                    site.send(packet.nioBuffer(), vnetd);
+                    packet.release();
+                }
+                for (int i = 0; i < count; i++) {
+                    try {
+                        dc.socket().receive(new java.net.DatagramPacket(new byte[2048], 2048));
+                    } catch (SocketTimeoutException e) {
+                        throw new AssertionError((sent + i) + " of " + datagrams + " forwarded on " + kind
+                                + ", vnetd's drops " + drops(dataplane), e);
+                    }
                 }
             }
             long tx = Arrays.stream(dataplane.counters()).mapToLong(c -> c.txPackets(TestNetwork.DC_PROD)).sum();
             assertEquals(datagrams, tx, "each forwarded packet counted once");
         }
+    }
+
+    private static List<String> drops(Dataplane dataplane) {
+        return Arrays.stream(DropReason.values())
+                .map(r -> r.metricName() + "=" + Arrays.stream(dataplane.counters()).mapToLong(c -> c.drops(r)).sum())
+                .filter(d -> !d.endsWith("=0")).toList();
     }
 
     private static int receiveFirstInt(DatagramChannel peer) throws Exception {
