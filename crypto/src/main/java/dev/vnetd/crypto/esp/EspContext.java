@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * One worker's ESP state: its keyed cipher objects per SA (made on first use, dropped when the SA is collected),
+ * One worker's ESP state: its keyed cipher objects per SA (made on first use, dropped when the SA is collected;
+ * OpenSSL's native EVP and HMAC contexts are freed when their cipher object is collected after that),
  * scratch arrays, and the result of the last call. Create one per worker thread and never share it; pass it to
  * {@link InboundSa#decrypt} and {@link OutboundSa#encrypt}. After {@link EspResult#OK} the accessors say where the
  * output lies in the caller's buffer.
@@ -38,8 +39,9 @@ public final class EspContext {
     /**
      * A context with providers chosen by a setting value.
      *
-     * @param providerSetting auto, jdk or bc
+     * @param providerSetting auto, jdk, bc or openssl
      * @throws IllegalArgumentException for any other value
+     * @throws IllegalStateException    for openssl when libcrypto.so.3 could not be loaded
      */
     public EspContext(String providerSetting) {
         for (EspTransform transform : EspTransform.values()) {
@@ -50,6 +52,8 @@ public final class EspContext {
     /**
      * A context that uses one provider for every transform it implements, Bouncy Castle for the rest (benchmarks,
      * interop tests).
+     *
+     * @throws IllegalStateException for {@link EspProvider#OPENSSL} when libcrypto.so.3 could not be loaded
      */
     public EspContext(EspProvider provider) {
         for (EspTransform transform : EspTransform.values()) {
