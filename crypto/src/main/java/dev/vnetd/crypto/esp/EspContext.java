@@ -1,5 +1,7 @@
 package dev.vnetd.crypto.esp;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.EnumMap;
 import java.util.Map;
@@ -22,6 +24,7 @@ public final class EspContext {
     private final Map<EspSa, EspCipher> ciphers = new WeakHashMap<>();
     private final byte[] copy = new byte[SCRATCH_LENGTH];
     private final byte[] scratch = new byte[SCRATCH_LENGTH];
+    private MemorySegment nativeScratch;
     private EspSa lastInboundSa;
     private EspCipher lastInboundCipher;
     private EspSa lastOutboundSa;
@@ -97,7 +100,7 @@ public final class EspContext {
         }
         EspCipher cipher = ciphers.get(sa);
         if (cipher == null) {
-            cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material());
+            cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material(), this);
             ciphers.put(sa, cipher);
         }
         if (inbound) {
@@ -112,6 +115,17 @@ public final class EspContext {
 
     byte[] scratch() {
         return scratch;
+    }
+
+    /**
+     * Native memory as long as {@link #scratch()}, where the OpenSSL ciphers work on a copy of the packet: made on
+     * first use, freed when this context and its ciphers are collected.
+     */
+    MemorySegment nativeScratch() {
+        if (nativeScratch == null) {
+            nativeScratch = Arena.ofAuto().allocate(SCRATCH_LENGTH, Long.BYTES);
+        }
+        return nativeScratch;
     }
 
     /** The array to work in: the heap buffer's own, or the context's copy of a direct buffer's bytes. */

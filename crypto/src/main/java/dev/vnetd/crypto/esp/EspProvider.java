@@ -102,7 +102,8 @@ public enum EspProvider {
         throw new IllegalArgumentException(PROPERTY + " must be auto, jdk, bc or openssl, got '" + setting + "'");
     }
 
-    EspCipher newCipher(EspTransform transform, KeyMaterial material) {
+    /** Keyed cipher objects for one SA, used only by the worker that owns {@code context}. */
+    EspCipher newCipher(EspTransform transform, KeyMaterial material, EspContext context) {
         return switch (orFallbackFor(transform)) {
             case JDK -> transform.isAead()
                     ? new JceAeadCipher(transform, material)
@@ -111,8 +112,8 @@ public enum EspProvider {
                     ? new BcAeadCipher(transform, material)
                     : new BcCbcHmacCipher(transform, material);
             case OPENSSL -> transform.isAead()
-                    ? new OpenSslAeadCipher(transform, material)
-                    : new OpenSslCbcHmacCipher(transform, material);
+                    ? new OpenSslAeadCipher(transform, material, context.nativeScratch())
+                    : new OpenSslCbcHmacCipher(transform, material, context.nativeScratch());
         };
     }
 }

@@ -18,11 +18,14 @@ import org.slf4j.LoggerFactory;
  * <p>The library is looked up once, when this class initialises; if it or one of the symbols below is missing,
  * {@link #available()} is false, one line is logged and {@link EspProvider#fastest} keeps to the JDK.
  *
- * <p>The per-packet calls are critical downcalls ({@code Linker.Option.critical(true)}): no thread-state transition,
- * and heap segments are allowed, so the packet's own byte array is handed to OpenSSL without a copy (the garbage
- * collector waits for the call, which lasts about a microsecond). Setup calls (context allocation, keys) are plain
- * downcalls. Native contexts are tied to an {@link Arena#ofAuto()} arena of the cipher object that owns them and are
- * freed by {@code EVP_CIPHER_CTX_free} / {@code HMAC_CTX_free} when that object becomes unreachable.
+ * <p>The per-packet calls are critical downcalls ({@code Linker.Option.critical}: no thread-state transition) that
+ * take raw native addresses as {@code long}s, so a call creates no Java object: no {@link MemorySegment} per
+ * argument that escape analysis would have to remove (it did not: handing the packet's byte array over as heap
+ * segments with {@code critical(true)} measured 144 B per transit packet for AES-GCM, one segment per slice). The
+ * callers keep the native memory alive with {@code Reference.reachabilityFence}. Setup calls (context allocation,
+ * keys) are plain downcalls. Native contexts are tied to an {@link Arena#ofAuto()} arena of the cipher object that
+ * owns them and are freed by {@code EVP_CIPHER_CTX_free} / {@code HMAC_CTX_free} when that object becomes
+ * unreachable.
  */
 final class LibCrypto {
     /** EVP_CTRL_AEAD_GET_TAG (openssl/evp.h): copy the tag after an encryption's final. */
@@ -74,26 +77,26 @@ final class LibCrypto {
     private static final MethodHandle HMAC_CTX_FREE = setup("HMAC_CTX_free",
             FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
     private static final MethodHandle CIPHER_INIT = critical("EVP_CipherInit_ex",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle CIPHER_UPDATE = critical("EVP_CipherUpdate",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle CIPHER_FINAL = critical("EVP_CipherFinal_ex",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
     private static final MethodHandle CIPHER_CTRL = critical("EVP_CIPHER_CTX_ctrl",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
     private static final MethodHandle HMAC_INIT = critical("HMAC_Init_ex",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle HMAC_UPDATE = critical("HMAC_Update",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_LONG));
     private static final MethodHandle HMAC_FINAL = critical("HMAC_Final",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
 
     private LibCrypto() {
     }
@@ -137,7 +140,8 @@ final class LibCrypto {
             MemorySegment keyCopy = keyArena.allocate(key.length);
             MemorySegment.copy(key, 0, keyCopy, ValueLayout.JAVA_BYTE, 0, key.length);
             try {
-                check(init(context, cipher, keyCopy, MemorySegment.NULL, encrypt ? 1 : 0), "EVP_CipherInit_ex");
+                check(init(context.address(), cipher.address(), keyCopy.address(), 0L, encrypt ? 1 : 0),
+                        "EVP_CipherInit_ex");
             } finally {
                 keyCopy.fill((byte) 0);
             }
@@ -158,7 +162,7 @@ final class LibCrypto {
             try {
                 MemorySegment sha256 = check((MemorySegment) setup("EVP_sha256",
                         FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact(), "EVP_sha256");
-                check(hmacInit(context, keyCopy, key.length, sha256), "HMAC_Init_ex");
+                check(hmacInit(context.address(), keyCopy.address(), key.length, sha256.address()), "HMAC_Init_ex");
             } finally {
                 keyCopy.fill((byte) 0);
             }
@@ -168,18 +172,17 @@ final class LibCrypto {
         }
     }
 
-    /** EVP_CipherInit_ex(ctx, cipher, NULL, key, iv, enc); NULL cipher and key keep the ones set before. */
-    static int init(MemorySegment context, MemorySegment cipher, MemorySegment key, MemorySegment iv, int encrypt) {
+    /** EVP_CipherInit_ex(ctx, cipher, NULL, key, iv, enc); 0 (NULL) cipher and key keep the ones set before. */
+    static int init(long context, long cipher, long key, long iv, int encrypt) {
         try {
-            return (int) CIPHER_INIT.invokeExact(context, cipher, MemorySegment.NULL, key, iv, encrypt);
+            return (int) CIPHER_INIT.invokeExact(context, cipher, 0L, key, iv, encrypt);
         } catch (Throwable e) {
             throw rethrow(e);
         }
     }
 
-    /** EVP_CipherUpdate; {@code out} NULL feeds additional authenticated data. */
-    static int update(MemorySegment context, MemorySegment out, MemorySegment outLength, MemorySegment in,
-                      int inLength) {
+    /** EVP_CipherUpdate; {@code out} 0 (NULL) feeds additional authenticated data. */
+    static int update(long context, long out, long outLength, long in, int inLength) {
         try {
             return (int) CIPHER_UPDATE.invokeExact(context, out, outLength, in, inLength);
         } catch (Throwable e) {
@@ -188,7 +191,7 @@ final class LibCrypto {
     }
 
     /** EVP_CipherFinal_ex: 1, or 0 when an AEAD decryption's tag does not verify. */
-    static int finish(MemorySegment context, MemorySegment out, MemorySegment outLength) {
+    static int finish(long context, long out, long outLength) {
         try {
             return (int) CIPHER_FINAL.invokeExact(context, out, outLength);
         } catch (Throwable e) {
@@ -197,7 +200,7 @@ final class LibCrypto {
     }
 
     /** EVP_CIPHER_CTX_ctrl, for {@link #CTRL_AEAD_GET_TAG} and {@link #CTRL_AEAD_SET_TAG}. */
-    static int control(MemorySegment context, int type, int argument, MemorySegment pointer) {
+    static int control(long context, int type, int argument, long pointer) {
         try {
             return (int) CIPHER_CTRL.invokeExact(context, type, argument, pointer);
         } catch (Throwable e) {
@@ -205,17 +208,17 @@ final class LibCrypto {
         }
     }
 
-    /** HMAC_Init_ex(ctx, key, length, md, NULL); NULL key and md restart with the key set before. */
-    static int hmacInit(MemorySegment context, MemorySegment key, int keyLength, MemorySegment digest) {
+    /** HMAC_Init_ex(ctx, key, length, md, NULL); 0 (NULL) key and md restart with the key set before. */
+    static int hmacInit(long context, long key, int keyLength, long digest) {
         try {
-            return (int) HMAC_INIT.invokeExact(context, key, keyLength, digest, MemorySegment.NULL);
+            return (int) HMAC_INIT.invokeExact(context, key, keyLength, digest, 0L);
         } catch (Throwable e) {
             throw rethrow(e);
         }
     }
 
     /** HMAC_Update. */
-    static int hmacUpdate(MemorySegment context, MemorySegment data, long length) {
+    static int hmacUpdate(long context, long data, long length) {
         try {
             return (int) HMAC_UPDATE.invokeExact(context, data, length);
         } catch (Throwable e) {
@@ -224,7 +227,7 @@ final class LibCrypto {
     }
 
     /** HMAC_Final: writes the 32-byte digest to {@code out} and its length to {@code outLength}. */
-    static int hmacFinal(MemorySegment context, MemorySegment out, MemorySegment outLength) {
+    static int hmacFinal(long context, long out, long outLength) {
         try {
             return (int) HMAC_FINAL.invokeExact(context, out, outLength);
         } catch (Throwable e) {
@@ -268,7 +271,7 @@ final class LibCrypto {
     }
 
     private static MethodHandle critical(String name, FunctionDescriptor descriptor) {
-        return downcall(name, descriptor, Linker.Option.critical(true));
+        return downcall(name, descriptor, Linker.Option.critical(false));
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {

@@ -3,33 +3,41 @@ package dev.vnetd.crypto.esp;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 
 /**
  * AES-GCM (RFC 4106, 16-, 12- and 8-byte ICVs) and ChaCha20-Poly1305 (RFC 7634) through OpenSSL's EVP interface.
  * One EVP_CIPHER_CTX, keyed once; per packet only the nonce is set ({@code EVP_CipherInit_ex} with NULL cipher and
- * key: no key schedule, no GHASH table, no Java allocation), then AAD, payload in place, final and the tag.
+ * key: no key schedule, no GHASH table, no Java allocation), then AAD, payload, final and the tag.
  * Nonce = 4-byte salt || 8-byte explicit IV; AAD = SPI || [seq high] || seq low.
  *
- * <p>The packet array is passed to OpenSSL as a heap segment through critical downcalls; nonce, ESN AAD and the
- * output-length word live in native memory of this cipher, freed with the EVP context when it is collected.
+ * <p>The packet is copied into the worker's native scratch ({@link EspContext#nativeScratch()}), processed there in
+ * place and copied back: two memcpy per packet buy calls that create no Java object (see {@link LibCrypto}). Nonce,
+ * ESN AAD and the output-length word live in this cipher's own native memory, freed with the EVP context when the
+ * cipher is collected.
  */
 final class OpenSslAeadCipher implements EspCipher {
     private static final int NONCE_LENGTH = 12;
     private static final int ESN_AAD_LENGTH = 12;
     private static final int EXPLICIT_IV_LENGTH = 8;
+    private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + EXPLICIT_IV_LENGTH;
+    private static final int FINAL_OUT_LENGTH = 32;
     private static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED
             .withOrder(ByteOrder.BIG_ENDIAN);
 
     private final int icvLength;
     private final MemorySegment context;
+    private final MemorySegment scratch;
     private final MemorySegment nonce;
     private final MemorySegment esnAad;
     private final MemorySegment outLength;
     private final MemorySegment finalOut;
 
-    OpenSslAeadCipher(EspTransform transform, KeyMaterial material) {
+    /** @param scratch the owning context's native scratch, at least as long as the longest ESP packet */
+    OpenSslAeadCipher(EspTransform transform, KeyMaterial material, MemorySegment scratch) {
         this.icvLength = transform.icvLength();
+        this.scratch = scratch;
         Arena arena = Arena.ofAuto();
         String name = switch (transform) {
             case CHACHA20_POLY1305 -> "chacha20_poly1305";
@@ -41,7 +49,7 @@ final class OpenSslAeadCipher implements EspCipher {
         this.nonce = arena.allocate(NONCE_LENGTH);
         this.esnAad = arena.allocate(ESN_AAD_LENGTH);
         this.outLength = arena.allocate(ValueLayout.JAVA_INT);
-        this.finalOut = arena.allocate(32);
+        this.finalOut = arena.allocate(FINAL_OUT_LENGTH);
         MemorySegment.copy(material.salt(), 0, nonce, ValueLayout.JAVA_BYTE, 0, EspTransform.SALT_LENGTH);
     }
 
@@ -52,48 +60,59 @@ final class OpenSslAeadCipher implements EspCipher {
 
     @Override
     public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
-                     byte[] scratch) {
-        MemorySegment array = MemorySegment.ofArray(packet);
-        MemorySegment payload = array.asSlice(espOffset + EspHeader.IV_OFFSET + EXPLICIT_IV_LENGTH);
-        start(1, packet, array, espOffset, sequenceHigh, esn);
-        LibCrypto.check(LibCrypto.update(context, payload, outLength, payload, payloadLength), "EVP_CipherUpdate");
-        LibCrypto.check(LibCrypto.finish(context, finalOut, outLength), "EVP_CipherFinal_ex");
-        LibCrypto.check(LibCrypto.control(context, LibCrypto.CTRL_AEAD_GET_TAG, icvLength,
-                payload.asSlice(payloadLength)), "EVP_CTRL_AEAD_GET_TAG");
+                     byte[] unused) {
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
+        long payload = scratch.address() + PAYLOAD_OFFSET;
+        start(1, packet, espOffset, sequenceHigh, esn);
+        LibCrypto.check(LibCrypto.update(context.address(), payload, outLength.address(), payload, payloadLength),
+                "EVP_CipherUpdate");
+        LibCrypto.check(LibCrypto.finish(context.address(), finalOut.address(), outLength.address()),
+                "EVP_CipherFinal_ex");
+        LibCrypto.check(LibCrypto.control(context.address(), LibCrypto.CTRL_AEAD_GET_TAG, icvLength,
+                payload + payloadLength), "EVP_CTRL_AEAD_GET_TAG");
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                payloadLength + icvLength);
+        Reference.reachabilityFence(this);
     }
 
     @Override
     public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] scratch) {
-        MemorySegment array = MemorySegment.ofArray(packet);
-        int payloadOffset = espOffset + EspHeader.IV_OFFSET + EXPLICIT_IV_LENGTH;
-        int payloadLength = espOffset + espLength - icvLength - payloadOffset;
-        MemorySegment payload = array.asSlice(payloadOffset);
-        start(0, packet, array, espOffset, sequenceHigh, esn);
-        LibCrypto.check(LibCrypto.control(context, LibCrypto.CTRL_AEAD_SET_TAG, icvLength,
-                payload.asSlice(payloadLength)), "EVP_CTRL_AEAD_SET_TAG");
-        LibCrypto.check(LibCrypto.update(context, payload, outLength, payload, payloadLength), "EVP_CipherUpdate");
-        return LibCrypto.finish(context, finalOut, outLength) == 1;
+                        byte[] unused) {
+        int payloadLength = espLength - icvLength - PAYLOAD_OFFSET;
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
+        long payload = scratch.address() + PAYLOAD_OFFSET;
+        start(0, packet, espOffset, sequenceHigh, esn);
+        LibCrypto.check(LibCrypto.control(context.address(), LibCrypto.CTRL_AEAD_SET_TAG, icvLength,
+                payload + payloadLength), "EVP_CTRL_AEAD_SET_TAG");
+        LibCrypto.check(LibCrypto.update(context.address(), payload, outLength.address(), payload, payloadLength),
+                "EVP_CipherUpdate");
+        boolean authentic = LibCrypto.finish(context.address(), finalOut.address(), outLength.address()) == 1;
+        if (authentic) {
+            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                    payloadLength);
+        }
+        Reference.reachabilityFence(this);
+        return authentic;
     }
 
-    private void start(int encrypt, byte[] packet, MemorySegment array, int espOffset, int sequenceHigh,
-                       boolean esn) {
+    /** Sets the nonce and feeds the AAD; the ESP header is already at the start of the scratch. */
+    private void start(int encrypt, byte[] packet, int espOffset, int sequenceHigh, boolean esn) {
         MemorySegment.copy(packet, espOffset + EspHeader.IV_OFFSET, nonce, ValueLayout.JAVA_BYTE,
                 EspTransform.SALT_LENGTH, EXPLICIT_IV_LENGTH);
-        LibCrypto.check(LibCrypto.init(context, MemorySegment.NULL, MemorySegment.NULL, nonce, encrypt),
-                "EVP_CipherInit_ex");
-        MemorySegment aad;
+        LibCrypto.check(LibCrypto.init(context.address(), 0L, 0L, nonce.address(), encrypt), "EVP_CipherInit_ex");
+        long aad;
         int aadLength;
         if (esn) {
             MemorySegment.copy(packet, espOffset + EspHeader.SPI_OFFSET, esnAad, ValueLayout.JAVA_BYTE, 0, 4);
             esnAad.set(BIG_ENDIAN_INT, 4, sequenceHigh);
             MemorySegment.copy(packet, espOffset + EspHeader.SEQUENCE_OFFSET, esnAad, ValueLayout.JAVA_BYTE, 8, 4);
-            aad = esnAad;
+            aad = esnAad.address();
             aadLength = ESN_AAD_LENGTH;
         } else {
-            aad = array.asSlice(espOffset);
+            aad = scratch.address();
             aadLength = EspHeader.LENGTH;
         }
-        LibCrypto.check(LibCrypto.update(context, MemorySegment.NULL, outLength, aad, aadLength), "EVP_CipherUpdate");
+        LibCrypto.check(LibCrypto.update(context.address(), 0L, outLength.address(), aad, aadLength),
+                "EVP_CipherUpdate");
     }
 }

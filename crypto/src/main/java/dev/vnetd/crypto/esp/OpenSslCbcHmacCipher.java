@@ -3,6 +3,7 @@ package dev.vnetd.crypto.esp;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 
 /**
@@ -13,11 +14,13 @@ import java.nio.ByteOrder;
  *
  * <p>Four native contexts, each keyed once: CBC encryption and decryption apart (their AES key schedules differ, and
  * a re-init with only an IV keeps the schedule), ECB for the IV, and HMAC, which restarts per packet from its saved
- * inner and outer pads. The packet array goes to OpenSSL as a heap segment through critical downcalls.
+ * inner and outer pads. Like {@link OpenSslAeadCipher}, it works on a copy of the packet in the worker's native
+ * scratch.
  */
 final class OpenSslCbcHmacCipher implements EspCipher {
     private static final int BLOCK = 16;
     private static final int IV_LENGTH = 16;
+    private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + IV_LENGTH;
     private static final int DIGEST_LENGTH = 32;
     private static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED
             .withOrder(ByteOrder.BIG_ENDIAN);
@@ -25,18 +28,21 @@ final class OpenSslCbcHmacCipher implements EspCipher {
             .withOrder(ByteOrder.BIG_ENDIAN);
 
     private final int icvLength;
+    private final MemorySegment scratch;
     private final MemorySegment encryptor;
     private final MemorySegment decryptor;
     private final MemorySegment ivCipher;
     private final MemorySegment mac;
-    private final MemorySegment ivInput;
+    private final MemorySegment ivBlocks;
     private final MemorySegment sequenceHighBytes;
     private final MemorySegment digest;
     private final MemorySegment outLength;
     private final byte[] computed = new byte[DIGEST_LENGTH];
 
-    OpenSslCbcHmacCipher(EspTransform transform, KeyMaterial material) {
+    /** @param scratch the owning context's native scratch, at least as long as the longest ESP packet plus 16 */
+    OpenSslCbcHmacCipher(EspTransform transform, KeyMaterial material, MemorySegment scratch) {
         this.icvLength = transform.icvLength();
+        this.scratch = scratch;
         Arena arena = Arena.ofAuto();
         byte[] key = material.cipherKey();
         int bits = key.length * Byte.SIZE;
@@ -45,7 +51,7 @@ final class OpenSslCbcHmacCipher implements EspCipher {
         this.decryptor = LibCrypto.newCipherContext(arena, cbc, key, false, false);
         this.ivCipher = LibCrypto.newCipherContext(arena, LibCrypto.cipher("aes_" + bits + "_ecb"), key, true, false);
         this.mac = LibCrypto.newHmacSha256Context(arena, material.integrityKey());
-        this.ivInput = arena.allocate(BLOCK);
+        this.ivBlocks = arena.allocate(2 * BLOCK);
         this.sequenceHighBytes = arena.allocate(4);
         this.digest = arena.allocate(DIGEST_LENGTH);
         this.outLength = arena.allocate(ValueLayout.JAVA_INT);
@@ -53,52 +59,63 @@ final class OpenSslCbcHmacCipher implements EspCipher {
 
     @Override
     public void writeIv(byte[] packet, int ivOffset, long sequence) {
-        ivInput.set(BIG_ENDIAN_LONG, 0, sequence);
-        LibCrypto.check(LibCrypto.update(ivCipher, MemorySegment.ofArray(packet).asSlice(ivOffset), outLength,
-                ivInput, BLOCK), "EVP_CipherUpdate");
+        ivBlocks.set(BIG_ENDIAN_LONG, 0, sequence);
+        LibCrypto.check(LibCrypto.update(ivCipher.address(), ivBlocks.address() + BLOCK, outLength.address(),
+                ivBlocks.address(), BLOCK), "EVP_CipherUpdate");
+        MemorySegment.copy(ivBlocks, ValueLayout.JAVA_BYTE, BLOCK, packet, ivOffset, IV_LENGTH);
+        Reference.reachabilityFence(this);
     }
 
     @Override
     public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
-                     byte[] scratch) {
-        MemorySegment array = MemorySegment.ofArray(packet);
-        int ivOffset = espOffset + EspHeader.IV_OFFSET;
-        MemorySegment payload = array.asSlice(ivOffset + IV_LENGTH);
-        LibCrypto.check(LibCrypto.init(encryptor, MemorySegment.NULL, MemorySegment.NULL, array.asSlice(ivOffset), 1),
+                     byte[] unused) {
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
+        long base = scratch.address();
+        long payload = base + PAYLOAD_OFFSET;
+        LibCrypto.check(LibCrypto.init(encryptor.address(), 0L, 0L, base + EspHeader.IV_OFFSET, 1),
                 "EVP_CipherInit_ex");
-        LibCrypto.check(LibCrypto.update(encryptor, payload, outLength, payload, payloadLength), "EVP_CipherUpdate");
-        authenticate(array, espOffset, ivOffset + IV_LENGTH + payloadLength - espOffset, sequenceHigh, esn);
-        MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, packet, ivOffset + IV_LENGTH + payloadLength,
+        LibCrypto.check(LibCrypto.update(encryptor.address(), payload, outLength.address(), payload, payloadLength),
+                "EVP_CipherUpdate");
+        authenticate(base, PAYLOAD_OFFSET + payloadLength, sequenceHigh, esn);
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                payloadLength);
+        MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, packet, espOffset + PAYLOAD_OFFSET + payloadLength,
                 icvLength);
+        Reference.reachabilityFence(this);
     }
 
     @Override
     public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] scratch) {
-        MemorySegment array = MemorySegment.ofArray(packet);
-        int ivOffset = espOffset + EspHeader.IV_OFFSET;
-        int payloadOffset = ivOffset + IV_LENGTH;
-        int icvOffset = espOffset + espLength - icvLength;
-        authenticate(array, espOffset, icvOffset - espOffset, sequenceHigh, esn);
+                        byte[] unused) {
+        int sealedLength = espLength - icvLength;
+        int payloadLength = sealedLength - PAYLOAD_OFFSET;
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, sealedLength);
+        long base = scratch.address();
+        long payload = base + PAYLOAD_OFFSET;
+        authenticate(base, sealedLength, sequenceHigh, esn);
         MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, computed, 0, icvLength);
-        if (!EspHeader.constantTimeEquals(packet, icvOffset, computed, icvLength)) {
+        if (!EspHeader.constantTimeEquals(packet, espOffset + sealedLength, computed, icvLength)) {
+            Reference.reachabilityFence(this);
             return false;
         }
-        MemorySegment payload = array.asSlice(payloadOffset);
-        LibCrypto.check(LibCrypto.init(decryptor, MemorySegment.NULL, MemorySegment.NULL, array.asSlice(ivOffset), 0),
+        LibCrypto.check(LibCrypto.init(decryptor.address(), 0L, 0L, base + EspHeader.IV_OFFSET, 0),
                 "EVP_CipherInit_ex");
-        LibCrypto.check(LibCrypto.update(decryptor, payload, outLength, payload, icvOffset - payloadOffset),
+        LibCrypto.check(LibCrypto.update(decryptor.address(), payload, outLength.address(), payload, payloadLength),
                 "EVP_CipherUpdate");
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                payloadLength);
+        Reference.reachabilityFence(this);
         return true;
     }
 
-    private void authenticate(MemorySegment array, int offset, int length, int sequenceHigh, boolean esn) {
-        LibCrypto.check(LibCrypto.hmacInit(mac, MemorySegment.NULL, 0, MemorySegment.NULL), "HMAC_Init_ex");
-        LibCrypto.check(LibCrypto.hmacUpdate(mac, array.asSlice(offset), length), "HMAC_Update");
+    /** HMAC-SHA-256 over {@code length} bytes at {@code data}, then the ESN high half; result in {@link #digest}. */
+    private void authenticate(long data, int length, int sequenceHigh, boolean esn) {
+        LibCrypto.check(LibCrypto.hmacInit(mac.address(), 0L, 0, 0L), "HMAC_Init_ex");
+        LibCrypto.check(LibCrypto.hmacUpdate(mac.address(), data, length), "HMAC_Update");
         if (esn) {
             sequenceHighBytes.set(BIG_ENDIAN_INT, 0, sequenceHigh);
-            LibCrypto.check(LibCrypto.hmacUpdate(mac, sequenceHighBytes, 4), "HMAC_Update");
+            LibCrypto.check(LibCrypto.hmacUpdate(mac.address(), sequenceHighBytes.address(), 4), "HMAC_Update");
         }
-        LibCrypto.check(LibCrypto.hmacFinal(mac, digest, outLength), "HMAC_Final");
+        LibCrypto.check(LibCrypto.hmacFinal(mac.address(), digest.address(), outLength.address()), "HMAC_Final");
     }
 }

@@ -111,9 +111,10 @@ class InboundSaTest {
     }
 
     @ParameterizedTest
-    @EnumSource(EspTransform.class)
-    void shouldDropFlippedBitsInIcvCiphertextAndHeaderWithoutMovingTheWindow(EspTransform transform) {
-        Pair pair = new Pair(transform, 64);
+    @MethodSource("transformsAndProviders")
+    void shouldDropFlippedBitsInIcvCiphertextAndHeaderWithoutMovingTheWindow(EspTransform transform,
+                                                                            EspProvider receiver) {
+        Pair pair = new Pair(transform, 64, receiver);
         for (int position : new int[] {-1, -17, 30, 4}) {
             byte[] packet = pair.encrypt(60);
             int index = position < 0 ? packet.length + position : position;
@@ -126,9 +127,9 @@ class InboundSaTest {
     }
 
     @ParameterizedTest
-    @EnumSource(EspTransform.class)
-    void shouldDropBadPaddingThatAuthenticates(EspTransform transform) {
-        Pair pair = new Pair(transform, 64);
+    @MethodSource("transformsAndProviders")
+    void shouldDropBadPaddingThatAuthenticates(EspTransform transform, EspProvider receiver) {
+        Pair pair = new Pair(transform, 64, receiver);
         int payloadLength = transform.isAead() ? 12 : 32;
         int headroom = pair.out.headroom();
         byte[] packet = new byte[headroom + payloadLength + transform.icvLength()];
@@ -138,7 +139,7 @@ class InboundSaTest {
         packet[headroom + payloadLength - 3] = 9;
         packet[headroom + payloadLength - 2] = 2;
         packet[headroom + payloadLength - 1] = 4;
-        EspCipher cipher = EspProvider.JDK.newCipher(transform, EspFixtures.material(transform, 1));
+        EspCipher cipher = EspProvider.JDK.newCipher(transform, EspFixtures.material(transform, 1), pair.sending);
         cipher.writeIv(packet, EspHeader.IV_OFFSET, 7);
         cipher.seal(packet, 0, payloadLength, 0, false, new byte[packet.length]);
 
@@ -248,11 +249,16 @@ class InboundSaTest {
         final OutboundSa out;
         final InboundSa in;
         final EspContext sending = new EspContext(EspProvider.JDK);
-        final EspContext receiving = new EspContext(EspProvider.BOUNCY_CASTLE);
+        final EspContext receiving;
 
         Pair(EspTransform transform, int window) {
+            this(transform, window, EspProvider.BOUNCY_CASTLE);
+        }
+
+        Pair(EspTransform transform, int window, EspProvider receiver) {
             out = EspFixtures.outbound(transform, false);
             in = EspFixtures.inbound(transform, false, window);
+            receiving = new EspContext(receiver);
         }
 
         byte[] encrypt(int innerLength) {
