@@ -33,7 +33,14 @@ final class LibCrypto {
     /** EVP_CTRL_AEAD_SET_TAG (openssl/evp.h): the expected tag before a decryption's final. */
     static final int CTRL_AEAD_SET_TAG = 0x11;
 
-    private static final String LIBRARY = "libcrypto.so.3";
+    /**
+     * Setting: {@code vnetd.esp.libcrypto} (system property), default {@code libcrypto.so.3}: the library to load, a
+     * name the dynamic linker resolves or a path (an OpenSSL 3 built elsewhere). The default is the soname every
+     * OpenSSL 3.x carries (Debian libssl3 / libssl3t64); the EVP and HMAC_CTX calls used here are stable across 3.x.
+     */
+    static final String LIBRARY_PROPERTY = "vnetd.esp.libcrypto";
+
+    private static final String LIBRARY = System.getProperty(LIBRARY_PROPERTY, "libcrypto.so.3");
     private static final Logger LOG = LoggerFactory.getLogger(LibCrypto.class);
     private static final Linker LINKER = Linker.nativeLinker();
     private static final List<String> SYMBOLS = List.of("EVP_CIPHER_CTX_new", "EVP_CIPHER_CTX_free",
