@@ -36,6 +36,7 @@ public class EspDecryptEncryptBenchmark {
     @Param({"64", "512", "1400"})
     public int size;
 
+    /** openssl: libcrypto through FFM; jdk: the JCE; bc: Bouncy Castle (EspProvider's setting values). */
     @Param({"openssl", "jdk", "bc"})
     public String provider;
 
