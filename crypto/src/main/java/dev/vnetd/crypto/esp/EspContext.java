@@ -14,8 +14,9 @@ import java.util.WeakHashMap;
  * {@link InboundSa#decrypt} and {@link OutboundSa#encrypt}. After {@link EspResult#OK} the accessors say where the
  * output lies in the caller's buffer.
  *
- * <p>Heap buffers are processed in place in their backing array; direct buffers are copied into a context array,
- * processed and copied back (two memcpy per packet, no allocation), because Bouncy Castle works on arrays only.
+ * <p>Heap buffers are processed in place in their backing array. Direct buffers are processed in place in their own
+ * memory by OpenSSL; the JCE and Bouncy Castle, which work on arrays only, get a copy in a context array that is
+ * copied back (two memcpy per packet, no allocation).
  */
 public final class EspContext {
     private static final int SCRATCH_LENGTH = EspHeader.MAX_PACKET + 64;
@@ -25,6 +26,8 @@ public final class EspContext {
     private final byte[] copy = new byte[SCRATCH_LENGTH];
     private final byte[] scratch = new byte[SCRATCH_LENGTH];
     private MemorySegment nativeScratch;
+    private ByteBuffer mappedBuffer;
+    private MemorySegment mappedMemory;
     private EspSa lastInboundSa;
     private EspCipher lastInboundCipher;
     private EspSa lastOutboundSa;
@@ -128,14 +131,22 @@ public final class EspContext {
         return nativeScratch;
     }
 
-    /** The array to work in: the heap buffer's own, or the context's copy of a direct buffer's bytes. */
-    byte[] arrayOf(ByteBuffer buffer) {
-        return buffer.hasArray() ? buffer.array() : copy;
+    /** The context's array for a copy of a direct buffer's packet. */
+    byte[] copy() {
+        return copy;
     }
 
-    /** Index in {@link #arrayOf} of buffer index {@code index}; direct buffers are copied from {@code origin}. */
-    int base(ByteBuffer buffer, int origin) {
-        return buffer.hasArray() ? buffer.arrayOffset() : -origin;
+    /**
+     * A segment over all of a direct buffer's memory (index 0 to capacity), for ciphers that work in native memory.
+     * The last buffer's segment is kept: a worker passes the same buffer objects again and again (Netty's pooled
+     * buffers keep theirs), so only a new buffer costs the segment object.
+     */
+    MemorySegment memoryOf(ByteBuffer direct) {
+        if (direct != mappedBuffer) {
+            mappedMemory = MemorySegment.ofBuffer(direct.duplicate().clear());
+            mappedBuffer = direct;
+        }
+        return mappedMemory;
     }
 
     void result(int resultOffset, int resultLength, int resultNextHeader, long resultSequence) {

@@ -12,18 +12,20 @@ import java.nio.ByteOrder;
  * key: no key schedule, no GHASH table, no Java allocation), then AAD, payload, final and the tag.
  * Nonce = 4-byte salt || 8-byte explicit IV; AAD = SPI || [seq high] || seq low.
  *
- * <p>The packet is copied into the worker's native scratch ({@link EspContext#nativeScratch()}), processed there in
- * place and copied back: two memcpy per packet buy calls that create no Java object (see {@link LibCrypto}). Nonce,
- * ESN AAD and the output-length word live in this cipher's own native memory, freed with the EVP context when the
- * cipher is collected.
+ * <p>Works in native memory: a direct buffer's own bytes in place, or, for byte arrays, a copy in the worker's
+ * native scratch ({@link EspContext#nativeScratch()}) copied back afterwards: two memcpy per packet buy calls that
+ * create no Java object (see {@link LibCrypto}). Nonce, ESN AAD and the output-length word live in this cipher's own
+ * native memory, freed with the EVP context when the cipher is collected.
  */
-final class OpenSslAeadCipher implements EspCipher {
+final class OpenSslAeadCipher implements NativeEspCipher {
     private static final int NONCE_LENGTH = 12;
     private static final int ESN_AAD_LENGTH = 12;
     private static final int EXPLICIT_IV_LENGTH = 8;
     private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + EXPLICIT_IV_LENGTH;
     private static final int FINAL_OUT_LENGTH = 32;
     private static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED
+            .withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED
             .withOrder(ByteOrder.BIG_ENDIAN);
 
     private final int icvLength;
@@ -59,57 +61,75 @@ final class OpenSslAeadCipher implements EspCipher {
     }
 
     @Override
+    public void writeIv(MemorySegment memory, long ivOffset, long sequence) {
+        memory.set(BIG_ENDIAN_LONG, ivOffset, sequence);
+    }
+
+    @Override
     public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
                      byte[] unused) {
         MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
-        long payload = scratch.address() + PAYLOAD_OFFSET;
-        start(1, packet, espOffset, sequenceHigh, esn);
+        seal(scratch, 0, payloadLength, sequenceHigh, esn);
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                payloadLength + icvLength);
+    }
+
+    @Override
+    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
+                        byte[] unused) {
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
+        boolean authentic = open(scratch, 0, espLength, sequenceHigh, esn);
+        if (authentic) {
+            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                    espLength - PAYLOAD_OFFSET - icvLength);
+        }
+        return authentic;
+    }
+
+    @Override
+    public void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
+        long payload = memory.address() + espOffset + PAYLOAD_OFFSET;
+        start(1, memory, espOffset, sequenceHigh, esn);
         LibCrypto.check(LibCrypto.update(context.address(), payload, outLength.address(), payload, payloadLength),
                 "EVP_CipherUpdate");
         LibCrypto.check(LibCrypto.finish(context.address(), finalOut.address(), outLength.address()),
                 "EVP_CipherFinal_ex");
         LibCrypto.check(LibCrypto.control(context.address(), LibCrypto.CTRL_AEAD_GET_TAG, icvLength,
                 payload + payloadLength), "EVP_CTRL_AEAD_GET_TAG");
-        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                payloadLength + icvLength);
+        Reference.reachabilityFence(memory);
         Reference.reachabilityFence(this);
     }
 
     @Override
-    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] unused) {
+    public boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
         int payloadLength = espLength - icvLength - PAYLOAD_OFFSET;
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
-        long payload = scratch.address() + PAYLOAD_OFFSET;
-        start(0, packet, espOffset, sequenceHigh, esn);
+        long payload = memory.address() + espOffset + PAYLOAD_OFFSET;
+        start(0, memory, espOffset, sequenceHigh, esn);
         LibCrypto.check(LibCrypto.control(context.address(), LibCrypto.CTRL_AEAD_SET_TAG, icvLength,
                 payload + payloadLength), "EVP_CTRL_AEAD_SET_TAG");
         LibCrypto.check(LibCrypto.update(context.address(), payload, outLength.address(), payload, payloadLength),
                 "EVP_CipherUpdate");
         boolean authentic = LibCrypto.finish(context.address(), finalOut.address(), outLength.address()) == 1;
-        if (authentic) {
-            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                    payloadLength);
-        }
+        Reference.reachabilityFence(memory);
         Reference.reachabilityFence(this);
         return authentic;
     }
 
-    /** Sets the nonce and feeds the AAD; the ESP header is already at the start of the scratch. */
-    private void start(int encrypt, byte[] packet, int espOffset, int sequenceHigh, boolean esn) {
-        MemorySegment.copy(packet, espOffset + EspHeader.IV_OFFSET, nonce, ValueLayout.JAVA_BYTE,
-                EspTransform.SALT_LENGTH, EXPLICIT_IV_LENGTH);
+    /** Sets the nonce from the packet's explicit IV and feeds the AAD from its header. */
+    private void start(int encrypt, MemorySegment memory, long espOffset, int sequenceHigh, boolean esn) {
+        MemorySegment.copy(memory, espOffset + EspHeader.IV_OFFSET, nonce, EspTransform.SALT_LENGTH,
+                EXPLICIT_IV_LENGTH);
         LibCrypto.check(LibCrypto.init(context.address(), 0L, 0L, nonce.address(), encrypt), "EVP_CipherInit_ex");
         long aad;
         int aadLength;
         if (esn) {
-            MemorySegment.copy(packet, espOffset + EspHeader.SPI_OFFSET, esnAad, ValueLayout.JAVA_BYTE, 0, 4);
+            MemorySegment.copy(memory, espOffset + EspHeader.SPI_OFFSET, esnAad, 0, 4);
             esnAad.set(BIG_ENDIAN_INT, 4, sequenceHigh);
-            MemorySegment.copy(packet, espOffset + EspHeader.SEQUENCE_OFFSET, esnAad, ValueLayout.JAVA_BYTE, 8, 4);
+            MemorySegment.copy(memory, espOffset + EspHeader.SEQUENCE_OFFSET, esnAad, 8, 4);
             aad = esnAad.address();
             aadLength = ESN_AAD_LENGTH;
         } else {
-            aad = scratch.address();
+            aad = memory.address() + espOffset;
             aadLength = EspHeader.LENGTH;
         }
         LibCrypto.check(LibCrypto.update(context.address(), 0L, outLength.address(), aad, aadLength),

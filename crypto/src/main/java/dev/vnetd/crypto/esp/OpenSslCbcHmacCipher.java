@@ -14,10 +14,10 @@ import java.nio.ByteOrder;
  *
  * <p>Four native contexts, each keyed once: CBC encryption and decryption apart (their AES key schedules differ, and
  * a re-init with only an IV keeps the schedule), ECB for the IV, and HMAC, which restarts per packet from its saved
- * inner and outer pads. Like {@link OpenSslAeadCipher}, it works on a copy of the packet in the worker's native
- * scratch.
+ * inner and outer pads. Like {@link OpenSslAeadCipher}, it works in a direct buffer's memory or on a copy of a
+ * byte array in the worker's native scratch. The ICV comparison is constant-time.
  */
-final class OpenSslCbcHmacCipher implements EspCipher {
+final class OpenSslCbcHmacCipher implements NativeEspCipher {
     private static final int BLOCK = 16;
     private static final int IV_LENGTH = 16;
     private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + IV_LENGTH;
@@ -37,7 +37,6 @@ final class OpenSslCbcHmacCipher implements EspCipher {
     private final MemorySegment sequenceHighBytes;
     private final MemorySegment digest;
     private final MemorySegment outLength;
-    private final byte[] computed = new byte[DIGEST_LENGTH];
 
     /** @param scratch the owning context's native scratch, at least as long as the longest ESP packet plus 16 */
     OpenSslCbcHmacCipher(EspTransform transform, KeyMaterial material, MemorySegment scratch) {
@@ -59,10 +58,16 @@ final class OpenSslCbcHmacCipher implements EspCipher {
 
     @Override
     public void writeIv(byte[] packet, int ivOffset, long sequence) {
-        ivBlocks.set(BIG_ENDIAN_LONG, 0, sequence);
-        LibCrypto.check(LibCrypto.update(ivCipher.address(), ivBlocks.address() + BLOCK, outLength.address(),
-                ivBlocks.address(), BLOCK), "EVP_CipherUpdate");
+        writeIv(ivBlocks, BLOCK, sequence);
         MemorySegment.copy(ivBlocks, ValueLayout.JAVA_BYTE, BLOCK, packet, ivOffset, IV_LENGTH);
+    }
+
+    @Override
+    public void writeIv(MemorySegment memory, long ivOffset, long sequence) {
+        ivBlocks.set(BIG_ENDIAN_LONG, 0, sequence);
+        LibCrypto.check(LibCrypto.update(ivCipher.address(), memory.address() + ivOffset, outLength.address(),
+                ivBlocks.address(), BLOCK), "EVP_CipherUpdate");
+        Reference.reachabilityFence(memory);
         Reference.reachabilityFence(this);
     }
 
@@ -70,40 +75,58 @@ final class OpenSslCbcHmacCipher implements EspCipher {
     public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
                      byte[] unused) {
         MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
-        long base = scratch.address();
+        seal(scratch, 0, payloadLength, sequenceHigh, esn);
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                payloadLength + icvLength);
+    }
+
+    @Override
+    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
+                        byte[] unused) {
+        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
+        boolean authentic = open(scratch, 0, espLength, sequenceHigh, esn);
+        if (authentic) {
+            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
+                    espLength - PAYLOAD_OFFSET - icvLength);
+        }
+        return authentic;
+    }
+
+    @Override
+    public void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
+        long base = memory.address() + espOffset;
         long payload = base + PAYLOAD_OFFSET;
         LibCrypto.check(LibCrypto.init(encryptor.address(), 0L, 0L, base + EspHeader.IV_OFFSET, 1),
                 "EVP_CipherInit_ex");
         LibCrypto.check(LibCrypto.update(encryptor.address(), payload, outLength.address(), payload, payloadLength),
                 "EVP_CipherUpdate");
         authenticate(base, PAYLOAD_OFFSET + payloadLength, sequenceHigh, esn);
-        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                payloadLength);
-        MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, packet, espOffset + PAYLOAD_OFFSET + payloadLength,
-                icvLength);
+        MemorySegment.copy(digest, 0, memory, espOffset + PAYLOAD_OFFSET + payloadLength, icvLength);
+        Reference.reachabilityFence(memory);
         Reference.reachabilityFence(this);
     }
 
     @Override
-    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] unused) {
+    public boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
         int sealedLength = espLength - icvLength;
-        int payloadLength = sealedLength - PAYLOAD_OFFSET;
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, sealedLength);
-        long base = scratch.address();
+        long base = memory.address() + espOffset;
         long payload = base + PAYLOAD_OFFSET;
         authenticate(base, sealedLength, sequenceHigh, esn);
-        MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, computed, 0, icvLength);
-        if (!EspHeader.constantTimeEquals(packet, espOffset + sealedLength, computed, icvLength)) {
+        int difference = 0;
+        for (int i = 0; i < icvLength; i++) {
+            difference |= digest.get(ValueLayout.JAVA_BYTE, i) ^ memory.get(ValueLayout.JAVA_BYTE,
+                    espOffset + sealedLength + i);
+        }
+        if (difference != 0) {
+            Reference.reachabilityFence(memory);
             Reference.reachabilityFence(this);
             return false;
         }
         LibCrypto.check(LibCrypto.init(decryptor.address(), 0L, 0L, base + EspHeader.IV_OFFSET, 0),
                 "EVP_CipherInit_ex");
-        LibCrypto.check(LibCrypto.update(decryptor.address(), payload, outLength.address(), payload, payloadLength),
-                "EVP_CipherUpdate");
-        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                payloadLength);
+        LibCrypto.check(LibCrypto.update(decryptor.address(), payload, outLength.address(), payload,
+                sealedLength - PAYLOAD_OFFSET), "EVP_CipherUpdate");
+        Reference.reachabilityFence(memory);
         Reference.reachabilityFence(this);
         return true;
     }
