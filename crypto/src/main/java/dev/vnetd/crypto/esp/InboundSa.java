@@ -102,7 +102,7 @@ public final class InboundSa extends EspSa {
             return cipher.open(buffer.array(), buffer.arrayOffset() + offset, length, sequenceHigh, esn(),
                     context.scratch());
         }
-        if (cipher instanceof NativeEspCipher nativeCipher) {
+        if (buffer.isDirect() && !buffer.isReadOnly() && cipher instanceof NativeEspCipher nativeCipher) {
             return nativeCipher.open(context.memoryOf(buffer), offset, length, sequenceHigh, esn());
         }
         byte[] copy = context.copy();

@@ -133,7 +133,7 @@ public final class OutboundSa extends EspSa {
             int esp = buffer.arrayOffset() + espOffset;
             cipher.writeIv(array, esp + EspHeader.IV_OFFSET, sequence);
             cipher.seal(array, esp, payloadLength, sequenceHigh, esn(), context.scratch());
-        } else if (cipher instanceof NativeEspCipher nativeCipher) {
+        } else if (buffer.isDirect() && !buffer.isReadOnly() && cipher instanceof NativeEspCipher nativeCipher) {
             MemorySegment memory = context.memoryOf(buffer);
             nativeCipher.writeIv(memory, espOffset + EspHeader.IV_OFFSET, sequence);
             nativeCipher.seal(memory, espOffset, payloadLength, sequenceHigh, esn());

@@ -2,8 +2,10 @@ package dev.vnetd.crypto.esp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -84,6 +86,27 @@ class InboundSaTest {
         assertArrayEquals(inner, decrypted);
         assertEquals(41, context.nextHeader());
         assertEquals(0, buffer.position());
+    }
+
+    @ParameterizedTest
+    @EnumSource(EspProvider.class)
+    void shouldRefuseReadOnlyBuffersWithoutWritingThroughThem(EspProvider provider) {
+        OutboundSa out = EspFixtures.outbound(EspTransform.AES_GCM_128, false);
+        InboundSa in = EspFixtures.inbound(EspTransform.AES_GCM_128, false, 64);
+        EspContext context = new EspContext(provider);
+        byte[] packet = EspFixtures.withRoom(out, EspFixtures.innerPacket(100, 1));
+        assertEquals(EspResult.OK, out.encrypt(context, ByteBuffer.wrap(packet), out.headroom(), 100, 4));
+        byte[] sealed = packet.clone();
+        ByteBuffer direct = ByteBuffer.allocateDirect(packet.length).put(0, packet);
+
+        assertThrows(ReadOnlyBufferException.class,
+                () -> in.decrypt(context, ByteBuffer.wrap(packet).asReadOnlyBuffer(), 0, packet.length));
+        assertThrows(ReadOnlyBufferException.class,
+                () -> in.decrypt(context, direct.asReadOnlyBuffer(), 0, packet.length));
+        assertArrayEquals(sealed, packet);
+        byte[] directBytes = new byte[packet.length];
+        direct.get(0, directBytes);
+        assertArrayEquals(sealed, directBytes);
     }
 
     @ParameterizedTest
