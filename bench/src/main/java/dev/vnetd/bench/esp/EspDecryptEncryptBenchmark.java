@@ -36,7 +36,8 @@ public class EspDecryptEncryptBenchmark {
     @Param({"64", "512", "1400"})
     public int size;
 
-    @Param({"jdk", "bc"})
+    /** openssl: libcrypto through FFM; jdk: the JCE; bc: Bouncy Castle (EspProvider's setting values). */
+    @Param({"openssl", "jdk", "bc"})
     public String provider;
 
     /** heap: a heap ByteBuffer (worked in its array); direct: a direct one (copied in and out of the context). */

@@ -1,18 +1,22 @@
 package dev.vnetd.crypto.esp;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * One worker's ESP state: its keyed cipher objects per SA (made on first use, dropped when the SA is collected),
+ * One worker's ESP state: its keyed cipher objects per SA (made on first use, dropped when the SA is collected;
+ * OpenSSL's native EVP and HMAC contexts are freed when their cipher object is collected after that),
  * scratch arrays, and the result of the last call. Create one per worker thread and never share it; pass it to
  * {@link InboundSa#decrypt} and {@link OutboundSa#encrypt}. After {@link EspResult#OK} the accessors say where the
  * output lies in the caller's buffer.
  *
- * <p>Heap buffers are processed in place in their backing array; direct buffers are copied into a context array,
- * processed and copied back (two memcpy per packet, no allocation), because Bouncy Castle works on arrays only.
+ * <p>Heap buffers are processed in place in their backing array. Direct buffers are processed in place in their own
+ * memory by OpenSSL; the JCE and Bouncy Castle, which work on arrays only, get a copy in a context array that is
+ * copied back (two memcpy per packet, no allocation).
  */
 public final class EspContext {
     private static final int SCRATCH_LENGTH = EspHeader.MAX_PACKET + 64;
@@ -21,6 +25,9 @@ public final class EspContext {
     private final Map<EspSa, EspCipher> ciphers = new WeakHashMap<>();
     private final byte[] copy = new byte[SCRATCH_LENGTH];
     private final byte[] scratch = new byte[SCRATCH_LENGTH];
+    private MemorySegment nativeScratch;
+    private ByteBuffer mappedBuffer;
+    private MemorySegment mappedMemory;
     private EspSa lastInboundSa;
     private EspCipher lastInboundCipher;
     private EspSa lastOutboundSa;
@@ -38,8 +45,9 @@ public final class EspContext {
     /**
      * A context with providers chosen by a setting value.
      *
-     * @param providerSetting auto, jdk or bc
+     * @param providerSetting auto, jdk, bc or openssl
      * @throws IllegalArgumentException for any other value
+     * @throws IllegalStateException    for openssl when libcrypto.so.3 could not be loaded
      */
     public EspContext(String providerSetting) {
         for (EspTransform transform : EspTransform.values()) {
@@ -50,6 +58,8 @@ public final class EspContext {
     /**
      * A context that uses one provider for every transform it implements, Bouncy Castle for the rest (benchmarks,
      * interop tests).
+     *
+     * @throws IllegalStateException for {@link EspProvider#OPENSSL} when libcrypto.so.3 could not be loaded
      */
     public EspContext(EspProvider provider) {
         for (EspTransform transform : EspTransform.values()) {
@@ -93,7 +103,7 @@ public final class EspContext {
         }
         EspCipher cipher = ciphers.get(sa);
         if (cipher == null) {
-            cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material());
+            cipher = providers.get(sa.transform()).newCipher(sa.transform(), sa.material(), this);
             ciphers.put(sa, cipher);
         }
         if (inbound) {
@@ -110,14 +120,33 @@ public final class EspContext {
         return scratch;
     }
 
-    /** The array to work in: the heap buffer's own, or the context's copy of a direct buffer's bytes. */
-    byte[] arrayOf(ByteBuffer buffer) {
-        return buffer.hasArray() ? buffer.array() : copy;
+    /**
+     * Native memory as long as {@link #scratch()}, where the OpenSSL ciphers work on a copy of the packet: made on
+     * first use, freed when this context and its ciphers are collected.
+     */
+    MemorySegment nativeScratch() {
+        if (nativeScratch == null) {
+            nativeScratch = Arena.ofAuto().allocate(SCRATCH_LENGTH, Long.BYTES);
+        }
+        return nativeScratch;
     }
 
-    /** Index in {@link #arrayOf} of buffer index {@code index}; direct buffers are copied from {@code origin}. */
-    int base(ByteBuffer buffer, int origin) {
-        return buffer.hasArray() ? buffer.arrayOffset() : -origin;
+    /** The context's array for a copy of a direct buffer's packet. */
+    byte[] copy() {
+        return copy;
+    }
+
+    /**
+     * A segment over all of a direct buffer's memory (index 0 to capacity), for ciphers that work in native memory.
+     * The last buffer's segment is kept: a worker passes the same buffer objects again and again (Netty's pooled
+     * buffers keep theirs), so only a new buffer costs the segment object.
+     */
+    MemorySegment memoryOf(ByteBuffer direct) {
+        if (direct != mappedBuffer) {
+            mappedMemory = MemorySegment.ofBuffer(direct.duplicate().clear());
+            mappedBuffer = direct;
+        }
+        return mappedMemory;
     }
 
     void result(int resultOffset, int resultLength, int resultNextHeader, long resultSequence) {

@@ -72,43 +72,52 @@ public final class InboundSa extends EspSa {
         if (hardLifetimeReached()) {
             return EspResult.LIFETIME_EXPIRED;
         }
-        byte[] array = context.arrayOf(buffer);
-        int base = context.base(buffer, offset);
-        if (!buffer.hasArray()) {
-            buffer.get(offset, array, 0, length);
-        }
-        int esp = base + offset;
         EspCipher cipher = context.cipher(this);
-        if (!cipher.open(array, esp, length, (int) (sequence >>> 32), esn(), context.scratch())) {
+        if (!open(context, cipher, buffer, offset, length, headerAndIv, (int) (sequence >>> 32))) {
             return EspResult.ICV_FAILED;
         }
         EspResult accepted = window.accept(sequence);
         if (accepted != EspResult.OK) {
             return accepted;
         }
-        int trailer = esp + headerAndIv + sealedLength - EspHeader.TRAILER_LENGTH;
-        int padLength = array[trailer] & 0xFF;
-        int nextHeader = array[trailer + 1] & 0xFF;
+        int trailer = offset + headerAndIv + sealedLength - EspHeader.TRAILER_LENGTH;
+        int padLength = buffer.get(trailer) & 0xFF;
+        int nextHeader = buffer.get(trailer + 1) & 0xFF;
         int innerLength = sealedLength - EspHeader.TRAILER_LENGTH - padLength;
-        if (innerLength < 0 || !paddingValid(array, trailer - padLength, padLength)) {
+        if (innerLength < 0 || !paddingValid(buffer, trailer - padLength, padLength)) {
             return EspResult.BAD_PADDING;
         }
         count(innerLength);
-        int innerOffset = offset + headerAndIv;
-        context.result(innerOffset, innerLength, nextHeader, sequence);
-        if (nextHeader == EspHeader.NEXT_HEADER_DUMMY) {
-            return EspResult.DUMMY_PACKET;
-        }
-        if (!buffer.hasArray()) {
-            buffer.put(innerOffset, array, headerAndIv, innerLength);
-        }
-        return EspResult.OK;
+        context.result(offset + headerAndIv, innerLength, nextHeader, sequence);
+        return nextHeader == EspHeader.NEXT_HEADER_DUMMY ? EspResult.DUMMY_PACKET : EspResult.OK;
     }
 
-    private static boolean paddingValid(byte[] array, int start, int padLength) {
+    /**
+     * Verifies and decrypts in place: in a heap buffer's array, in a direct buffer's memory (OpenSSL), or in the
+     * context's copy of a direct buffer, whose plaintext (payload, padding, trailer) is then copied back.
+     */
+    private boolean open(EspContext context, EspCipher cipher, ByteBuffer buffer, int offset, int length,
+                         int headerAndIv, int sequenceHigh) {
+        if (buffer.hasArray()) {
+            return cipher.open(buffer.array(), buffer.arrayOffset() + offset, length, sequenceHigh, esn(),
+                    context.scratch());
+        }
+        if (buffer.isDirect() && !buffer.isReadOnly() && cipher instanceof NativeEspCipher nativeCipher) {
+            return nativeCipher.open(context.memoryOf(buffer), offset, length, sequenceHigh, esn());
+        }
+        byte[] copy = context.copy();
+        buffer.get(offset, copy, 0, length);
+        if (!cipher.open(copy, 0, length, sequenceHigh, esn(), context.scratch())) {
+            return false;
+        }
+        buffer.put(offset + headerAndIv, copy, headerAndIv, length - headerAndIv - transform().icvLength());
+        return true;
+    }
+
+    private static boolean paddingValid(ByteBuffer buffer, int start, int padLength) {
         int difference = 0;
         for (int i = 0; i < padLength; i++) {
-            difference |= (array[start + i] & 0xFF) ^ (i + 1);
+            difference |= (buffer.get(start + i) & 0xFF) ^ (i + 1);
         }
         return difference == 0;
     }

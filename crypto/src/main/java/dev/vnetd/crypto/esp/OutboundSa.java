@@ -1,5 +1,6 @@
 package dev.vnetd.crypto.esp;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -106,28 +107,51 @@ public final class OutboundSa extends EspSa {
             fire(RekeyListener.Reason.SEQUENCE_EXHAUSTED);
             return EspResult.SEQ_EXHAUSTED;
         }
-        byte[] array = context.arrayOf(buffer);
-        int base = context.base(buffer, espOffset);
-        if (!buffer.hasArray()) {
-            buffer.get(offset, array, headroom, innerLength);
-        }
-        int esp = base + espOffset;
-        EspCipher cipher = context.cipher(this);
-        EspHeader.putInt(array, esp + EspHeader.SPI_OFFSET, spi());
-        EspHeader.putInt(array, esp + EspHeader.SEQUENCE_OFFSET, (int) sequence);
-        cipher.writeIv(array, esp + EspHeader.IV_OFFSET, sequence);
-        int trailer = esp + headroom + innerLength;
+        putInt(buffer, espOffset + EspHeader.SPI_OFFSET, spi());
+        putInt(buffer, espOffset + EspHeader.SEQUENCE_OFFSET, (int) sequence);
+        int trailer = offset + innerLength;
         for (int i = 0; i < padLength; i++) {
-            array[trailer + i] = (byte) (i + 1);
+            buffer.put(trailer + i, (byte) (i + 1));
         }
-        array[trailer + padLength] = (byte) padLength;
-        array[trailer + padLength + 1] = (byte) nextHeader;
-        cipher.seal(array, esp, payloadLength, (int) (sequence >>> 32), esn(), context.scratch());
-        if (!buffer.hasArray()) {
-            buffer.put(espOffset, array, 0, espLength);
-        }
+        buffer.put(trailer + padLength, (byte) padLength);
+        buffer.put(trailer + padLength + 1, (byte) nextHeader);
+        seal(context, buffer, espOffset, payloadLength, sequence);
         count(innerLength);
         context.result(espOffset, espLength, nextHeader, sequence);
         return EspResult.OK;
+    }
+
+    /**
+     * Writes the IV, encrypts and writes the ICV in place: in a heap buffer's array, in a direct buffer's memory
+     * (OpenSSL), or in the context's copy of a direct buffer, which is then copied back.
+     */
+    private void seal(EspContext context, ByteBuffer buffer, int espOffset, int payloadLength, long sequence) {
+        EspCipher cipher = context.cipher(this);
+        int sequenceHigh = (int) (sequence >>> 32);
+        if (buffer.hasArray()) {
+            byte[] array = buffer.array();
+            int esp = buffer.arrayOffset() + espOffset;
+            cipher.writeIv(array, esp + EspHeader.IV_OFFSET, sequence);
+            cipher.seal(array, esp, payloadLength, sequenceHigh, esn(), context.scratch());
+        } else if (buffer.isDirect() && !buffer.isReadOnly() && cipher instanceof NativeEspCipher nativeCipher) {
+            MemorySegment memory = context.memoryOf(buffer);
+            nativeCipher.writeIv(memory, espOffset + EspHeader.IV_OFFSET, sequence);
+            nativeCipher.seal(memory, espOffset, payloadLength, sequenceHigh, esn());
+        } else {
+            byte[] copy = context.copy();
+            int plainLength = headroom() + payloadLength;
+            buffer.get(espOffset, copy, 0, plainLength);
+            cipher.writeIv(copy, EspHeader.IV_OFFSET, sequence);
+            cipher.seal(copy, 0, payloadLength, sequenceHigh, esn(), context.scratch());
+            buffer.put(espOffset, copy, 0, plainLength + transform().icvLength());
+        }
+    }
+
+    /** Big-endian whatever the buffer's byte order. */
+    private static void putInt(ByteBuffer buffer, int index, int value) {
+        buffer.put(index, (byte) (value >>> 24));
+        buffer.put(index + 1, (byte) (value >>> 16));
+        buffer.put(index + 2, (byte) (value >>> 8));
+        buffer.put(index + 3, (byte) value);
     }
 }

@@ -3,8 +3,11 @@
  * that says what happened. No sockets, clocks or threads live here; the dataplane drives it.
  *
  * <p>Transforms: AES-GCM with 16-, 12- and 8-byte ICVs (RFC 4106), ChaCha20-Poly1305 (RFC 7634), AES-CBC with
- * HMAC-SHA-256-128 (RFC 3602, RFC 4868). Extended sequence numbers (RFC 4303 2.2.1, Appendix A). Anti-replay (RFC 4303 3.4.3) with a ring of
- * tagged bitmap blocks after RFC 6479, safe for several receiving threads.
+ * HMAC-SHA-256-128 (RFC 3602, RFC 4868). Extended sequence numbers (RFC 4303 2.2.1, Appendix A). Anti-replay
+ * (RFC 4303 3.4.3) with a ring of tagged bitmap blocks after RFC 6479, safe for several receiving threads.
+ *
+ * <p>Cipher providers ({@link dev.vnetd.crypto.esp.EspProvider}): OpenSSL 3's libcrypto through the FFM API, the
+ * default when it loads; the JDK's JCE; Bouncy Castle. All send the same bytes for the same SA and packet.
  *
  * <p>The flow of one packet:
  * <pre>

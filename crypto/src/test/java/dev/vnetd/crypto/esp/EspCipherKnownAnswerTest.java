@@ -27,7 +27,7 @@ class EspCipherKnownAnswerTest {
     @EnumSource(EspProvider.class)
     void shouldMatchTheRfc8439AeadVector(EspProvider provider) {
         EspCipher cipher = provider.newCipher(EspTransform.CHACHA20_POLY1305,
-                KeyMaterial.of(EspTransform.CHACHA20_POLY1305, KEY_AND_SALT));
+                KeyMaterial.of(EspTransform.CHACHA20_POLY1305, KEY_AND_SALT), new EspContext(provider));
         byte[] packet = new byte[16 + PLAINTEXT.length + 16];
         System.arraycopy(EspFixtures.hex("50515253c4c5c6c74041424344454647"), 0, packet, 0, 16);
         System.arraycopy(PLAINTEXT, 0, packet, 16, PLAINTEXT.length);

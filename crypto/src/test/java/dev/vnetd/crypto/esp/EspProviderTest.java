@@ -2,15 +2,24 @@ package dev.vnetd.crypto.esp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 class EspProviderTest {
     @Test
-    void shouldResolveAutoToTheMeasuredFastestAndHonourOverrides() {
+    void shouldFindLibcryptoOnTheseHosts() {
+        assertTrue(EspProvider.openSslAvailable(), "libcrypto.so.3 (Debian libssl3) is a package dependency: "
+                + LibCrypto.failure());
+    }
+
+    @Test
+    void shouldResolveAutoToOpenSslForEveryTransformAndHonourOverrides() {
         for (EspTransform transform : EspTransform.values()) {
-            assertEquals(EspProvider.fastest(transform), EspProvider.resolve("auto", transform));
-            assertEquals(EspProvider.fastest(transform), EspProvider.resolve(null, transform));
+            assertEquals(EspProvider.OPENSSL, EspProvider.fastest(transform));
+            assertEquals(EspProvider.OPENSSL, EspProvider.resolve("auto", transform));
+            assertEquals(EspProvider.OPENSSL, EspProvider.resolve(null, transform));
+            assertEquals(EspProvider.OPENSSL, EspProvider.resolve("OpenSSL", transform));
             assertEquals(EspProvider.JDK.orFallbackFor(transform), EspProvider.resolve("jdk", transform));
             assertEquals(EspProvider.BOUNCY_CASTLE, EspProvider.resolve("BC", transform));
         }
@@ -26,11 +35,21 @@ class EspProviderTest {
     }
 
     @Test
+    void shouldGiveOpenSslEveryTransformIncludingEightByteGcmIcvs() {
+        EspContext context = new EspContext("openssl");
+
+        for (EspTransform transform : EspTransform.values()) {
+            assertTrue(EspProvider.OPENSSL.supports(transform));
+            assertEquals(EspProvider.OPENSSL, context.provider(transform));
+        }
+    }
+
+    @Test
     void shouldRejectUnknownSettings() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
-                () -> new EspContext("openssl"));
+                () -> new EspContext("boringssl"));
 
-        assertEquals("vnetd.esp.provider must be auto, jdk or bc, got 'openssl'", error.getMessage());
+        assertEquals("vnetd.esp.provider must be auto, jdk, bc or openssl, got 'boringssl'", error.getMessage());
     }
 
     @Test

@@ -39,7 +39,7 @@ class InboundSaReplayPropertyTest {
     @Property(tries = 60)
     void shouldAcceptExactlyWhatTheReferenceModelAccepts(@ForAll("steps") List<Long> steps) {
         InboundSa in = EspFixtures.inbound(TRANSFORM, true, WINDOW);
-        EspCipher sender = EspProvider.JDK.newCipher(TRANSFORM, EspFixtures.material(TRANSFORM, 1));
+        EspCipher sender = EspProvider.JDK.newCipher(TRANSFORM, EspFixtures.material(TRANSFORM, 1), new EspContext());
         EspContext context = new EspContext(EspProvider.JDK);
         Map<Long, byte[]> sealed = new HashMap<>();
         Set<Long> seen = new HashSet<>();

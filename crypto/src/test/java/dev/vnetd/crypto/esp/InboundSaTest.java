@@ -2,8 +2,10 @@ package dev.vnetd.crypto.esp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -87,6 +89,27 @@ class InboundSaTest {
     }
 
     @ParameterizedTest
+    @EnumSource(EspProvider.class)
+    void shouldRefuseReadOnlyBuffersWithoutWritingThroughThem(EspProvider provider) {
+        OutboundSa out = EspFixtures.outbound(EspTransform.AES_GCM_128, false);
+        InboundSa in = EspFixtures.inbound(EspTransform.AES_GCM_128, false, 64);
+        EspContext context = new EspContext(provider);
+        byte[] packet = EspFixtures.withRoom(out, EspFixtures.innerPacket(100, 1));
+        assertEquals(EspResult.OK, out.encrypt(context, ByteBuffer.wrap(packet), out.headroom(), 100, 4));
+        byte[] sealed = packet.clone();
+        ByteBuffer direct = ByteBuffer.allocateDirect(packet.length).put(0, packet);
+
+        assertThrows(ReadOnlyBufferException.class,
+                () -> in.decrypt(context, ByteBuffer.wrap(packet).asReadOnlyBuffer(), 0, packet.length));
+        assertThrows(ReadOnlyBufferException.class,
+                () -> in.decrypt(context, direct.asReadOnlyBuffer(), 0, packet.length));
+        assertArrayEquals(sealed, packet);
+        byte[] directBytes = new byte[packet.length];
+        direct.get(0, directBytes);
+        assertArrayEquals(sealed, directBytes);
+    }
+
+    @ParameterizedTest
     @EnumSource(EspTransform.class)
     void shouldDropReplaysAndKeepWorking(EspTransform transform) {
         Pair pair = new Pair(transform, 64);
@@ -111,9 +134,10 @@ class InboundSaTest {
     }
 
     @ParameterizedTest
-    @EnumSource(EspTransform.class)
-    void shouldDropFlippedBitsInIcvCiphertextAndHeaderWithoutMovingTheWindow(EspTransform transform) {
-        Pair pair = new Pair(transform, 64);
+    @MethodSource("transformsAndProviders")
+    void shouldDropFlippedBitsInIcvCiphertextAndHeaderWithoutMovingTheWindow(EspTransform transform,
+                                                                            EspProvider receiver) {
+        Pair pair = new Pair(transform, 64, receiver);
         for (int position : new int[] {-1, -17, 30, 4}) {
             byte[] packet = pair.encrypt(60);
             int index = position < 0 ? packet.length + position : position;
@@ -126,9 +150,9 @@ class InboundSaTest {
     }
 
     @ParameterizedTest
-    @EnumSource(EspTransform.class)
-    void shouldDropBadPaddingThatAuthenticates(EspTransform transform) {
-        Pair pair = new Pair(transform, 64);
+    @MethodSource("transformsAndProviders")
+    void shouldDropBadPaddingThatAuthenticates(EspTransform transform, EspProvider receiver) {
+        Pair pair = new Pair(transform, 64, receiver);
         int payloadLength = transform.isAead() ? 12 : 32;
         int headroom = pair.out.headroom();
         byte[] packet = new byte[headroom + payloadLength + transform.icvLength()];
@@ -138,7 +162,7 @@ class InboundSaTest {
         packet[headroom + payloadLength - 3] = 9;
         packet[headroom + payloadLength - 2] = 2;
         packet[headroom + payloadLength - 1] = 4;
-        EspCipher cipher = EspProvider.JDK.newCipher(transform, EspFixtures.material(transform, 1));
+        EspCipher cipher = EspProvider.JDK.newCipher(transform, EspFixtures.material(transform, 1), pair.sending);
         cipher.writeIv(packet, EspHeader.IV_OFFSET, 7);
         cipher.seal(packet, 0, payloadLength, 0, false, new byte[packet.length]);
 
@@ -248,11 +272,16 @@ class InboundSaTest {
         final OutboundSa out;
         final InboundSa in;
         final EspContext sending = new EspContext(EspProvider.JDK);
-        final EspContext receiving = new EspContext(EspProvider.BOUNCY_CASTLE);
+        final EspContext receiving;
 
         Pair(EspTransform transform, int window) {
+            this(transform, window, EspProvider.BOUNCY_CASTLE);
+        }
+
+        Pair(EspTransform transform, int window, EspProvider receiver) {
             out = EspFixtures.outbound(transform, false);
             in = EspFixtures.inbound(transform, false, window);
+            receiving = new EspContext(receiver);
         }
 
         byte[] encrypt(int innerLength) {
