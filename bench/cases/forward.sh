@@ -7,6 +7,10 @@
 # at 100 and 1400 bytes of outer UDP payload, FORWARD_RUNS times each, and prints the medians:
 #   forward size=100 workers=1 transport=io_uring vnetd_pps=... relay_pps=... ratio=...
 #   forward transport=epoll size=100 workers=1 vnetd_pps=...
+#   forward carrier=esp-udp transform=aes-gcm-128 size=100 workers=1 transport=... vnetd_pps=... relay_pps=... ratio=...
+#       (c) the same with ESP-in-UDP AES-GCM-128 in and out: decrypt, the same path, re-encrypt to the sink's SA.
+#       The blasters repeat one ESP datagram, so site A's inbound SA has replay_window 0 (as on anycast edges); the
+#       relay's rate is carrier-blind, so both carriers share its line. Only the first transport runs ESP.
 #   forward accounting case=... size=... sent=... received=... vnetd_rx=... vnetd_tx=... vnetd_drops=...
 #       rcvbuf_errors=... in_errors=... unaccounted=...   (one per trial; unaccounted = sent - received - drops
 #       - rcvbuf_errors, 0 when every packet is accounted for; other traffic on the machine shows up here)
@@ -26,6 +30,7 @@ FORWARD_RUNS=${FORWARD_RUNS:-3}
 FORWARD_SIZES=${FORWARD_SIZES:-100 1400}
 FORWARD_WORKERS=${FORWARD_WORKERS:-1 2}
 FORWARD_TRANSPORTS=${FORWARD_TRANSPORTS:-io_uring epoll}
+FORWARD_CARRIERS=${FORWARD_CARRIERS:-gre-udp esp-udp}
 FORWARD_BLASTERS=${FORWARD_BLASTERS:-4}
 FORWARD_BLAST_CPU=${FORWARD_BLAST_CPU:-0}
 FORWARD_SINK_CPU=${FORWARD_SINK_CPU:-1}
@@ -42,9 +47,19 @@ FWD_DIR="$RESULTS/forward"
 mkdir -p "$FWD_DIR"
 cc -O2 -o "$FWD_DIR/udpblast" /work/shared/tools/udpblast.c
 UDPBLAST="$FWD_DIR/udpblast"
+# ESP key files (AES-GCM-128: 16-byte key + 4-byte salt, hex), owner-only as vnetd requires; fixed bench keys.
+SITE_SPI=0x1001
+SITE_KEY=000102030405060708090a0b0c0d0e0f10111213
+DC_SPI=0x2001
+(umask 077
+ echo "$SITE_KEY" > "$FWD_DIR/site.key"
+ echo 202122232425262728292a2b2c2d2e2f30313233 > "$FWD_DIR/dc.key"
+ echo 404142434445464748494a4b4c4d4e4f50515253 > "$FWD_DIR/unused.key")
 for size in $FORWARD_SIZES; do
-    python3 "$ROOT/bench/forward/packet.py" "$size" "$FWD_DIR/packet-$size.bin"
+    python3 "$ROOT/bench/forward/packet.py" "$size" "$FWD_DIR/packet-gre-udp-$size.bin"
+    python3 "$ROOT/bench/forward/packet.py" "$size" "$FWD_DIR/packet-esp-udp-$size.bin" esp "$SITE_SPI" "$SITE_KEY"
 done
+CARRIER=gre-udp
 : > "$FWD_DIR/trials.txt"
 VNETD_PID=
 
@@ -75,12 +90,13 @@ vnetd_quiet() {
     echo "$now"
 }
 
-# blast SIZE SECONDS OUT: the blasters, in parallel on FORWARD_BLAST_CPU, their sent counts summed into OUT.
+# blast SIZE SECONDS OUT: the blasters, in parallel on FORWARD_BLAST_CPU, sending the CARRIER packet of SIZE,
+# their sent counts summed into OUT.
 blast() {
     local size=$1 seconds=$2 out=$3 pids=() i
     for i in $(seq 1 "$FORWARD_BLASTERS"); do
         taskset -c "$FORWARD_BLAST_CPU" "$UDPBLAST" blast 127.0.0.1 "$FORWARD_LISTEN_PORT" \
-            "$FWD_DIR/packet-$size.bin" "$seconds" > "$out.$i" &
+            "$FWD_DIR/packet-$CARRIER-$size.bin" "$seconds" > "$out.$i" &
         pids+=($!)
     done
     wait "${pids[@]}"
@@ -165,12 +181,48 @@ stop_vnetd() {
 }
 trap stop_vnetd EXIT
 
-# start_vnetd WORKERS TRANSPORT JFR: writes the config and starts vnetd on FORWARD_FWD_CPUS, waits for /metrics.
+# start_vnetd WORKERS TRANSPORT JFR: writes the config for CARRIER and starts vnetd on FORWARD_FWD_CPUS, waits for
+# /metrics.
 start_vnetd() {
-    local workers=$1 transport=$2 jfr=$3 config="$FWD_DIR/vnetd-$1-$2.yaml" flags=() i
+    local workers=$1 transport=$2 jfr=$3 config="$FWD_DIR/vnetd-$CARRIER-$1-$2.yaml" flags=() i
     # Site A is the blasters' address: udpblast connects to 127.0.0.1 without binding, so its datagrams come
     # from 127.0.0.1. One source-port socket per worker: the sink listens on one port whatever the source port.
-    cat > "$config" <<EOF
+    if [ "$CARRIER" = esp-udp ]; then
+        cat > "$config" <<EOF
+node: {name: forward-bench, workers: $workers, transport: $transport}
+admin: {listen: 127.0.0.1:$FORWARD_ADMIN_PORT}
+flow_table: {capacity: 65536}
+listeners:
+  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT}
+virtual_networks:
+  - {name: bench}
+tunnels:
+  - name: site-a
+    type: esp-udp
+    listener: esp-udp
+    remote: 127.0.0.1
+    virtual_network: bench
+    arr: true
+    sa:
+      transform: aes-gcm-128
+      inbound: {spi: $SITE_SPI, key_file: $FWD_DIR/site.key}
+      outbound: {spi: 0x1002, key_file: $FWD_DIR/unused.key}
+      replay_window: 0
+      esn: false
+  - name: dc
+    type: esp-udp
+    listener: esp-udp
+    remote: 127.0.0.3:$FORWARD_SINK_PORT
+    virtual_network: bench
+    sa:
+      transform: aes-gcm-128
+      inbound: {spi: 0x2002, key_file: $FWD_DIR/unused.key}
+      outbound: {spi: $DC_SPI, key_file: $FWD_DIR/dc.key}
+routes:
+  - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
+EOF
+    else
+        cat > "$config" <<EOF
 node: {name: forward-bench, workers: $workers, transport: $transport}
 admin: {listen: 127.0.0.1:$FORWARD_ADMIN_PORT}
 flow_table: {capacity: 65536}
@@ -184,20 +236,21 @@ tunnels:
 routes:
   - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
 EOF
+    fi
     if [ "$jfr" = 1 ]; then
         flags+=("-XX:StartFlightRecording=filename=$RESULTS/forward.jfr,settings=profile,dumponexit=true")
     fi
     # shellcheck disable=SC2086
     taskset -c "$FORWARD_FWD_CPUS" "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $FORWARD_JVM_OPTS "${flags[@]}" \
-        -Xlog:gc:file="$FWD_DIR/gc-$workers-$transport.log" \
-        -jar "$FORWARD_VNETD_JAR" run --config "$config" > "$FWD_DIR/vnetd-$workers-$transport.log" 2>&1 &
+        -Xlog:gc:file="$FWD_DIR/gc-$CARRIER-$workers-$transport.log" \
+        -jar "$FORWARD_VNETD_JAR" run --config "$config" > "$FWD_DIR/vnetd-$CARRIER-$workers-$transport.log" 2>&1 &
     VNETD_PID=$!
     for i in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$FORWARD_ADMIN_PORT/metrics" > /dev/null && return 0
         sleep 0.2
     done
-    echo "forward: vnetd did not start, see $FWD_DIR/vnetd-$workers-$transport.log" >&2
-    cat "$FWD_DIR/vnetd-$workers-$transport.log" >&2
+    echo "forward: vnetd did not start, see $FWD_DIR/vnetd-$CARRIER-$workers-$transport.log" >&2
+    cat "$FWD_DIR/vnetd-$CARRIER-$workers-$transport.log" >&2
     exit 1
 }
 
@@ -213,21 +266,25 @@ for size in $FORWARD_SIZES; do
 done
 first_transport=${FORWARD_TRANSPORTS%% *}
 jfr=$FORWARD_JFR
-for transport in $FORWARD_TRANSPORTS; do
-    for workers in $FORWARD_WORKERS; do
-        start_vnetd "$workers" "$transport" "$jfr"
-        jfr=0
-        for size in $FORWARD_SIZES; do
-            blast "$size" 3 "$FWD_DIR/warmup.out"
-            VNETD[$size,$workers,$transport]=$(measure "vnetd-w$workers-$transport" "$size")
+for CARRIER in $FORWARD_CARRIERS; do
+    transports=$FORWARD_TRANSPORTS
+    [ "$CARRIER" = gre-udp ] || transports=$first_transport
+    for transport in $transports; do
+        for workers in $FORWARD_WORKERS; do
+            start_vnetd "$workers" "$transport" "$jfr"
+            jfr=0
+            for size in $FORWARD_SIZES; do
+                blast "$size" 3 "$FWD_DIR/warmup.out"
+                VNETD[$CARRIER,$size,$workers,$transport]=$(measure "vnetd-$CARRIER-w$workers-$transport" "$size")
+            done
+            stop_vnetd
         done
-        stop_vnetd
     done
 done
 
 for size in $FORWARD_SIZES; do
     for workers in $FORWARD_WORKERS; do
-        pps=${VNETD[$size,$workers,$first_transport]}
+        pps=${VNETD[gre-udp,$size,$workers,$first_transport]}
         awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
             printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f\n",
                 s, w, t, v, r, v / r }'
@@ -236,10 +293,19 @@ done
 for transport in $FORWARD_TRANSPORTS; do
     for size in $FORWARD_SIZES; do
         for workers in $FORWARD_WORKERS; do
-            awk -v s="$size" -v w="$workers" -v t="$transport" -v v="${VNETD[$size,$workers,$transport]}" \
+            awk -v s="$size" -v w="$workers" -v t="$transport" -v v="${VNETD[gre-udp,$size,$workers,$transport]}" \
                 -v r="${RELAY[$size]}" 'BEGIN {
                 printf "forward transport=%s size=%s workers=%s vnetd_pps=%.0f ratio=%.2f\n", t, s, w, v, v / r }'
         done
+    done
+done
+for size in $FORWARD_SIZES; do
+    for workers in $FORWARD_WORKERS; do
+        pps=${VNETD[esp-udp,$size,$workers,$first_transport]:-}
+        [ -n "$pps" ] || continue
+        awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
+            printf "forward carrier=esp-udp transform=aes-gcm-128 size=%s workers=%s transport=%s vnetd_pps=%.0f " \
+                "relay_pps=%.0f ratio=%.2f\n", s, w, t, v, r, v / r }'
     done
 done
 cat "$FWD_DIR/trials.txt"
