@@ -4,6 +4,9 @@
 #   flowtable flows=1000000 batch_lookups_per_s=... (32 keys per FlowTable.lookup(FlowLookupBatch))
 #   flowtable threads=2 lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... scaling=... ...
 #   flowtable lookup_vs_chm=... batch_vs_chm=... lookup_b_per_op=... batch_b_per_op=... chm_b_per_op=... ...
+#   flowtable interleaved slices=... lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... ..._vs_chm=...
+#     (FlowTableInterleaved: the three contenders in turn in one JVM for 60 s, best and p75 slices; the steadier
+#     ratio on a machine shared with other builds)
 # Raw JMH output and CSV stay in bench/results/flowtable-*.
 # Both contenders get transparent huge pages: the table asks for them itself (madvise), the JVM heap that holds
 # the ConcurrentHashMap gets them from -XX:+UseTransparentHugePages, so the comparison is of data structures.
@@ -44,6 +47,8 @@ flowtable_jmh two "$LOOKUPS" -t 2
 flowtable_jmh insert "$FT.FlowTableInsertBenchmark.insertAll" -prof gc
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
     -cp "$BENCH_JAR" "$FT.FlowTableFootprint" >"$RESULTS/flowtable-footprint.txt"
+"$JAVA_HOME/bin/java" $FLOWTABLE_JVM_ARGS --enable-native-access=ALL-UNNAMED -cp "$BENCH_JAR" \
+    "$FT.FlowTableInterleaved" 60 >"$RESULTS/flowtable-interleaved.txt"
 
 lookups=$(flowtable_score one "$FT.FlowTableLookupBenchmark.lookup")
 chm=$(flowtable_score one "$FT.ChmLookupBenchmark.lookup")
@@ -73,3 +78,4 @@ printf 'flowtable lookup_vs_chm=%s batch_vs_chm=%s lookup_b_per_op=%.3f batch_b_
     "$(ratio "$lookups" "$chm")" "$(ratio "$batch" "$chm")" "$lookup_bop" "$batch_bop" "$chm_bop"
 printf ' insert_b_per_op=%.3f live=%s early_drops=%s\n' \
     "$(awk -v b="$insert_bshot" 'BEGIN { print b / 1e6 }')" "$live" "$drops"
+cat "$RESULTS/flowtable-interleaved.txt"

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -68,6 +69,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  * a way, and every removal (sweep, eviction, {@link #remove}) gives it back while it still owns the way, reading the
  * origin from the slot; so a count never exceeds a limit, and never misses a flow. Opening a persisted table
  * recounts them.
+ *
+ * <p>Lookup path: the tags are 1 byte per slot (about 1.2 MB for a million flows, so they mostly stay in the CPU
+ * caches) and the hot slots are 64 bytes each (far larger than the caches): a lookup is one cache miss, the slot.
+ * What decides its cost is whether the CPU can start the next packets' misses while it waits, so the path from the
+ * hash to the slot has no data-dependent branch: the candidate slot (first tag match in the first bucket, else in the
+ * second) is picked with arithmetic, the key is compared as one OR of XORs, and the one branch that remains (found
+ * or not) is almost always taken the same way. The reads go straight to the memory's address rather than through
+ * {@link UnsafeBuffer}'s bounds-checked accessors; every bucket and slot they reach comes from
+ * {@link #firstBucket} and {@link #secondBucket}, which are below the bucket count by construction, so the bounds
+ * are argued once, here, rather than checked per read.
  *
  * <p>Progress: a lookup never waits for a lock; it re-reads a slot while a writer is inside it, which is a handful
  * of stores long (a writer descheduled inside that window delays readers of that one slot). Inserts of flows whose
@@ -179,6 +190,12 @@ public final class FlowTable implements AutoCloseable {
     private static final int VERSION_MASK = 0x7FFF_FFFF;
 
     private final UnsafeBuffer buffer;
+    /**
+     * Address of byte 0 of {@link #buffer}, for the lookup paths' reads: they only touch buckets and slots derived
+     * from a hash by {@link #firstBucket} and {@link #secondBucket}, which are below {@link #bucketCount}, so every
+     * such read is inside the buffer without a check per access.
+     */
+    private final long address;
     private final Runnable release;
     private final boolean hugePages;
     private final AtomicIntegerArray insertLocks = new AtomicIntegerArray(INSERT_LOCK_STRIPES * INSERT_LOCK_SPACING);
@@ -197,7 +214,11 @@ public final class FlowTable implements AutoCloseable {
     private final LongAdder[] evictions = new LongAdder[EvictionReason.values().length];
 
     private FlowTable(UnsafeBuffer buffer, boolean hugePages, Runnable release, int capacity, FlowTimeouts timeouts) {
+        if (buffer.byteArray() != null) {
+            throw new IllegalArgumentException("the flow table lives off-heap");
+        }
         this.buffer = buffer;
+        this.address = buffer.addressOffset();
         this.hugePages = hugePages;
         this.release = release;
         this.capacity = capacity;
@@ -280,7 +301,9 @@ public final class FlowTable implements AutoCloseable {
 
     /**
      * The handle of the flow with this key, or {@link #NOT_FOUND}. Never blocks on another thread; retries a slot
-     * only while a writer is inside it. IPv4 addresses go in the low longs with the high longs 0.
+     * only while a writer is inside it. IPv4 addresses go in the low longs with the high longs 0. Compares the key
+     * with one candidate slot first (see the lookup path in the class comment), and searches both buckets only when
+     * that slot is not the flow: a tag false positive, a missing flow, or a slot being written.
      */
     public long lookup(int vn, int family, int proto, long srcHigh, long srcLow, long dstHigh, long dstLow,
             int sport, int dport) {
@@ -292,7 +315,12 @@ public final class FlowTable implements AutoCloseable {
         int second = secondBucket(hash);
         long firstTags = tags(first);
         long secondTags = tags(second);
-        long handle = find(first, firstTags, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+        int slot = candidate(first, second, matches(firstTags, tag), matches(secondTags, tag));
+        long handle = stableHandle(slot, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+        if (handle != NOT_FOUND) {
+            return handle;
+        }
+        handle = find(first, firstTags, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         if (handle == NOT_FOUND) {
             handle = find(second, secondTags, tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         }
@@ -302,42 +330,45 @@ public final class FlowTable implements AutoCloseable {
     /**
      * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
      * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables: the
-     * tag words of every key are loaded first, then the first candidate slot of every key, then the keys are
-     * compared from cache.
+     * tag words of every key are loaded first, then the candidate slot of every key, then the keys are compared
+     * from cache (DPDK's {@code rte_hash_lookup_bulk}).
      */
     public void lookup(FlowLookupBatch batch) {
         int size = batch.size;
+        long[] hashes = batch.hash;
+        long[] handles = batch.handles;
+        long[] firstTags = batch.firstTags;
+        long[] secondTags = batch.secondTags;
+        int[] slots = batch.slots;
         for (int i = 0; i < size; i++) {
             long hash = hash(batch.vn[i], batch.kind[i], batch.ports[i], batch.srcHigh[i], batch.srcLow[i],
                     batch.dstHigh[i], batch.dstLow[i]);
-            batch.hash[i] = hash;
-            batch.firstTags[i] = tags(firstBucket(hash));
-            batch.secondTags[i] = tags(secondBucket(hash));
+            hashes[i] = hash;
+            firstTags[i] = tags(firstBucket(hash));
+            secondTags[i] = tags(secondBucket(hash));
         }
         for (int i = 0; i < size; i++) {
-            long hash = batch.hash[i];
+            long hash = hashes[i];
             int tag = tag(hash);
-            long match = matches(batch.firstTags[i], tag);
-            int bucket = firstBucket(hash);
-            if (match == 0) {
-                match = matches(batch.secondTags[i], tag);
-                bucket = secondBucket(hash);
-            }
-            if (match != 0) {
-                int slot = bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3);
-                batch.handles[i] = buffer.getInt(hot(slot) + VERSION_OFFSET);
-            }
+            int slot = candidate(firstBucket(hash), secondBucket(hash), matches(firstTags[i], tag),
+                    matches(secondTags[i], tag));
+            slots[i] = slot;
+            handles[i] = UnsafeApi.getInt(null, hotAddress(slot));
         }
         for (int i = 0; i < size; i++) {
-            long hash = batch.hash[i];
-            int tag = tag(hash);
-            long handle = find(firstBucket(hash), batch.firstTags[i], tag, batch.vn[i], batch.kind[i],
-                    batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
+            long handle = stableHandle(slots[i], batch.vn[i], batch.kind[i], batch.ports[i], batch.srcHigh[i],
+                    batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
             if (handle == NOT_FOUND) {
-                handle = find(secondBucket(hash), batch.secondTags[i], tag, batch.vn[i], batch.kind[i],
+                long hash = hashes[i];
+                int tag = tag(hash);
+                handle = find(firstBucket(hash), firstTags[i], tag, batch.vn[i], batch.kind[i],
                         batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
+                if (handle == NOT_FOUND) {
+                    handle = find(secondBucket(hash), secondTags[i], tag, batch.vn[i], batch.kind[i],
+                            batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
+                }
             }
-            batch.handles[i] = handle;
+            handles[i] = handle;
         }
     }
 
@@ -738,7 +769,8 @@ public final class FlowTable implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ private
 
     private long tags(int bucket) {
-        return buffer.getLongVolatile(bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
+        return UnsafeApi.getLongAcquire(null,
+                address + bucketBase + (long) bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
     }
 
     /** One high bit per way whose tag byte may equal {@code tag} (SWAR zero-byte test; false positives are fine). */
@@ -747,28 +779,34 @@ public final class FlowTable implements AutoCloseable {
         return (diff - TAG_ONES) & ~diff & TAG_MASK_HIGH;
     }
 
+    /**
+     * The slot a key most likely sits in: the first way whose tag matches in its first bucket, else in its second
+     * (way 0 of the second when neither matches; the caller's key comparison rejects it). Without branches: which
+     * bucket holds a flow is a coin toss, and a mispredicted branch here would discard the loads the CPU has
+     * already started for the next packets.
+     */
+    private static int candidate(int first, int second, long firstMatch, long secondMatch) {
+        long inFirst = (firstMatch | -firstMatch) >> 63;
+        int bucket = (int) (second ^ ((first ^ second) & inFirst));
+        long match = secondMatch ^ ((firstMatch ^ secondMatch) & inFirst);
+        return bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3 & WAYS - 1);
+    }
+
     private long find(int bucket, long tags, int tag, int vn, int kind, int ports, long srcHigh, long srcLow,
             long dstHigh, long dstLow) {
         for (long match = matches(tags, tag); match != 0; match &= match - 1) {
             int slot = bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3);
-            int hot = hot(slot);
+            long hot = hotAddress(slot);
             while (true) {
-                int version = buffer.getIntAcquire(hot + VERSION_OFFSET);
+                int version = UnsafeApi.getIntAcquire(null, hot + VERSION_OFFSET);
                 if ((version & 1) != 0) {
                     Thread.onSpinWait();
                     continue;
                 }
-                boolean same = (buffer.getByte(hot + FLAGS_OFFSET) & FLAG_LIVE) != 0
-                        && buffer.getLong(hot + SRC_LOW_OFFSET) == srcLow
-                        && buffer.getLong(hot + DST_LOW_OFFSET) == dstLow
-                        && buffer.getInt(hot + PORTS_OFFSET) == ports
-                        && buffer.getInt(hot + VN_OFFSET) == vn
-                        && buffer.getShort(hot + KIND_OFFSET) == (short) kind
-                        && buffer.getLong(hot + SRC_HIGH_OFFSET) == srcHigh
-                        && buffer.getLong(hot + DST_HIGH_OFFSET) == dstHigh;
+                long differs = differs(hot, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
                 VarHandle.acquireFence();
-                if (buffer.getInt(hot + VERSION_OFFSET) == version) {
-                    if (same) {
+                if (UnsafeApi.getInt(null, hot + VERSION_OFFSET) == version) {
+                    if (differs == 0) {
                         return handle(slot, version);
                     }
                     break;
@@ -776,6 +814,33 @@ public final class FlowTable implements AutoCloseable {
             }
         }
         return NOT_FOUND;
+    }
+
+    /** The handle of the flow in {@code slot} if it holds this key, stable and live; else {@link #NOT_FOUND}. */
+    private long stableHandle(int slot, int vn, int kind, int ports, long srcHigh, long srcLow, long dstHigh,
+            long dstLow) {
+        long hot = hotAddress(slot);
+        int version = UnsafeApi.getIntAcquire(null, hot + VERSION_OFFSET);
+        long differs = differs(hot, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow) | version & 1;
+        VarHandle.acquireFence();
+        differs |= UnsafeApi.getInt(null, hot + VERSION_OFFSET) ^ version;
+        return differs == 0 ? handle(slot, version) : NOT_FOUND;
+    }
+
+    /**
+     * Zero when the hot slot at {@code hot} holds this key and is live, as far as these plain reads see: the caller
+     * reads the version before and after. One OR of differences, so the comparison is a single branch.
+     */
+    private static long differs(long hot, int vn, int kind, int ports, long srcHigh, long srcLow, long dstHigh,
+            long dstLow) {
+        return UnsafeApi.getLong(null, hot + SRC_LOW_OFFSET) ^ srcLow
+                | UnsafeApi.getLong(null, hot + DST_LOW_OFFSET) ^ dstLow
+                | UnsafeApi.getLong(null, hot + SRC_HIGH_OFFSET) ^ srcHigh
+                | UnsafeApi.getLong(null, hot + DST_HIGH_OFFSET) ^ dstHigh
+                | UnsafeApi.getInt(null, hot + PORTS_OFFSET) ^ ports
+                | UnsafeApi.getInt(null, hot + VN_OFFSET) ^ vn
+                | (UnsafeApi.getShort(null, hot + KIND_OFFSET) ^ kind) & 0xFFFF
+                | ~UnsafeApi.getByte(null, hot + FLAGS_OFFSET) & FLAG_LIVE;
     }
 
     private int claim(int first, int second, int tag) {
@@ -790,9 +855,9 @@ public final class FlowTable implements AutoCloseable {
                 return -1;
             }
             boolean useFirst = Long.bitCount(firstFree) >= Long.bitCount(secondFree);
+            int way = Long.numberOfTrailingZeros(useFirst ? firstFree : secondFree) >>> 3;
             int header = useFirst ? firstHeader : secondHeader;
             long tags = useFirst ? firstTags : secondTags;
-            int way = Long.numberOfTrailingZeros(useFirst ? firstFree : secondFree) >>> 3;
             if (buffer.compareAndSetLong(header, tags, tags | (long) tag << (way * 8))) {
                 return (useFirst ? first : second) * WAYS + way;
             }
@@ -920,6 +985,10 @@ public final class FlowTable implements AutoCloseable {
 
     private int hot(int slot) {
         return hotBase + slot * HOT_SLOT_LENGTH;
+    }
+
+    private long hotAddress(int slot) {
+        return address + hotBase + (long) slot * HOT_SLOT_LENGTH;
     }
 
     private int cold(int slot) {

@@ -36,6 +36,35 @@ class FlowLookupBatchTest {
     }
 
     @Test
+    void shouldFindEveryFlowOfAFullTableAndNoOther() {
+        int capacity = 64;
+        try (FlowTable table = FlowTable.allocate(capacity, FlowTimeouts.DEFAULTS)) {
+            int[] ports = new int[capacity];
+            int flows = 0;
+            for (int port = 1; flows < capacity; port++) {
+                if (table.insert(1, FlowTable.FAMILY_IPV6, FlowTable.PROTO_TCP, 7, 10, 8, 20, port, 443, 1, port,
+                        FlowTable.NO_PORT, TcpState.FLAG_SYN, T0) >= 0) {
+                    ports[flows++] = port;
+                }
+            }
+            assertEquals(0, table.evictions(EvictionReason.EARLY_DROP), "precondition: every flow stayed");
+            FlowLookupBatch batch = new FlowLookupBatch(capacity + 1);
+            for (int port : ports) {
+                batch.add(1, FlowTable.FAMILY_IPV6, FlowTable.PROTO_TCP, 7, 10, 8, 20, port, 443);
+            }
+            batch.add(1, FlowTable.FAMILY_IPV6, FlowTable.PROTO_TCP, 7, 10, 8, 21, 1, 443);
+            table.lookup(batch);
+            for (int i = 0; i < capacity; i++) {
+                long handle = table.lookup(1, FlowTable.FAMILY_IPV6, FlowTable.PROTO_TCP, 7, 10, 8, 20, ports[i], 443);
+                assertEquals(handle, batch.handle(i));
+                int slot = FlowTable.slot(handle);
+                assertEquals(ports[i], table.egressTunnel(slot), "port " + ports[i]);
+            }
+            assertEquals(FlowTable.NOT_FOUND, batch.handle(capacity));
+        }
+    }
+
+    @Test
     void shouldRefuseKeysBeyondItsCapacityUntilCleared() {
         FlowLookupBatch batch = new FlowLookupBatch(2);
         assertEquals(0, batch.add(1, 4, 17, 0, 1, 0, 2, 3, 4));

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded multi-threaded stress against a reference: two workers insert the same keys in the same order (so they race
- * on every insert) and count packets, a reader checks every flow it finds is whole, a control thread removes and the
- * workers re-insert a quarter of the keys. Afterwards no key is duplicated, no stable key is lost, exactly one
+ * on every insert) and count packets, a reader checks that every flow it finds, one key at a time and in batches, is
+ * whole, a control thread removes and the workers re-insert a quarter of the keys. Afterwards no key is duplicated, no stable key is lost, exactly one
  * insert created each stable key and no packet count is lost. A second run keeps a small table full while a sweep
  * expires it, and checks that every insert is accounted for as live or evicted. A thread that fails ends the
  * workload early and the checks after it fail; {@code @Timeout} guards against a hang.
@@ -42,6 +42,26 @@ class FlowTableConcurrencyTest {
 
     private static long lookup(FlowTable table, int key) {
         return table.lookup(key % 3, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, key, 0, key * 31L, key, 53);
+    }
+
+    /** Reads the flow of {@code handle} and, when the handle is still valid, checks it is key's flow and whole. */
+    private static void checkWhole(FlowTable table, int key, long handle, AtomicReference<String> torn,
+            AtomicLong validatedReads) {
+        if (handle < 0) {
+            return;
+        }
+        int slot = FlowTable.slot(handle);
+        int origin = table.originTunnel(slot);
+        int egress = table.egressTunnel(slot);
+        long src = table.srcLow(slot);
+        int sport = table.sport(slot);
+        if (table.validate(handle)) {
+            validatedReads.incrementAndGet();
+            if (origin != key || egress != (key ^ EGRESS_MASK) || src != key || sport != key) {
+                torn.compareAndSet(null, "key " + key + " read origin " + origin + " egress " + egress + " src "
+                        + src + " sport " + sport);
+            }
+        }
     }
 
     @Test
@@ -82,22 +102,19 @@ class FlowTableConcurrencyTest {
             threads.add(new Thread(() -> {
                 await(start);
                 Random random = new Random(SEED + 1);
+                FlowLookupBatch batch = new FlowLookupBatch(8);
+                int[] keys = new int[batch.capacity()];
                 while (workersDone.getCount() > 0) {
-                    int key = random.nextInt(KEYS);
-                    long handle = lookup(table, key);
-                    if (handle >= 0) {
-                        int slot = FlowTable.slot(handle);
-                        int origin = table.originTunnel(slot);
-                        int egress = table.egressTunnel(slot);
-                        long src = table.srcLow(slot);
-                        int sport = table.sport(slot);
-                        if (table.validate(handle)) {
-                            validatedReads.incrementAndGet();
-                            if (origin != key || egress != (key ^ EGRESS_MASK) || src != key || sport != key) {
-                                torn.compareAndSet(null, "key " + key + " read origin " + origin + " egress "
-                                        + egress + " src " + src + " sport " + sport);
-                            }
-                        }
+                    batch.clear();
+                    for (int i = 0; i < keys.length; i++) {
+                        keys[i] = random.nextInt(KEYS);
+                        batch.add(keys[i] % 3, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, keys[i], 0,
+                                keys[i] * 31L, keys[i], 53);
+                    }
+                    table.lookup(batch);
+                    for (int i = 0; i < keys.length; i++) {
+                        checkWhole(table, keys[i], batch.handle(i), torn, validatedReads);
+                        checkWhole(table, keys[i], lookup(table, keys[i]), torn, validatedReads);
                     }
                 }
             }, "reader"));
