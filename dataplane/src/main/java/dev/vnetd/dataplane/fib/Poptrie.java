@@ -9,36 +9,48 @@ import org.agrona.UnsafeApi;
 /**
  * The longest-prefix-match engine behind {@link Ipv4Lpm} and {@link Ipv6Lpm}: a Poptrie (Asai and Ohara,
  * "Poptrie: A Compressed Trie with Population Count for Fast and Scalable Software IP Routing Table Lookup",
- * SIGCOMM 2015) in three flat primitive arrays, over addresses held top-aligned in two longs (IPv4 uses the top 32
+ * SIGCOMM 2015) in two flat primitive arrays, over addresses held top-aligned in two longs (IPv4 uses the top 32
  * bits of {@code hi}).
  *
  * <pre>
  *  address  |&lt;-- s bits --&gt;|&lt;- 6 -&gt;|&lt;- 6 -&gt;| ...            s = directBits: 0, 8, 12 or 18 (IPv6: 16)
  *                 |             |
  *                 v             |
- *  direct  int[2^s]  entry &gt;= 0: a root with only leaf children, a record in leaves at that index:
- *                            [ leafvec low | leafvec high | run values ... ]   (most blocks of an Internet table;
- *                            a block without routes shares the one-run record of its fallback value)
- *                    entry = NODE | node index ------------------------------+
- *                                                                            v
+ *  slots   int[2^s + m]
+ *          [0, 2^s)  direct entries, one per block of the top s bits:
+ *                    entry &gt;= 0: a root with only leaf children, a record at that slot index ----------+
+ *                    entry = NODE | node index ----------------------------------------------+         |
+ *          [2^s, ..) records and leaf runs:                                                   |         |
+ *                    record [ leafvec (one long over two slots) | run values ... ]  &lt;--------|---------+
+ *                    child c has the value at record + 1 + popcount(leafvec &amp; bits 0..c)      |
+ *                    (most blocks of an Internet table; a block without routes shares the     |
+ *                    one-run record of its fallback value)                                     |
+ *                    a node's leaf runs: route values, NO_ROUTE = -1                           |
+ *                                                                                              v
  *  nodes   long[3 * n]   [ vector | leafvec | base1 &lt;&lt; 32 | base0 ]   one 64-ary node, 24 bytes
  *          vector  bit c: child c is a node, at nodes[base1 + popcount(vector &amp; bits 0..c) - 1]
  *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
- *                  leaves[base0 + popcount(leafvec &amp; bits 0..c) - 1]   (runs of equal leaves are stored once)
+ *                  slots[base0 + popcount(leafvec &amp; bits 0..c) - 1]    (runs of equal leaves are stored once)
  *          skip node (a child with leafvec 0 and a vector not all ones; an ordinary node has leafvec 0 only
  *                  when all 64 children are nodes):
  *                  [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ]
  *                  stands for 2..9 levels that would each hold one child node and one run of the fallback (the
  *                  chain a lone long prefix leaves behind); an address whose bits differ gets the fallback, the
  *                  others continue at node {@code below}, 6 * levels bits deeper
- *  leaves  int[m]        route values, NO_ROUTE = -1
  * </pre>
+ *
+ * <p>A lookup through a record (every lookup in a large IPv4 table) is three loads from {@code slots}: the direct
+ * entry, the leafvec, the leaf (usually in the leafvec's cache line), read through {@link UnsafeApi} without range
+ * checks. The writer guarantees the ranges once per table instead: the slots begin with all {@code 2^s} direct
+ * entries, so any {@code s}-bit index is one; an entry is published only after the record it names is complete
+ * inside the array; a record's leafvec has bit 0 set and as many runs after it as bits set, so
+ * {@code record + 1 + popcount} stays inside it. Node walks, which are rarer and deeper, keep Java's checks.
  *
  * <p>Why Poptrie: on the benchmark's 1 M IPv4 routes DIR-24-8 (rte_lpm's layout) needs 64 MiB for its first level
  * alone, 67 bytes a route, and misses the last-level cache on every lookup; DXR's range tables binary-search up to
  * hundreds of ranges per /16 chunk. Poptrie needs a 1 MiB direct array plus runs of leaves, 11 bytes a route,
  * mostly cache-resident, and resolves any prefix up to /24 with two dependent loads after the direct array: the
- * compact root's leafvec and the leaf, usually in the same cache line. Small tables use a small (or single-entry)
+ * record's leafvec and the leaf, usually in the same cache line. Small tables use a small (or single-entry)
  * direct array, so an empty table costs a few dozen bytes and 100 routes a few KiB.
  *
  * <p>Updates. The writer keeps the routes themselves (the RIB) per direct-array block: {@code blocks[b]} holds, sorted
@@ -158,7 +170,7 @@ final class Poptrie {
     static int lookup(Table t, int address) {
         int bits = t.directBits;
         int[] slots = t.slots;
-        int entry = UnsafeApi.getIntAcquire(slots, SLOT_BASE + ((address & 0xFFFF_FFFFL) >>> (32 - bits) << SLOT_SHIFT));
+        int entry = directEntry(slots, (int) ((address & 0xFFFF_FFFFL) >>> (32 - bits)));
         int c = (address << bits) >>> (32 - STRIDE);
         if (entry >= 0) {
             return recordLeaf(slots, entry, c);
@@ -192,7 +204,7 @@ final class Poptrie {
     static int lookup(Table t, long hi, long lo) {
         int bits = t.directBits;
         int[] slots = t.slots;
-        int entry = UnsafeApi.getIntAcquire(slots, SLOT_BASE + ((hi >>> 1) >>> (63 - bits) << SLOT_SHIFT));
+        int entry = directEntry(slots, (int) ((hi >>> 1) >>> (63 - bits)));
         int c = chunk(hi, lo, bits);
         if (entry >= 0) {
             return recordLeaf(slots, entry, c);
