@@ -165,12 +165,13 @@ final class Poptrie {
     /**
      * IPv4 lookup: the address in the low 32 bits of an int. A record root (every block of a large IPv4 table) is
      * straight-line code: the direct entry, the record's leafvec and the leaf, three loads from one array; a node
-     * root leaves it for {@link #fromNode}.
+     * root leaves it for {@link #fromNode}. The direct index is two int shifts (Java takes an int shift count mod 32,
+     * so {@code >>> (32 - bits)} would keep the whole address when {@code bits} is 0).
      */
     static int lookup(Table t, int address) {
         int bits = t.directBits;
         int[] slots = t.slots;
-        int entry = directEntry(slots, (int) ((address & 0xFFFF_FFFFL) >>> (32 - bits)));
+        int entry = directEntry(slots, address >>> (31 - bits) >>> 1);
         int c = (address << bits) >>> (32 - STRIDE);
         if (entry >= 0) {
             return recordLeaf(slots, entry, c);
@@ -188,7 +189,7 @@ final class Poptrie {
         int bits = t.directBits;
         int[] slots = t.slots;
         for (int i = 0; i < count; i++) {
-            results[i] = directEntry(slots, (int) ((addresses[i] & 0xFFFF_FFFFL) >>> (32 - bits)));
+            results[i] = directEntry(slots, addresses[i] >>> (31 - bits) >>> 1);
         }
         for (int i = 0; i < count; i++) {
             long key = (long) addresses[i] << 32;
