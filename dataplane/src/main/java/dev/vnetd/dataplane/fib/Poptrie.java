@@ -651,7 +651,7 @@ final class Poptrie {
         leafTop = blockCount;
         uniformRecords = null;
         for (int b = 0; b < blockCount; b++) {
-            int entry = blockEntry(b);
+            int entry = blockEntry(b); // may grow slots: store into the array it returns with
             slots[b] = entry;
         }
         int spareNodes = forUpdates ? 2 * nodeTop + 64 : (nodeTop >> 6) + 16;
