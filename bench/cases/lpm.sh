@@ -63,7 +63,8 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
     batch=$(lpm_score "$RESULTS/lpm-$family-batch-lookup.json")
     build=$(lpm_score "$RESULTS/lpm-$family-build.json")
     updates=$(lpm_score "$RESULTS/lpm-$family-update.json")
-    memory=$("$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory "$family" "$routes")
+    # shellcheck disable=SC2086 # the flags are several words
+    memory=$("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory "$family" "$routes")
     echo "$memory" >> "$RESULTS/lpm-memory.txt"
     printf 'lpm family=%s routes=%s lookups_per_s=%.0f build_s=%.3f bytes_per_route=%s updates_per_s=%.0f' \
         "$family" "$count" "$lookups" "$build" "$(sed -n 's/.* bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")" \
@@ -85,5 +86,6 @@ lpm_generate "$V6_KEYS" keys v6 2000000 7 1 200000
 
 lpm_family v4 "$V4_ROUTES" "$V4_KEYS" Ipv4
 lpm_family v6 "$V6_ROUTES" "$V6_KEYS" Ipv6
-"$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory vns "$V4_ROUTES" 10000 100 \
+# shellcheck disable=SC2086 # the flags are several words (the LPM reads its arrays through Agrona's UnsafeApi)
+"$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory vns "$V4_ROUTES" 10000 100 \
     | tee -a "$RESULTS/lpm-memory.txt" | sed 's/^lpm-memory /lpm memory /'

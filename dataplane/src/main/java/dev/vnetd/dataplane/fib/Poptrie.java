@@ -4,40 +4,53 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.HashMap;
+import org.agrona.UnsafeApi;
 
 /**
  * The longest-prefix-match engine behind {@link Ipv4Lpm} and {@link Ipv6Lpm}: a Poptrie (Asai and Ohara,
  * "Poptrie: A Compressed Trie with Population Count for Fast and Scalable Software IP Routing Table Lookup",
- * SIGCOMM 2015) in three flat primitive arrays, over addresses held top-aligned in two longs (IPv4 uses the top 32
+ * SIGCOMM 2015) in two flat primitive arrays, over addresses held top-aligned in two longs (IPv4 uses the top 32
  * bits of {@code hi}).
  *
  * <pre>
  *  address  |&lt;-- s bits --&gt;|&lt;- 6 -&gt;|&lt;- 6 -&gt;| ...            s = directBits: 0, 8, 12 or 18 (IPv6: 16)
  *                 |             |
  *                 v             |
- *  direct  int[2^s]  entry &gt;= 0: a root with only leaf children, a record in leaves at that index:
- *                            [ leafvec low | leafvec high | run values ... ]   (most blocks of an Internet table;
- *                            a block without routes shares the one-run record of its fallback value)
- *                    entry = NODE | node index ------------------------------+
- *                                                                            v
+ *  slots   int[2^s + m]
+ *          [0, 2^s)  direct entries, one per block of the top s bits:
+ *                    entry &gt;= 0: a root with only leaf children, a record at that slot index ----------+
+ *                    entry = NODE | node index ----------------------------------------------+         |
+ *          [2^s, ..) records and leaf runs:                                                   |         |
+ *                    record [ leafvec (one long over two slots) | run values ... ]  &lt;--------|---------+
+ *                    child c has the value at record + 1 + popcount(leafvec &amp; bits 0..c)      |
+ *                    (most blocks of an Internet table; a block without routes shares the     |
+ *                    one-run record of its fallback value)                                     |
+ *                    a node's leaf runs: route values, NO_ROUTE = -1                           |
+ *                                                                                              v
  *  nodes   long[3 * n]   [ vector | leafvec | base1 &lt;&lt; 32 | base0 ]   one 64-ary node, 24 bytes
  *          vector  bit c: child c is a node, at nodes[base1 + popcount(vector &amp; bits 0..c) - 1]
  *          leafvec bit c: child c is a leaf that starts a new run of equal values; a leaf child c has the value
- *                  leaves[base0 + popcount(leafvec &amp; bits 0..c) - 1]   (runs of equal leaves are stored once)
+ *                  slots[base0 + popcount(leafvec &amp; bits 0..c) - 1]    (runs of equal leaves are stored once)
  *          skip node (a child with leafvec 0 and a vector not all ones; an ordinary node has leafvec 0 only
  *                  when all 64 children are nodes):
  *                  [ levels &lt;&lt; 60 | skipped bits | 0 | below &lt;&lt; 32 | fallback ]
  *                  stands for 2..9 levels that would each hold one child node and one run of the fallback (the
  *                  chain a lone long prefix leaves behind); an address whose bits differ gets the fallback, the
  *                  others continue at node {@code below}, 6 * levels bits deeper
- *  leaves  int[m]        route values, NO_ROUTE = -1
  * </pre>
+ *
+ * <p>A lookup through a record (every lookup in a large IPv4 table) is three loads from {@code slots}: the direct
+ * entry, the leafvec, the leaf (usually in the leafvec's cache line), read through {@link UnsafeApi} without range
+ * checks. The writer guarantees the ranges once per table instead: the slots begin with all {@code 2^s} direct
+ * entries, so any {@code s}-bit index is one; an entry is published only after the record it names is complete
+ * inside the array; a record's leafvec has bit 0 set and as many runs after it as bits set, so
+ * {@code record + 1 + popcount} stays inside it. Node walks, which are rarer and deeper, keep Java's checks.
  *
  * <p>Why Poptrie: on the benchmark's 1 M IPv4 routes DIR-24-8 (rte_lpm's layout) needs 64 MiB for its first level
  * alone, 67 bytes a route, and misses the last-level cache on every lookup; DXR's range tables binary-search up to
  * hundreds of ranges per /16 chunk. Poptrie needs a 1 MiB direct array plus runs of leaves, 11 bytes a route,
  * mostly cache-resident, and resolves any prefix up to /24 with two dependent loads after the direct array: the
- * compact root's leafvec and the leaf, usually in the same cache line. Small tables use a small (or single-entry)
+ * record's leafvec and the leaf, usually in the same cache line. Small tables use a small (or single-entry)
  * direct array, so an empty table costs a few dozen bytes and 100 routes a few KiB.
  *
  * <p>Updates. The writer keeps the routes themselves (the RIB) per direct-array block: {@code blocks[b]} holds, sorted
@@ -72,20 +85,24 @@ final class Poptrie {
     private static final long SKIP_BITS = (1L << SKIP_SHIFT) - 1;
     private static final int MAX_SKIP_LEVELS = 9;
     private static final VarHandle DIRECT = MethodHandles.arrayElementVarHandle(int[].class);
+    /** Byte offset of slot 0 in an {@code int[]}, and log2 of the bytes per slot, for the unchecked reads. */
+    private static final long SLOT_BASE = UnsafeApi.arrayBaseOffset(int[].class);
+    private static final int SLOT_SHIFT = 2;
     private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[24 * FAN_OUT]);
 
-    /** One published version of the lookup arrays; the direct entries are the only slots written after publication. */
+    /**
+     * One published version of the lookup arrays: {@code slots} holds the {@code 2^directBits} direct entries, then
+     * the records and leaf runs; the direct entries are the only slots written after publication.
+     */
     static final class Table {
         final int directBits;
-        final int[] direct;
+        final int[] slots;
         final long[] nodes;
-        final int[] leaves;
 
-        Table(int directBits, int[] direct, long[] nodes, int[] leaves) {
+        Table(int directBits, int[] slots, long[] nodes) {
             this.directBits = directBits;
-            this.direct = direct;
+            this.slots = slots;
             this.nodes = nodes;
-            this.leaves = leaves;
         }
     }
 
@@ -110,9 +127,8 @@ final class Poptrie {
     private int[][] shortValues;
     private int size;
 
-    private int[] direct;
     private long[] nodes;
-    private int[] leaves;
+    private int[] slots;
     private int nodeTop;
     private int leafTop;
     private boolean fresh;
@@ -130,11 +146,14 @@ final class Poptrie {
         this.directBits = tierBits[0];
         this.blocks = new long[1 << directBits][];
         this.shortValues = new int[directBits + 1][];
-        this.direct = new int[1 << directBits];
+        int record = 1 << directBits;
         this.nodes = new long[0];
-        this.leaves = new int[] {1, 0, NO_ROUTE};
-        this.leafTop = 3;
-        this.table = new Table(directBits, direct, nodes, leaves);
+        this.slots = new int[record + 3];
+        Arrays.fill(slots, 0, record, record);
+        putLeafvec(slots, record, 1);
+        slots[record + 2] = NO_ROUTE;
+        this.leafTop = slots.length;
+        this.table = new Table(directBits, slots, nodes);
     }
 
     int size() {
@@ -144,27 +163,20 @@ final class Poptrie {
     // ---------------------------------------------------------------------------------------------------- lookups
 
     /**
-     * IPv4 lookup: the address in the low 32 bits of an int. The common cases (a record root, or a node whose child
-     * is a leaf) are straight-line code; deeper walks leave it for {@link #descend}.
+     * IPv4 lookup: the address in the low 32 bits of an int. A record root (every block of a large IPv4 table) is
+     * straight-line code: the direct entry, the record's leafvec and the leaf, three loads from one array; a node
+     * root leaves it for {@link #fromNode}. The direct index is two int shifts (Java takes an int shift count mod 32,
+     * so {@code >>> (32 - bits)} would keep the whole address when {@code bits} is 0).
      */
     static int lookup(Table t, int address) {
-        long key = (long) address << 32;
         int bits = t.directBits;
-        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((key >>> 1) >>> (63 - bits)));
-        int c = (int) ((key << bits) >>> (64 - STRIDE));
-        int[] leaves = t.leaves;
+        int[] slots = t.slots;
+        int entry = directEntry(slots, address >>> (31 - bits) >>> 1);
+        int c = (address << bits) >>> (32 - STRIDE);
         if (entry >= 0) {
-            int at = entry;
-            long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
-            return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
+            return recordLeaf(slots, entry, c);
         }
-        long[] nodes = t.nodes;
-        int node = (entry & INDEX) * 3;
-        long vector = nodes[node];
-        if ((vector >>> c & 1) == 0) {
-            return leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
-        }
-        return descend(t, key, 0, node, bits, c, vector);
+        return fromNode(t, (long) address << 32, 0, entry, bits, c);
     }
 
     /**
@@ -175,13 +187,13 @@ final class Poptrie {
      */
     static void lookup(Table t, int[] addresses, int[] results, int count) {
         int bits = t.directBits;
-        int[] direct = t.direct;
+        int[] slots = t.slots;
         for (int i = 0; i < count; i++) {
-            results[i] = (int) DIRECT.getAcquire(direct, (int) ((((long) addresses[i] << 32) >>> 1) >>> (63 - bits)));
+            results[i] = directEntry(slots, addresses[i] >>> (31 - bits) >>> 1);
         }
         for (int i = 0; i < count; i++) {
             long key = (long) addresses[i] << 32;
-            results[i] = firstStep(t, results[i], key, 0, (int) ((key << bits) >>> (64 - STRIDE)));
+            results[i] = firstStep(t, results[i], key, 0, (addresses[i] << bits) >>> (32 - STRIDE));
         }
         finish(t, results, count);
     }
@@ -192,29 +204,21 @@ final class Poptrie {
      */
     static int lookup(Table t, long hi, long lo) {
         int bits = t.directBits;
-        int entry = (int) DIRECT.getAcquire(t.direct, (int) ((hi >>> 1) >>> (63 - bits)));
+        int[] slots = t.slots;
+        int entry = directEntry(slots, (int) ((hi >>> 1) >>> (63 - bits)));
         int c = chunk(hi, lo, bits);
-        int[] leaves = t.leaves;
         if (entry >= 0) {
-            int at = entry;
-            long leafvec = (leaves[at] & 0xFFFF_FFFFL) | (long) leaves[at + 1] << 32;
-            return leaves[at + 1 + Long.bitCount(leafvec & ((2L << c) - 1))];
+            return recordLeaf(slots, entry, c);
         }
-        long[] nodes = t.nodes;
-        int node = (entry & INDEX) * 3;
-        long vector = nodes[node];
-        if ((vector >>> c & 1) == 0) {
-            return leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
-        }
-        return descend(t, hi, lo, node, bits, c, vector);
+        return fromNode(t, hi, lo, entry, bits, c);
     }
 
     /** IPv6 lookups of {@code count} addresses into {@code results}, in the three passes of the IPv4 batch. */
     static void lookup(Table t, long[] highs, long[] lows, int[] results, int count) {
         int bits = t.directBits;
-        int[] direct = t.direct;
+        int[] slots = t.slots;
         for (int i = 0; i < count; i++) {
-            results[i] = (int) DIRECT.getAcquire(direct, (int) ((highs[i] >>> 1) >>> (63 - bits)));
+            results[i] = directEntry(slots, (int) ((highs[i] >>> 1) >>> (63 - bits)));
         }
         for (int i = 0; i < count; i++) {
             results[i] = firstStep(t, results[i], highs[i], lows[i], chunk(highs[i], lows[i], bits));
@@ -222,12 +226,42 @@ final class Poptrie {
         finish(t, results, count);
     }
 
+    /**
+     * Direct entry {@code b}, read with acquire (see the class comment) and without a range check: {@code b} has
+     * {@code directBits} bits and every table's slots start with {@code 2^directBits} direct entries.
+     */
+    private static int directEntry(int[] slots, int b) {
+        return UnsafeApi.getIntAcquire(slots, SLOT_BASE + ((long) b << SLOT_SHIFT));
+    }
+
+    /**
+     * The leaf of child {@code c} of the record at {@code at}, without range checks: the writer only publishes an
+     * entry to a record it has completed inside the slots, whose leafvec has bit 0 set and one leaf per set bit, so
+     * the index lies within the record.
+     */
+    private static int recordLeaf(int[] slots, int at, int c) {
+        long leafvec = UnsafeApi.getLongUnaligned(slots, SLOT_BASE + ((long) at << SLOT_SHIFT));
+        int leaf = at + 1 + Long.bitCount(leafvec & ((2L << c) - 1));
+        assert leaf < slots.length : "record leaf out of range";
+        return UnsafeApi.getInt(slots, SLOT_BASE + ((long) leaf << SLOT_SHIFT));
+    }
+
+    /** A lookup whose direct entry is a node: the node's leaf child, or the rest of the walk. */
+    private static int fromNode(Table t, long hi, long lo, int entry, int depth, int c) {
+        long[] nodes = t.nodes;
+        int node = (entry & INDEX) * 3;
+        long vector = nodes[node];
+        if ((vector >>> c & 1) == 0) {
+            return t.slots[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+        }
+        return descend(t, hi, lo, node, depth, c, vector);
+    }
+
     /** Batch pass two: a direct entry becomes {@code LEAF + index} of the leaf still to load, or a final value. */
     private static int firstStep(Table t, int entry, long hi, long lo, int c) {
         if (entry >= 0) {
-            int at = entry;
-            long leafvec = (t.leaves[at] & 0xFFFF_FFFFL) | (long) t.leaves[at + 1] << 32;
-            return LEAF + at + 1 + Long.bitCount(leafvec & ((2L << c) - 1));
+            long leafvec = UnsafeApi.getLongUnaligned(t.slots, SLOT_BASE + ((long) entry << SLOT_SHIFT));
+            return LEAF + entry + 1 + Long.bitCount(leafvec & ((2L << c) - 1));
         }
         long[] nodes = t.nodes;
         int node = (entry & INDEX) * 3;
@@ -239,13 +273,18 @@ final class Poptrie {
 
     /** Batch pass three: loads the leaves that pass two located. */
     private static void finish(Table t, int[] results, int count) {
-        int[] leaves = t.leaves;
+        int[] slots = t.slots;
         for (int i = 0; i < count; i++) {
             int r = results[i];
             if (r < NO_ROUTE) {
-                results[i] = leaves[r - LEAF];
+                results[i] = slots[r - LEAF];
             }
         }
+    }
+
+    /** Writes a record's leafvec into its first two slots, in the byte order {@link #recordLeaf} reads it. */
+    private static void putLeafvec(int[] slots, int at, long leafvec) {
+        UnsafeApi.putLongUnaligned(slots, SLOT_BASE + ((long) at << SLOT_SHIFT), leafvec);
     }
 
     /**
@@ -270,7 +309,7 @@ final class Poptrie {
             }
             c = chunk(hi, lo, depth);
             if ((vector >>> c & 1) == 0) {
-                return t.leaves[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
+                return t.slots[(int) nodes[node + 2] + Long.bitCount(nodes[node + 1] & ((2L << c) - 1)) - 1];
             }
         }
     }
@@ -398,10 +437,10 @@ final class Poptrie {
 
     // ------------------------------------------------------------------------------------------------ memory report
 
-    /** Bytes held by the published lookup arrays (direct, nodes, leaves), array headers included. */
+    /** Bytes held by the published lookup arrays (slots, nodes), array headers included. */
     long lookupBytes() {
         Table t = table;
-        return arrayBytes(t.direct.length, 4) + arrayBytes(t.nodes.length, 8) + arrayBytes(t.leaves.length, 4);
+        return arrayBytes(t.slots.length, 4) + arrayBytes(t.nodes.length, 8);
     }
 
     /** Bytes held by the writer's route store (the RIB), array headers included. */
@@ -605,29 +644,30 @@ final class Poptrie {
      */
     private void rebuild(boolean forUpdates) {
         fresh = true;
-        direct = new int[1 << directBits];
+        int blockCount = 1 << directBits;
         nodes = new long[3 * Math.max(64, nodeTop)];
-        leaves = new int[Math.max(64, leafTop)];
+        slots = new int[Math.max(blockCount + 64, leafTop)];
         nodeTop = 0;
-        leafTop = 0;
+        leafTop = blockCount;
         uniformRecords = null;
-        for (int b = 0; b < direct.length; b++) {
-            direct[b] = blockEntry(b);
+        for (int b = 0; b < blockCount; b++) {
+            int entry = blockEntry(b); // may grow slots: store into the array it returns with
+            slots[b] = entry;
         }
         int spareNodes = forUpdates ? 2 * nodeTop + 64 : (nodeTop >> 6) + 16;
-        int spareLeaves = forUpdates ? 2 * leafTop + 128 : (leafTop >> 6) + 64;
+        int spareLeaves = forUpdates ? 2 * (leafTop - blockCount) + 128 : ((leafTop - blockCount) >> 6) + 64;
         nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
-        leaves = Arrays.copyOf(leaves, leafTop + spareLeaves);
+        slots = Arrays.copyOf(slots, leafTop + spareLeaves);
         fresh = false;
-        table = new Table(directBits, direct, nodes, leaves);
+        table = new Table(directBits, slots, nodes);
     }
 
     private void refreshBlocks(int first, int count) {
         try {
             for (int b = first; b < first + count; b++) {
                 int entry = blockEntry(b);
-                if (entry != direct[b]) {
-                    DIRECT.setRelease(direct, b, entry);
+                if (entry != slots[b]) {
+                    DIRECT.setRelease(slots, b, entry);
                 }
             }
         } catch (Full full) {
@@ -650,7 +690,7 @@ final class Poptrie {
      * incremental update), so a block holding many routes costs a few node copies per update, not a rebuild.
      */
     private void refreshBlock(int b, long hi, long lo, int length) {
-        int old = direct[b];
+        int old = slots[b];
         long[] routes = blocks[b];
         if (old >= 0 || routes == null) {
             refreshBlocks(b, 1);
@@ -660,7 +700,7 @@ final class Poptrie {
             int root = allocateNodes(1);
             copyPath(root, old & INDEX, routes, 0, routes.length / width, directBits, blockFallback(b), hi, lo, length,
                     SCRATCH.get(), 0);
-            DIRECT.setRelease(direct, b, NODE | root);
+            DIRECT.setRelease(slots, b, NODE | root);
         } catch (Full full) {
             rebuildFull();
         }
@@ -762,8 +802,7 @@ final class Poptrie {
         if (paint(routes, 0, n, directBits, fallback, scratch, 0) == 0) {
             long leafvec = runs(0, scratch, 0);
             int at = allocateLeaves(2 + Long.bitCount(leafvec));
-            leaves[at] = (int) leafvec;
-            leaves[at + 1] = (int) (leafvec >>> 32);
+            putLeafvec(slots, at, leafvec);
             storeRuns(leafvec, scratch, 0, at + 2);
             return at;
         }
@@ -782,9 +821,8 @@ final class Poptrie {
             return known;
         }
         int at = allocateLeaves(3);
-        leaves[at] = 1;
-        leaves[at + 1] = 0;
-        leaves[at + 2] = value;
+        putLeafvec(slots, at, 1);
+        slots[at + 2] = value;
         uniformRecords.put(value, at);
         return at;
     }
@@ -832,7 +870,7 @@ final class Poptrie {
 
     private void storeRuns(long leafvec, int[] scratch, int level, int at) {
         for (long m = leafvec; m != 0; m &= m - 1) {
-            leaves[at++] = scratch[level * FAN_OUT + Long.numberOfTrailingZeros(m)];
+            slots[at++] = scratch[level * FAN_OUT + Long.numberOfTrailingZeros(m)];
         }
     }
 
@@ -935,11 +973,11 @@ final class Poptrie {
     }
 
     private int allocateLeaves(int count) {
-        if (leafTop + count > leaves.length) {
+        if (leafTop + count > slots.length) {
             if (!fresh) {
                 throw Full.INSTANCE;
             }
-            leaves = Arrays.copyOf(leaves, Math.max(leafTop + count, leaves.length * 2));
+            slots = Arrays.copyOf(slots, Math.max(leafTop + count, slots.length * 2));
         }
         int at = leafTop;
         leafTop += count;
