@@ -32,7 +32,7 @@ public enum TransportKind {
      * The order {@code transport: auto} tries them in. epoll first: only epoll can carry raw sockets (plain GRE and
      * ESP), and for UDP listeners, which read and write with recvmmsg and sendmmsg on both ({@link UdpSocketQueue}),
      * the transport only reports readiness: io_uring and epoll are within the noise of each other end to end
-     * (docs/performance-udpq.md). io_uring follows, then NIO.
+     * (docs/performance.md, "UDP listeners on vnetd's own sockets"). io_uring follows, then NIO.
      */
     public static final List<TransportKind> AUTO_PREFERENCE = List.of(EPOLL, IO_URING, NIO);
 
