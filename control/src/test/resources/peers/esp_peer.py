@@ -29,6 +29,7 @@ from scapy.layers.inet6 import ICMPv6EchoRequest
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
 from peer_common import checksums_ok, raw_receivers, receive_raw, report
+from scapy_esn import use_rfc_esn_hmac
 
 
 def security_association(transform, spi, key_hex, esn):
@@ -191,6 +192,7 @@ def run_raw(cfg):
 
 
 def main():
+    use_rfc_esn_hmac()
     cfg = json.loads(sys.argv[1])
     if cfg.get("carrier", "udp") == "raw":
         run_raw(cfg)

@@ -17,23 +17,26 @@ public final class PeerScript {
     }
 
     /** What every peer script imports. */
-    private static final String COMMON = "peer_common.py";
+    private static final String COMMON = "/peers/peer_common.py";
+    /** RFC 4303 ESN handling for scapy's ESP HMAC, from the crypto module's test-jar (its scapy peer uses it too). */
+    private static final String SCAPY_ESN = "/dev/vnetd/crypto/esp/scapy_esn.py";
 
-    /** Copies the script, and the module the scripts share, to {@code dir}; returns the script's path. */
+    /** Copies the script, and the modules the scripts share, to {@code dir}; returns the script's path. */
     public static Path extract(String name, Path dir) throws IOException {
-        Path script = copy(name, dir);
+        Path script = copy("/peers/" + name, dir);
         copy(COMMON, dir);
+        copy(SCAPY_ESN, dir);
         return script;
     }
 
-    private static Path copy(String name, Path dir) throws IOException {
-        Path target = dir.resolve(name);
+    private static Path copy(String resource, Path dir) throws IOException {
+        Path target = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
         if (Files.exists(target)) {
             return target;
         }
-        try (InputStream in = PeerScript.class.getResourceAsStream("/peers/" + name)) {
+        try (InputStream in = PeerScript.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IOException("no peer script " + name);
+                throw new IOException("no peer script " + resource);
             }
             Files.copy(in, target);
         }

@@ -46,7 +46,6 @@ class PlainEspNamespaceTest {
             String transform = EspInUdpPeerTest.TRANSFORMS.get(i);
             String site = EspInUdpPeerTest.SITES.get(i);
             String address = "198.18.0." + (i + 2);
-            boolean esn = !transform.equals("aes-cbc-hmac-sha256");
             String in = EspKeys.randomHex(EspKeys.materialLength(transform));
             String out = EspKeys.randomHex(EspKeys.materialLength(transform));
             EspKeys.write(dir.resolve(site + ".in"), in);
@@ -60,14 +59,14 @@ class PlainEspNamespaceTest {
                         remote: %s
                         virtual_network: production
                         sa: {transform: %s, inbound: {spi: %d, key_file: %1$s.in},
-                             outbound: {spi: %d, key_file: %1$s.out}, esn: %b}
-                    """.formatted(site, address, transform, 0x3001 + i, 0x4001 + i, esn));
+                             outbound: {spi: %d, key_file: %1$s.out}, esn: true}
+                    """.formatted(site, address, transform, 0x3001 + i, 0x4001 + i));
             routes.append("  - {prefix: 10.%d.0.0/16, virtual_network: production, via: %s}\n".formatted(i + 1,
                     site));
             peers.add("""
-                    "%s": {"addr": "%s", "kind": "esp", "transform": "%s", "esn": %s,
+                    "%s": {"addr": "%s", "kind": "esp", "transform": "%s", "esn": true,
                      "to_vnetd": {"spi": %d, "key": "%s"}, "from_vnetd": {"spi": %d, "key": "%s"}}"""
-                    .formatted(site, address, transform, esn, 0x3001 + i, in, 0x4001 + i, out));
+                    .formatted(site, address, transform, 0x3001 + i, in, 0x4001 + i, out));
         }
         String v6In = EspKeys.randomHex(20);
         String v6Out = EspKeys.randomHex(20);
