@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * create no Java object (see {@link LibCrypto}). Nonce, ESN AAD and the output-length word live in this cipher's own
  * native memory, freed with the EVP context when the cipher is collected.
  */
-final class OpenSslAeadCipher implements NativeEspCipher {
+final class OpenSslAeadCipher extends NativeEspCipher {
     private static final int NONCE_LENGTH = 12;
     private static final int ESN_AAD_LENGTH = 12;
     private static final int EXPLICIT_IV_LENGTH = 8;
@@ -28,9 +28,7 @@ final class OpenSslAeadCipher implements NativeEspCipher {
     private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED
             .withOrder(ByteOrder.BIG_ENDIAN);
 
-    private final int icvLength;
     private final MemorySegment context;
-    private final MemorySegment scratch;
     private final MemorySegment nonce;
     private final MemorySegment esnAad;
     private final MemorySegment outLength;
@@ -38,8 +36,7 @@ final class OpenSslAeadCipher implements NativeEspCipher {
 
     /** @param scratch the owning context's native scratch, at least as long as the longest ESP packet */
     OpenSslAeadCipher(EspTransform transform, KeyMaterial material, MemorySegment scratch) {
-        this.icvLength = transform.icvLength();
-        this.scratch = scratch;
+        super(scratch, PAYLOAD_OFFSET, transform.icvLength());
         Arena arena = Arena.ofAuto();
         String name = switch (transform) {
             case CHACHA20_POLY1305 -> "chacha20_poly1305";
@@ -61,33 +58,12 @@ final class OpenSslAeadCipher implements NativeEspCipher {
     }
 
     @Override
-    public void writeIv(MemorySegment memory, long ivOffset, long sequence) {
+    void writeIv(MemorySegment memory, long ivOffset, long sequence) {
         memory.set(BIG_ENDIAN_LONG, ivOffset, sequence);
     }
 
     @Override
-    public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
-                     byte[] unused) {
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
-        seal(scratch, 0, payloadLength, sequenceHigh, esn);
-        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                payloadLength + icvLength);
-    }
-
-    @Override
-    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] unused) {
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
-        boolean authentic = open(scratch, 0, espLength, sequenceHigh, esn);
-        if (authentic) {
-            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                    espLength - PAYLOAD_OFFSET - icvLength);
-        }
-        return authentic;
-    }
-
-    @Override
-    public void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
+    void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
         long payload = memory.address() + espOffset + PAYLOAD_OFFSET;
         start(1, memory, espOffset, sequenceHigh, esn);
         LibCrypto.check(LibCrypto.update(context.address(), payload, outLength.address(), payload, payloadLength),
@@ -101,7 +77,7 @@ final class OpenSslAeadCipher implements NativeEspCipher {
     }
 
     @Override
-    public boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
+    boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
         int payloadLength = espLength - icvLength - PAYLOAD_OFFSET;
         long payload = memory.address() + espOffset + PAYLOAD_OFFSET;
         start(0, memory, espOffset, sequenceHigh, esn);

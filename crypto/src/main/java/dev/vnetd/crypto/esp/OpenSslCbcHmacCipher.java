@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * inner and outer pads. Like {@link OpenSslAeadCipher}, it works in a direct buffer's memory or on a copy of a
  * byte array in the worker's native scratch. The ICV comparison is constant-time.
  */
-final class OpenSslCbcHmacCipher implements NativeEspCipher {
+final class OpenSslCbcHmacCipher extends NativeEspCipher {
     private static final int BLOCK = 16;
     private static final int IV_LENGTH = 16;
     private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + IV_LENGTH;
@@ -27,8 +27,6 @@ final class OpenSslCbcHmacCipher implements NativeEspCipher {
     private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED
             .withOrder(ByteOrder.BIG_ENDIAN);
 
-    private final int icvLength;
-    private final MemorySegment scratch;
     private final MemorySegment encryptor;
     private final MemorySegment decryptor;
     private final MemorySegment ivCipher;
@@ -40,8 +38,7 @@ final class OpenSslCbcHmacCipher implements NativeEspCipher {
 
     /** @param scratch the owning context's native scratch, at least as long as the longest ESP packet plus 16 */
     OpenSslCbcHmacCipher(EspTransform transform, KeyMaterial material, MemorySegment scratch) {
-        this.icvLength = transform.icvLength();
-        this.scratch = scratch;
+        super(scratch, PAYLOAD_OFFSET, transform.icvLength());
         Arena arena = Arena.ofAuto();
         byte[] key = material.cipherKey();
         int bits = key.length * Byte.SIZE;
@@ -63,7 +60,7 @@ final class OpenSslCbcHmacCipher implements NativeEspCipher {
     }
 
     @Override
-    public void writeIv(MemorySegment memory, long ivOffset, long sequence) {
+    void writeIv(MemorySegment memory, long ivOffset, long sequence) {
         ivBlocks.set(BIG_ENDIAN_LONG, 0, sequence);
         LibCrypto.check(LibCrypto.update(ivCipher.address(), memory.address() + ivOffset, outLength.address(),
                 ivBlocks.address(), BLOCK), "EVP_CipherUpdate");
@@ -72,28 +69,7 @@ final class OpenSslCbcHmacCipher implements NativeEspCipher {
     }
 
     @Override
-    public void seal(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn,
-                     byte[] unused) {
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, PAYLOAD_OFFSET + payloadLength);
-        seal(scratch, 0, payloadLength, sequenceHigh, esn);
-        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                payloadLength + icvLength);
-    }
-
-    @Override
-    public boolean open(byte[] packet, int espOffset, int espLength, int sequenceHigh, boolean esn,
-                        byte[] unused) {
-        MemorySegment.copy(packet, espOffset, scratch, ValueLayout.JAVA_BYTE, 0, espLength);
-        boolean authentic = open(scratch, 0, espLength, sequenceHigh, esn);
-        if (authentic) {
-            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, PAYLOAD_OFFSET, packet, espOffset + PAYLOAD_OFFSET,
-                    espLength - PAYLOAD_OFFSET - icvLength);
-        }
-        return authentic;
-    }
-
-    @Override
-    public void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
+    void seal(MemorySegment memory, long espOffset, int payloadLength, int sequenceHigh, boolean esn) {
         long base = memory.address() + espOffset;
         long payload = base + PAYLOAD_OFFSET;
         LibCrypto.check(LibCrypto.init(encryptor.address(), 0L, 0L, base + EspHeader.IV_OFFSET, 1),
@@ -107,7 +83,7 @@ final class OpenSslCbcHmacCipher implements NativeEspCipher {
     }
 
     @Override
-    public boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
+    boolean open(MemorySegment memory, long espOffset, int espLength, int sequenceHigh, boolean esn) {
         int sealedLength = espLength - icvLength;
         long base = memory.address() + espOffset;
         long payload = base + PAYLOAD_OFFSET;
