@@ -31,6 +31,8 @@ import java.util.function.ToLongFunction;
  *   <li>{@code vnetd_icmp_errors_total{result="sent|rate_limited"}}</li>
  *   <li>{@code vnetd_mss_clamped_total}: TCP SYNs and SYN-ACKs whose MSS option was lowered</li>
  *   <li>{@code vnetd_tunnel_state{tunnel}}: 1 healthy, 0.5 degraded, 0 down</li>
+ *   <li>{@code vnetd_tunnel_peer_unreachable_total{tunnel}}: ICMP errors the kernel reported for packets sent to
+ *   the tunnel's remote (UDP listeners on epoll and io_uring): a vanished or unreachable peer</li>
  *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
  *   <li>{@code vnetd_socket_receive_drops_total{listener}}: datagrams the kernel dropped at its receive buffers</li>
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
@@ -44,7 +46,7 @@ public final class DataplaneMetrics {
     /** The meters {@link #registerAdded} and {@link FlowMetrics#registerAdded} register per tunnel. */
     private static final List<String> TUNNEL_METERS = List.of("vnetd.rx.packets", "vnetd.rx.bytes",
             "vnetd.tx.packets", "vnetd.tx.bytes", "vnetd.tunnel.state", "vnetd.arr.returns", "vnetd.tunnel.flows",
-            "vnetd.flow.quota.refusals");
+            "vnetd.flow.quota.refusals", "vnetd.tunnel.peer.unreachable");
 
     private DataplaneMetrics() {
     }
@@ -107,6 +109,9 @@ public final class DataplaneMetrics {
                     w -> w.txPackets(id), "listener", listener, "tunnel", t.name());
             counter(registry, "vnetd.tx.bytes", "bytes", "bytes sent into the tunnel (outer payload)", dataplane,
                     w -> w.txBytes(id), "listener", listener, "tunnel", t.name());
+            counter(registry, "vnetd.tunnel.peer.unreachable", null,
+                    "ICMP errors (port, host or network unreachable) reported for packets sent to the tunnel's remote",
+                    dataplane, w -> w.peerUnreachables(id), "tunnel", t.name());
             Gauge.builder("vnetd.tunnel.state", holder, h -> stateValue(h.get().health(), id))
                     .description("tunnel health: 1 healthy, 0.5 degraded, 0 down")
                     .tags("tunnel", t.name())

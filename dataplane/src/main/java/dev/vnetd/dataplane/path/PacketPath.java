@@ -182,6 +182,24 @@ public final class PacketPath {
         forward(state, buf, offset, end, ipv6, tunnelId, datagramBytes);
     }
 
+    /**
+     * Counts an ICMP error the kernel reported for a datagram this worker sent from listener {@code listenerId} to
+     * {@code (remoteHigh, remoteLow):remotePort} (an address as in {@link #receive(int, ByteBuf, long, long)}) against
+     * the tunnel whose remote that is, and returns the tunnel's name, or null when no tunnel of that listener has that
+     * remote (an ICMP error vnetd sent itself, say). Off the fast path: a scan of the tunnels.
+     */
+    public String peerUnreachable(int listenerId, long remoteHigh, long remoteLow, int remotePort) {
+        ForwardingState state = stateHolder.get();
+        for (Tunnel t : state.tunnels()) {
+            if (t.listener().id() == listenerId && t.remote() != null && t.remote().getPort() == remotePort
+                    && !state.retiredTunnel(t.id()) && state.tunnelIndex().remoteIs(t.id(), remoteHigh, remoteLow)) {
+                counters.peerUnreachable(t.id());
+                return t.name();
+            }
+        }
+        return null;
+    }
+
     /** Where packets routed to MASQUE tunnels go; set once, before the MASQUE sessions start. */
     public void masqueEgress(MasqueEgress egress) {
         this.masque = egress;

@@ -19,6 +19,7 @@ public final class WorkerCounters {
     private final long[] txBytes;
     private final long[] arrReturns;
     private final long[] flowQuotaRefusals;
+    private final long[] peerUnreachable;
     private final long[] flows = new long[3];
     private final long[] icmp = new long[2];
     private final long[] mtu = new long[1];
@@ -38,6 +39,7 @@ public final class WorkerCounters {
         txBytes = new long[tunnels];
         arrReturns = new long[tunnels];
         flowQuotaRefusals = new long[tunnels];
+        peerUnreachable = new long[tunnels];
     }
 
     private static void add(long[] array, int index, long delta) {
@@ -96,6 +98,19 @@ public final class WorkerCounters {
     /** Counts a new flow from {@code tunnel} refused because the tunnel holds its {@code max_flows}. */
     public void flowQuotaRefused(int tunnel) {
         add(flowQuotaRefusals, tunnel, 1);
+    }
+
+    /**
+     * Counts an ICMP error the kernel reported for a packet sent to the tunnel's remote (port, host or network
+     * unreachable: the peer vanished or cannot be reached).
+     */
+    public void peerUnreachable(int tunnel) {
+        add(peerUnreachable, tunnel, 1);
+    }
+
+    /** ICMP errors reported for packets sent to a tunnel's remote. */
+    public long peerUnreachables(int tunnel) {
+        return get(peerUnreachable, tunnel);
     }
 
     /** New flows from a tunnel refused by its {@code max_flows}. */

@@ -89,6 +89,17 @@ final class UdpSocket {
     private static final int SO_RCVBUF = 8;
     private static final int SO_REUSEPORT = 15;
     private static final int MSG_DONTWAIT = 0x40;
+    private static final int MSG_ERRQUEUE = 0x2000;
+    private static final int SO_ERROR = 4;
+    /** {@code IP_RECVERR} (level SOL_IP) and {@code IPV6_RECVERR} (level SOL_IPV6): also the cmsg types. */
+    static final int IP_RECVERR = 11;
+    static final int IPV6_RECVERR = 25;
+    /** Size of a {@code struct msghdr}: the first fields of an {@code mmsghdr}, the same offsets. */
+    static final int MSGHDR_SIZE = 56;
+    /** {@code struct cmsghdr}: {@code cmsg_len} (size_t), then level and type (int); the data follows at 16. */
+    static final int CMSG_LEVEL_OFFSET = 8;
+    static final int CMSG_TYPE_OFFSET = 12;
+    static final int CMSG_DATA_OFFSET = 16;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURED = Linker.Option.captureStateLayout();
@@ -113,6 +124,9 @@ final class UdpSocket {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
             CAPTURE_ERRNO, Linker.Option.critical(false));
+    private static final MethodHandle RECVMSG = downcall("recvmsg",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT), CAPTURE_ERRNO, Linker.Option.critical(false));
     private static final MethodHandle SENDMMSG = downcall("sendmmsg",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), CAPTURE_ERRNO, Linker.Option.critical(false));
@@ -148,9 +162,13 @@ final class UdpSocket {
                 setInt(arena, state, fd, SOL_SOCKET, SO_SNDBUF, bufferBytes, "SO_SNDBUF");
                 setInt(arena, state, fd, OuterFragmentation.SOL_IP, OuterFragmentation.IP_MTU_DISCOVER,
                         OuterFragmentation.PMTUDISC_DONT, "IP_MTU_DISCOVER");
+                // ICMP errors about what this socket sent (a peer's port unreachable, a host unreachable on the
+                // way) are queued on the socket's error queue, where UdpSocketQueue reads which peer they concern.
+                setInt(arena, state, fd, OuterFragmentation.SOL_IP, IP_RECVERR, 1, "IP_RECVERR");
                 if (ipv6) {
                     setInt(arena, state, fd, OuterFragmentation.SOL_IPV6, OuterFragmentation.IPV6_MTU_DISCOVER,
                             OuterFragmentation.PMTUDISC_DONT, "IPV6_MTU_DISCOVER");
+                    setInt(arena, state, fd, OuterFragmentation.SOL_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR");
                 }
                 MemorySegment sockaddr = arena.allocate(SOCKADDR_SIZE, 8);
                 int length = writeSockaddr(sockaddr, 0, address);
@@ -250,6 +268,24 @@ final class UdpSocket {
         } catch (Throwable t) {
             throw new IllegalStateException("recvmmsg", t);
         }
+    }
+
+    /**
+     * Reads one message of the socket's error queue into the {@code msghdr} at native address {@code msg}, without
+     * waiting. Returns its payload length, or minus errno ({@link #EAGAIN_RESULT} when the queue is empty).
+     */
+    static int receiveError(MemorySegment errnoState, int fd, long msg) {
+        try {
+            long n = (long) RECVMSG.invokeExact(errnoState, fd, msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+            return n >= 0 ? (int) n : -errno(errnoState);
+        } catch (Throwable t) {
+            throw new IllegalStateException("recvmsg", t);
+        }
+    }
+
+    /** Reads and clears the socket's pending error ({@code SO_ERROR}); 0 when there is none. */
+    static int takePendingError(int fd) throws IOException {
+        return intOption(fd, SOL_SOCKET, SO_ERROR);
     }
 
     /**

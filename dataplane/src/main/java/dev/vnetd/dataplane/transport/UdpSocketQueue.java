@@ -40,6 +40,8 @@ import java.util.concurrent.TimeUnit;
  *  PacketPath ─▶ send(packet, remote): address, length, sockaddr into the next tx mmsghdr, buffer held
  *  flush()    ─▶ sendmmsg(all queued); a partial send continues after the entry the kernel refused;
  *                EAGAIN drops the rest (tx_buffer_full); each packet counted once: tx, or a drop with its reason
+ *  error readiness (EPOLLERR / POLLERR: IP_RECVERR queued an ICMP error about something this socket sent)
+ *    └─ recvmsg(MSG_ERRQUEUE) until empty: the original destination ─▶ its tunnel's peer-unreachable counter
  * </pre>
  *
  * <p>Receive slots own a pooled direct buffer each, reused while the path is done with it (its reference count is
@@ -66,6 +68,10 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     private static final int EINTR_RESULT = -4;
     private static final byte IORING_OP_POLL_ADD = 6;
     private static final int POLLIN = 0x1;
+    private static final int POLLERR = 0x8;
+    /** Error-queue messages read per error readiness: the kernel rate-limits the ICMP errors that fill it. */
+    private static final int ERROR_BUDGET = 64;
+    private static final int ERROR_CONTROL_SIZE = 128;
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
     private static final long IPV4_MASK = 0xFFFF_FFFFL;
 
@@ -89,6 +95,9 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     private final MemorySegment txIovecs;
     private final MemorySegment txNames;
     private final ByteBuf[] txBufs = new ByteBuf[TX_CAPACITY];
+    private final MemorySegment errorMsg;
+    private final MemorySegment errorName;
+    private final MemorySegment errorControl;
     private final int[] txTunnels = new int[TX_CAPACITY];
     private int txCount;
     private final WorkerCounters counters;
@@ -123,6 +132,9 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         this.txMsgs = arena.allocate((long) TX_CAPACITY * UdpSocket.MMSGHDR_SIZE, 8);
         this.txIovecs = arena.allocate((long) TX_CAPACITY * UdpSocket.IOVEC_SIZE, 8);
         this.txNames = arena.allocate((long) TX_CAPACITY * UdpSocket.SOCKADDR_SIZE, 8);
+        this.errorMsg = arena.allocate(UdpSocket.MSGHDR_SIZE, 8);
+        this.errorName = arena.allocate(UdpSocket.SOCKADDR_SIZE, 8);
+        this.errorControl = arena.allocate(ERROR_CONTROL_SIZE, 8);
         link(rxMsgs, rxIovecs, rxNames, RX_BATCH);
         link(txMsgs, txIovecs, txNames, TX_CAPACITY);
         for (int i = 0; i < RX_BATCH; i++) {
@@ -229,12 +241,58 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
             if (completion.res() < 0) {
                 return;
             }
-            readBatch();
+            if ((completion.res() & POLLERR) != 0) {
+                readErrors();
+            }
+            if ((completion.res() & POLLIN) != 0) {
+                readBatch();
+            }
             if (!closed) {
                 armPoll();
             }
-        } else if (event instanceof EpollIoEvent ready && ready.ops().contains(EpollIoOps.EPOLLIN)) {
-            readBatch();
+        } else if (event instanceof EpollIoEvent ready) {
+            if (ready.ops().contains(EpollIoOps.EPOLLERR)) {
+                readErrors();
+            }
+            if (ready.ops().contains(EpollIoOps.EPOLLIN)) {
+                readBatch();
+            }
+        }
+    }
+
+    /**
+     * Reads the socket's error queue: each message is an ICMP error (port, host or network unreachable, ...) about a
+     * datagram this socket sent, its name the datagram's destination, counted against the tunnel with that remote
+     * and logged at a limited rate. Then clears the socket's pending error, which the kernel sets with each report
+     * and which would otherwise fail the next send (whoever's packet it is) and keep the error readiness raised.
+     */
+    private void readErrors() {
+        for (int i = 0; i < ERROR_BUDGET; i++) {
+            errorMsg.fill((byte) 0);
+            errorMsg.set(ValueLayout.JAVA_LONG, UdpSocket.MSG_NAME_OFFSET, errorName.address());
+            errorMsg.set(ValueLayout.JAVA_INT, UdpSocket.MSG_NAMELEN_OFFSET, UdpSocket.SOCKADDR_SIZE);
+            errorMsg.set(ValueLayout.JAVA_LONG, UdpSocket.MSG_CONTROL_OFFSET, errorControl.address());
+            errorMsg.set(ValueLayout.JAVA_LONG, UdpSocket.MSG_CONTROLLEN_OFFSET, ERROR_CONTROL_SIZE);
+            if (UdpSocket.receiveError(errnoState, fd, errorMsg.address()) < 0) {
+                break;
+            }
+            int level = errorControl.get(ValueLayout.JAVA_INT, UdpSocket.CMSG_LEVEL_OFFSET);
+            int type = errorControl.get(ValueLayout.JAVA_INT, UdpSocket.CMSG_TYPE_OFFSET);
+            boolean extendedError = level == OuterFragmentation.SOL_IP && type == UdpSocket.IP_RECVERR
+                    || level == OuterFragmentation.SOL_IPV6 && type == UdpSocket.IPV6_RECVERR;
+            int errno = extendedError ? errorControl.get(ValueLayout.JAVA_INT, UdpSocket.CMSG_DATA_OFFSET) : 0;
+            int port = Short.toUnsignedInt(errorName.get(UdpSocket.U16_BE, UdpSocket.SOCKADDR_PORT_OFFSET));
+            boolean ipv4 = errorName.get(ValueLayout.JAVA_SHORT, 0) == UdpSocket.AF_INET;
+            long high = ipv4 ? 0L : errorName.get(UdpSocket.U64_BE, UdpSocket.SOCKADDR_IN6_ADDR_OFFSET);
+            long low = ipv4 ? errorName.get(UdpSocket.U32_BE, UdpSocket.SOCKADDR_IN_ADDR_OFFSET) & IPV4_MASK
+                    : errorName.get(UdpSocket.U64_BE, UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES);
+            String tunnel = path.peerUnreachable(listenerId, high, low, port);
+            socketError("peer_error", tunnel == null ? "no_tunnel" : "peer_unreachable tunnel=" + tunnel, errno);
+        }
+        try {
+            UdpSocket.takePendingError(fd);
+        } catch (IOException e) {
+            socketError("peer_error", "so_error", 0);
         }
     }
 
@@ -362,13 +420,15 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     }
 
     /**
-     * Sends every queued packet with {@code sendmmsg}: when the kernel refuses one, it is dropped with the reason
-     * and the rest continue after it; when the send buffer is full (EAGAIN), the rest are dropped as
-     * {@code tx_buffer_full}: a worker never waits for a socket.
+     * Sends every queued packet with {@code sendmmsg}: when the kernel refuses one, it is tried once more (the
+     * refusal may be the socket's pending error from an ICMP report about an earlier datagram, which the refusal
+     * cleared), then dropped with the reason, and the rest continue after it; when the send buffer is full
+     * (EAGAIN), the rest are dropped as {@code tx_buffer_full}: a worker never waits for a socket.
      */
     @Override
     public void flush() {
         int next = 0;
+        int retried = -1;
         while (next < txCount) {
             int sent = UdpSocket.sendBatch(errnoState, fd, txMsgs.address() + (long) next * UdpSocket.MMSGHDR_SIZE,
                     txCount - next);
@@ -384,6 +444,8 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
                     dropOne(i, DropReason.TX_BUFFER_FULL);
                 }
                 next = txCount;
+            } else if (retried != next) {
+                retried = next;
             } else {
                 DropReason reason = TxFailures.reason(-sent);
                 dropOne(next++, reason);

@@ -117,6 +117,45 @@ class UdpSocketQueueTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
+    void shouldCountAVanishedPeerAgainstItsTunnelAndKeepForwarding(TransportKind kind) throws Exception {
+        TestNetwork net = new TestNetwork();
+        int port = 47542;
+        InetSocketAddress vnetd = new InetSocketAddress(net.tunnels[0].listener().address().getAddress(), port);
+        ForwardingStateHolder holder = TestNetwork.withUdpPort(net, port);
+        try (DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0));
+             Dataplane dataplane = Dataplane.start(holder, 1, kind, 16, net.flows)) {
+            // Nothing listens at the data centre's 127.0.0.3:4754: the kernel answers each datagram vnetd sends
+            // there with an ICMP port unreachable, which IP_RECVERR queues on vnetd's socket.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (unreachable(dataplane) == 0 && System.nanoTime() < deadline) {
+                send(site, vnetd);
+                Thread.sleep(50);
+            }
+            assertTrue(unreachable(dataplane) > 0, "the peer's port unreachable counted against dc-prod");
+            long tx = Arrays.stream(dataplane.counters()).mapToLong(c -> c.txPackets(TestNetwork.DC_PROD)).sum();
+            assertTrue(tx > 0, "the datagrams left: the kernel took them");
+            try (DatagramChannel dc = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.3", 4754))) {
+                dc.socket().setSoTimeout(5000);
+                send(site, vnetd);
+                dc.socket().receive(new java.net.DatagramPacket(new byte[2048], 2048));
+            }
+            assertEquals(List.of(), drops(dataplane), "nothing dropped: the socket's pending errors cost no packet");
+        }
+    }
+
+    private static long unreachable(Dataplane dataplane) {
+        return Arrays.stream(dataplane.counters()).mapToLong(c -> c.peerUnreachables(TestNetwork.DC_PROD)).sum();
+    }
+
+    private static void send(DatagramChannel site, InetSocketAddress vnetd) throws Exception {
+        ByteBuf packet = new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
+                .udp(1000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);
+        site.send(packet.nioBuffer(), vnetd);
+        packet.release();
+    }
+
     private static List<String> drops(Dataplane dataplane) {
         return Arrays.stream(DropReason.values())
                 .map(r -> r.metricName() + "=" + Arrays.stream(dataplane.counters()).mapToLong(c -> c.drops(r)).sum())
