@@ -72,7 +72,8 @@ def main():
     text = urllib.request.urlopen(f"http://127.0.0.1:{spec['admin']}/metrics", timeout=10).read().decode()
     metrics = {}
     for line in text.splitlines():
-        m = re.match(r'^(vnetd_drops_total|vnetd_rx_packets_total|vnetd_tx_packets_total)\{(.*)\} (\S+)$', line)
+        m = re.match(r'^(vnetd_drops_total|vnetd_rx_packets_total|vnetd_tx_packets_total'
+                     r'|vnetd_tunnel_peer_unreachable_total)\{(.*)\} (\S+)$', line)
         if m:
             labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
             key = labels.get("reason") or labels.get("tunnel")

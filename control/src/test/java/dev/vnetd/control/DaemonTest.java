@@ -69,7 +69,9 @@ class DaemonTest {
 
             System.gc();
             String metrics = "";
-            for (int i = 0; i < 100 && !metrics.contains("vnetd_drops_total{reason=\"gre_bad_version\"} 1.0"); i++) {
+            // A sent packet counts once sendmmsg returns, at the end of its read batch: wait for both counters.
+            for (int i = 0; i < 100 && !(metrics.contains("vnetd_drops_total{reason=\"gre_bad_version\"} 1.0")
+                    && metrics.contains("vnetd_tx_packets_total{listener=\"gre-udp\",tunnel=\"dc\"} 1.0")); i++) {
                 Thread.sleep(50);
                 metrics = get(daemon, "/metrics").body();
             }

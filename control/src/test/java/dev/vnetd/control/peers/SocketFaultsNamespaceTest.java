@@ -109,18 +109,23 @@ class SocketFaultsNamespaceTest {
         assertEquals(sent, metric("vnetd_drops_total.tx_unreachable"), results.toString());
         assertEquals(0, metric("vnetd_tx_packets_total.dc-unreachable"),
                 "counted once, when the kernel refused it: a drop, never tx as well");
-        long logged = vnetd.log().lines().filter(l -> l.contains("event=socket_error")).count();
+        long logged = vnetd.log().lines()
+                .filter(l -> l.contains("event=socket_error") && l.contains("reason=tx_unreachable")).count();
         assertTrue(logged >= 1 && logged <= 2, "one line per 10 s with the suppressed count, not one per packet: "
                 + logged);
         assertTrue(vnetd.log().contains("reason=tx_unreachable"), vnetd.log());
     }
 
     @Test
-    void shouldKeepSendingToAVanishedPeerWhoseIcmpErrorsTheUnconnectedSocketNeverSees() {
+    void shouldKeepSendingToAVanishedPeerAndCountItsIcmpErrorsAgainstItsTunnel() {
         int sent = FAULT_ROUNDS * PER_ROUND;
         assertEquals(sent, metric("vnetd_tx_packets_total.dc-gone"), results.toString());
         assertEquals(sent, field("faults", "received"), "the alive data centre beside it got everything");
-        assertEquals(sent, metric("vnetd_drops_total.tx_unreachable"), "no error counted for the vanished peer");
+        assertEquals(sent, metric("vnetd_drops_total.tx_unreachable"), "no packet dropped for the vanished peer");
+        long unreachable = metric("vnetd_tunnel_peer_unreachable_total.dc-gone");
+        assertTrue(unreachable > 0 && unreachable <= sent,
+                "its port unreachables (IP_RECVERR) counted against dc-gone, at most one per packet: " + unreachable);
+        assertEquals(0, metric("vnetd_tunnel_peer_unreachable_total.dc-alive"), results.toString());
     }
 
     @Test
