@@ -2,6 +2,7 @@ package dev.vnetd.crypto.esp;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * An {@link EspCipher} that also works in place in native memory: a direct buffer's own bytes, so the packet is
@@ -11,6 +12,10 @@ import java.lang.foreign.ValueLayout;
  * {@link EspContext} and SA.
  */
 abstract class NativeEspCipher implements EspCipher {
+    /** Network byte order for the sequence numbers written into native memory. */
+    static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
     /** Bytes of the ICV after the payload. */
     protected final int icvLength;
     private final MemorySegment scratch;

@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Reference;
-import java.nio.ByteOrder;
 
 /**
  * AES-GCM (RFC 4106, 16-, 12- and 8-byte ICVs) and ChaCha20-Poly1305 (RFC 7634) through OpenSSL's EVP interface.
@@ -23,10 +22,6 @@ final class OpenSslAeadCipher extends NativeEspCipher {
     private static final int EXPLICIT_IV_LENGTH = 8;
     private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + EXPLICIT_IV_LENGTH;
     private static final int FINAL_OUT_LENGTH = 32;
-    private static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED
-            .withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED
-            .withOrder(ByteOrder.BIG_ENDIAN);
 
     private final MemorySegment context;
     private final MemorySegment nonce;

@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Reference;
-import java.nio.ByteOrder;
 
 /**
  * AES-CBC (RFC 3602) with HMAC-SHA-256-128 (RFC 4868) through OpenSSL: EVP AES-CBC with padding off (ESP pads
@@ -22,10 +21,6 @@ final class OpenSslCbcHmacCipher extends NativeEspCipher {
     private static final int IV_LENGTH = 16;
     private static final int PAYLOAD_OFFSET = EspHeader.IV_OFFSET + IV_LENGTH;
     private static final int DIGEST_LENGTH = 32;
-    private static final ValueLayout.OfInt BIG_ENDIAN_INT = ValueLayout.JAVA_INT_UNALIGNED
-            .withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED
-            .withOrder(ByteOrder.BIG_ENDIAN);
 
     private final MemorySegment encryptor;
     private final MemorySegment decryptor;
