@@ -187,15 +187,19 @@ start_vnetd() {
     local workers=$1 transport=$2 jfr=$3 config="$FWD_DIR/vnetd-$CARRIER-$1-$2.yaml" flags=() i
     # Site A is the blasters' address: udpblast connects to 127.0.0.1 without binding, so its datagrams come
     # from 127.0.0.1. One source-port socket per worker: the sink listens on one port whatever the source port.
-    if [ "$CARRIER" = esp-udp ]; then
-        cat > "$config" <<EOF
+    cat > "$config" <<EOF
 node: {name: forward-bench, workers: $workers, transport: $transport}
 admin: {listen: 127.0.0.1:$FORWARD_ADMIN_PORT}
 flow_table: {capacity: 65536}
-listeners:
-  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT}
 virtual_networks:
   - {name: bench}
+routes:
+  - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
+EOF
+    if [ "$CARRIER" = esp-udp ]; then
+        cat >> "$config" <<EOF
+listeners:
+  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT}
 tunnels:
   - name: site-a
     type: esp-udp
@@ -218,23 +222,14 @@ tunnels:
       transform: aes-gcm-128
       inbound: {spi: 0x2002, key_file: $FWD_DIR/unused.key}
       outbound: {spi: $DC_SPI, key_file: $FWD_DIR/dc.key}
-routes:
-  - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
 EOF
     else
-        cat > "$config" <<EOF
-node: {name: forward-bench, workers: $workers, transport: $transport}
-admin: {listen: 127.0.0.1:$FORWARD_ADMIN_PORT}
-flow_table: {capacity: 65536}
+        cat >> "$config" <<EOF
 listeners:
   - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT, source_ports: 1}
-virtual_networks:
-  - {name: bench}
 tunnels:
   - {name: site-a, type: gre-udp, listener: gre-udp, remote: 127.0.0.1, virtual_network: bench, arr: true}
   - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3:$FORWARD_SINK_PORT, virtual_network: bench}
-routes:
-  - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
 EOF
     fi
     if [ "$jfr" = 1 ]; then

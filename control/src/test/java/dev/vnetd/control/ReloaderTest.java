@@ -127,10 +127,7 @@ class ReloaderTest {
             assertTrue(arrives(dc9), "the added tunnel carries the new route's traffic");
             // The worker counts a packet as sent once sendmmsg returns, which can be after dc9 already has it.
             String dc9Tx = "vnetd_tx_packets_total{listener=\"gre-udp\",tunnel=\"dc9\"}";
-            for (int i = 0; i < 100 && sample(daemon, dc9Tx) < 1; i++) {
-                Thread.sleep(20);
-            }
-            assertEquals(1.0, sample(daemon, dc9Tx), "and has its metrics");
+            awaitSample(daemon, dc9Tx, 1, "and has its metrics");
 
             Files.writeString(file, config("dc2", ""));
             assertEquals("reloaded", run(0, "reload", "--admin", admin).strip(), "removing a tunnel applies in place");
@@ -213,11 +210,16 @@ class ReloaderTest {
     }
 
     private static void awaitDrops(Daemon daemon, String reason, double atLeast) throws InterruptedException {
-        String series = "vnetd_drops_total{reason=\"" + reason + "\"}";
-        for (int i = 0; i < 100 && sample(daemon, series) < atLeast; i++) {
+        awaitSample(daemon, "vnetd_drops_total{reason=\"" + reason + "\"}", atLeast, reason);
+    }
+
+    /** Waits up to 2 s for {@code series} to reach {@code expected}, then asserts it equals it. */
+    private static void awaitSample(Daemon daemon, String series, double expected, String message)
+            throws InterruptedException {
+        for (int i = 0; i < 100 && sample(daemon, series) < expected; i++) {
             Thread.sleep(20);
         }
-        assertEquals(atLeast, sample(daemon, series), reason);
+        assertEquals(expected, sample(daemon, series), message);
     }
 
     @Test
