@@ -1,19 +1,9 @@
 package dev.vnetd.dataplane.transport;
 
-import dev.vnetd.dataplane.path.PacketPath;
 import dev.vnetd.dataplane.path.TxPort;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.uring.IoUringIoEvent;
-import io.netty.channel.uring.IoUringIoHandle;
-import io.netty.channel.uring.IoUringIoOps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,14 +11,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One worker's queue of a TUN attachment's device, registered on the worker's event loop as a custom Netty I/O
  * handle: steps 1 and 8 of the path for TUN.
  *
  * <pre>
- *  readiness (epoll EPOLLIN, level-triggered; io_uring POLL_ADD, re-armed after each completion)
+ *  readiness ({@link PolledDescriptor}: epoll level-triggered, or an io_uring POLL_ADD re-armed each time)
  *    └─ read() until EAGAIN, at most READ_BUDGET packets, into the reused receive buffer at RX_HEADROOM
  *         └─ PacketPath.receive(listener, buf, null) ... ─▶ PacketPath.flush() once per batch
  *  PacketPath ─▶ send(packet): one write() per packet, synchronous; EAGAIN (queue full) ─▶ false, counted
@@ -41,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * worker's thread; {@link #open}, {@link #start} and {@link #closeQueue} may be called from others and hand their
  * work to it.
  */
-final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
+final class TunQueue extends PolledDescriptor implements TxPort {
     /**
      * Bytes kept free before a received packet: the largest header vnetd writes in front of an inner packet in
      * place (GRE with key 8, ESP header and IV 16, AES-CBC's 24), rounded up to a cache line.
@@ -52,36 +41,23 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
      * device holds the worker (about 64 x 1 us), like Netty's default of 16 reads of up to 4 datagrams.
      */
     static final int READ_BUDGET = 64;
-    private static final byte IORING_OP_POLL_ADD = 6;
-    private static final int POLLIN = 0x1;
 
     private static final Logger LOG = LoggerFactory.getLogger(TunQueue.class);
 
     private final String device;
     private final int listenerId;
-    private final int fd;
-    private final FileDescriptor descriptor;
-    private final IoEventLoop loop;
-    private final TransportKind transport;
     private final ByteBufAllocator alloc;
     private final int bufferSize;
     private final MemorySegment errnoState = TunDevice.newErrnoState(Arena.ofAuto());
     private final Runnable readAgain = this::readBatch;
-    private PacketPath path;
-    private IoRegistration registration;
     private ByteBuf rx;
     private ByteBuf scratch;
-    private boolean closed;
-    private boolean readStopped;
 
     private TunQueue(String device, int listenerId, int fd, IoEventLoop loop, TransportKind transport,
                      ByteBufAllocator alloc, int maxPacket) {
+        super(fd, loop, transport);
         this.device = device;
         this.listenerId = listenerId;
-        this.fd = fd;
-        this.descriptor = new FileDescriptor(fd);
-        this.loop = loop;
-        this.transport = transport;
         this.alloc = alloc;
         this.bufferSize = RX_HEADROOM + maxPacket;
     }
@@ -100,54 +76,13 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         }
         int fd = TunDevice.openQueue(device);
         TunQueue queue = new TunQueue(device, listenerId, fd, loop, transport, alloc, maxPacket);
-        var future = loop.register(queue).await();
-        if (!future.isSuccess()) {
-            queue.closeDescriptor();
-            throw new IOException("register TUN device " + device + " on the worker: " + future.cause().getMessage(),
-                    future.cause());
-        }
-        queue.registration = future.getNow();
+        queue.register("TUN device " + device);
         return queue;
     }
 
-    /** Starts reading into {@code path}; called once, from any thread. */
-    void start(PacketPath path) {
-        loop.execute(() -> {
-            this.path = path;
-            if (transport == TransportKind.IO_URING) {
-                armPoll();
-            } else {
-                registration.submit(EpollIoOps.EPOLLIN);
-            }
-        });
-    }
-
-    private void armPoll() {
-        registration.submit(new IoUringIoOps(IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L, 0, POLLIN,
-                (short) 0, (short) 0, (short) 0, 0, 0L));
-    }
-
     @Override
-    public FileDescriptor fd() {
-        return descriptor;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        if (closed || readStopped || path == null) {
-            return;
-        }
-        if (event instanceof IoUringIoEvent completion) {
-            if (completion.res() < 0) {
-                return;
-            }
-            readBatch();
-            if (!readStopped) {
-                armPoll();
-            }
-        } else if (event instanceof EpollIoEvent ready && ready.ops().contains(EpollIoOps.EPOLLIN)) {
-            readBatch();
-        }
+    void ready(boolean readable, boolean error) {
+        readBatch();
     }
 
     /**
@@ -155,7 +90,7 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
      * the budget ran out before the queue did, the rest is read from a task, after the worker's other handles.
      */
     private void readBatch() {
-        if (closed || readStopped) {
+        if (isClosed() || !isReading()) {
             return;
         }
         int packets = 0;
@@ -189,10 +124,7 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
     private void readFailed(int result) {
         LOG.error("event=tun_read_failed device={} error=\"{}\" action=stopped_reading_this_queue", device,
                 result == 0 ? "end of file" : TunDevice.strerror(-result));
-        if (registration.isValid()) {
-            registration.cancel();
-        }
-        readStopped = true;
+        stopReading();
     }
 
     /** The reused receive buffer, or a fresh one when the path still holds the last (queued on a socket). */
@@ -228,7 +160,7 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
                 scratch.setBytes(0, packet, packet.readerIndex(), length);
                 address = scratch.memoryAddress();
             }
-            return !closed && TunDevice.write(errnoState, fd, address, length) == length;
+            return !isClosed() && TunDevice.write(errnoState, fd, address, length) == length;
         } finally {
             packet.release();
         }
@@ -244,26 +176,13 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         return listenerId;
     }
 
-    /** Stops reading and closes the queue, on the worker's thread; waits up to a second. */
-    void closeQueue() {
-        if (loop.isShuttingDown()) {
-            close();
-        } else {
-            loop.submit(this::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
-        }
+    /** Nothing to flush: writes happen in {@link #send}. */
+    @Override
+    void flushBeforeClose() {
     }
 
-    /** Closes the queue (also called by Netty for handles still registered when the worker stops); idempotent. */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (registration != null && registration.isValid()) {
-            registration.cancel();
-        }
-        closeDescriptor();
+    void released() {
         if (rx != null) {
             rx.release();
             rx = null;
@@ -274,8 +193,8 @@ final class TunQueue implements EpollIoHandle, IoUringIoHandle, TxPort {
         }
     }
 
-    /** Closes the fd once (close(2) releases it even when it reports an error, so it is never retried). */
-    private void closeDescriptor() {
-        TunDevice.close(fd);
+    @Override
+    public String toString() {
+        return "TunQueue[device=" + device + ", fd=" + fd + "]";
     }
 }

@@ -1,21 +1,11 @@
 package dev.vnetd.dataplane.transport;
 
 import dev.vnetd.dataplane.path.DropReason;
-import dev.vnetd.dataplane.path.PacketPath;
 import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.uring.IoUringIoEvent;
-import io.netty.channel.uring.IoUringIoHandle;
-import io.netty.channel.uring.IoUringIoOps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +16,6 @@ import java.lang.foreign.ValueLayout;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One worker's UDP socket of a listener (its listening socket or one of its source-port sockets), opened by vnetd
@@ -34,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * GRE-in-UDP and ESP-in-UDP, with no Netty object per datagram.
  *
  * <pre>
- *  readiness (epoll EPOLLIN, level-triggered; io_uring POLL_ADD, re-armed after each completion)
+ *  readiness ({@link PolledDescriptor}: epoll level-triggered, or an io_uring POLL_ADD re-armed each time)
  *    └─ recvmmsg(up to RX_BATCH) into the slots' pooled buffers at RX_HEADROOM
  *         └─ PacketPath.receive(listener, buf, senderHigh, senderLow) per datagram ─▶ PacketPath.flush()
  *  PacketPath ─▶ send(packet, remote): address, length, sockaddr into the next tx mmsghdr, buffer held
@@ -52,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Not thread-safe: everything runs on the worker's thread; {@link #open}, {@link #start} and
  * {@link #closeQueue} may be called from others and hand their work to it.
  */
-final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, ListenerSocket {
+final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerSocket {
     /**
      * Datagrams per {@code recvmmsg}: 64 bounds the time one busy socket holds the worker (about 64 x 1 us) and
      * matches the batch {@code udpblast relay} reads, the yardstick of issue 10.
@@ -66,9 +55,6 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     /** Tunnel id of a packet queued through {@link #send(ByteBuf, InetSocketAddress, int)}: counted, no tunnel. */
     private static final int NO_TUNNEL = -1;
     private static final int EINTR_RESULT = -4;
-    private static final byte IORING_OP_POLL_ADD = 6;
-    private static final int POLLIN = 0x1;
-    private static final int POLLERR = 0x8;
     /** Error-queue messages read per error readiness: the kernel rate-limits the ICMP errors that fill it. */
     private static final int ERROR_BUDGET = 64;
     private static final int ERROR_CONTROL_SIZE = 128;
@@ -79,11 +65,7 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
 
     private final String listenerName;
     private final int listenerId;
-    private final int fd;
     private final InetSocketAddress localAddress;
-    private final FileDescriptor descriptor;
-    private final IoEventLoop loop;
-    private final TransportKind transport;
     private final ByteBufAllocator alloc;
     private final int bufferSize;
     private final MemorySegment errnoState;
@@ -101,9 +83,6 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     private final int[] txTunnels = new int[TX_CAPACITY];
     private int txCount;
     private final WorkerCounters counters;
-    private PacketPath path;
-    private IoRegistration registration;
-    private volatile boolean closed;
     /** The last IPv6 destination and its address bytes as longs: tunnels' remotes live as long as their state. */
     private InetAddress lastRemote6;
     private long lastRemote6High;
@@ -114,14 +93,11 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
     private UdpSocketQueue(String listenerName, int listenerId, int fd, InetSocketAddress localAddress,
                            IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
                            WorkerCounters counters) {
+        super(fd, loop, transport);
         this.counters = counters;
         this.listenerName = listenerName;
         this.listenerId = listenerId;
-        this.fd = fd;
         this.localAddress = localAddress;
-        this.descriptor = new FileDescriptor(fd);
-        this.loop = loop;
-        this.transport = transport;
         this.alloc = alloc;
         this.bufferSize = TunQueue.RX_HEADROOM + maxDatagram;
         Arena arena = Arena.ofAuto();
@@ -182,39 +158,8 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
             TunDevice.close(fd);
             throw e;
         }
-        var future = loop.register(queue).await();
-        if (!future.isSuccess()) {
-            TunDevice.close(fd);
-            throw new IOException("register UDP socket " + address + " on the worker: "
-                    + future.cause().getMessage(), future.cause());
-        }
-        queue.registration = future.getNow();
+        queue.register("UDP socket " + address);
         return queue;
-    }
-
-    /** Starts reading into {@code path}; called once, from any thread. */
-    void start(PacketPath path) {
-        loop.execute(() -> {
-            if (closed) {
-                return;
-            }
-            this.path = path;
-            if (transport == TransportKind.IO_URING) {
-                armPoll();
-            } else {
-                registration.submit(EpollIoOps.EPOLLIN);
-            }
-        });
-    }
-
-    private void armPoll() {
-        registration.submit(new IoUringIoOps(IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L, 0, POLLIN,
-                (short) 0, (short) 0, (short) 0, 0, 0L));
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return descriptor;
     }
 
     /** The socket's file descriptor (for the socket drop counters). */
@@ -229,34 +174,16 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
 
     @Override
     public boolean isOpen() {
-        return !closed;
+        return !isClosed();
     }
 
     @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        if (closed || path == null) {
-            return;
+    void ready(boolean readable, boolean error) {
+        if (error) {
+            readErrors();
         }
-        if (event instanceof IoUringIoEvent completion) {
-            if (completion.res() < 0) {
-                return;
-            }
-            if ((completion.res() & POLLERR) != 0) {
-                readErrors();
-            }
-            if ((completion.res() & POLLIN) != 0) {
-                readBatch();
-            }
-            if (!closed) {
-                armPoll();
-            }
-        } else if (event instanceof EpollIoEvent ready) {
-            if (ready.ops().contains(EpollIoOps.EPOLLERR)) {
-                readErrors();
-            }
-            if (ready.ops().contains(EpollIoOps.EPOLLIN)) {
-                readBatch();
-            }
+        if (readable) {
+            readBatch();
         }
     }
 
@@ -361,7 +288,7 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
      */
     @Override
     public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash, int tunnelId) {
-        if (closed) {
+        if (isClosed()) {
             packet.release();
             counters.drop(DropReason.TX_FAILED);
             return false;
@@ -491,30 +418,14 @@ final class UdpSocketQueue implements EpollIoHandle, IoUringIoHandle, TxPort, Li
         return listenerId;
     }
 
-    /** Stops reading and closes the socket, on the worker's thread; waits up to a second. */
-    void closeQueue() {
-        if (loop.isShuttingDown() || loop.inEventLoop()) {
-            close();
-        } else {
-            loop.submit(this::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
-        }
+    @Override
+    void flushBeforeClose() {
+        flush();
     }
 
-    /**
-     * Closes the socket (also called by Netty for handles still registered when the worker stops); idempotent.
-     * Queued packets are sent first: they were counted as nothing yet.
-     */
+    /** Releases the receive slots' buffers (queued packets were sent by {@link #flushBeforeClose}). */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        flush();
-        closed = true;
-        if (registration != null && registration.isValid()) {
-            registration.cancel();
-        }
-        TunDevice.close(fd);
+    void released() {
         for (int i = 0; i < RX_BATCH; i++) {
             if (rxBufs[i] != null) {
                 rxBufs[i].release();
