@@ -140,14 +140,7 @@ class PlainEspNamespaceTest {
 
     @AfterParameterizedClassInvocation
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-            vnetd = null;
-        }
-        if (ns != null) {
-            ns.close();
-            ns = null;
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static void assertForwarded(String name, String at, String ttl) {

@@ -92,14 +92,7 @@ class PlainGreNamespaceTest {
 
     @AfterParameterizedClassInvocation
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-            vnetd = null;
-        }
-        if (ns != null) {
-            ns.close();
-            ns = null;
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static Map<String, String> result(String name) {

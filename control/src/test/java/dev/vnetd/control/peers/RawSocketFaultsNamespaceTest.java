@@ -113,14 +113,7 @@ class RawSocketFaultsNamespaceTest {
 
     @AfterParameterizedClassInvocation
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-            vnetd = null;
-        }
-        if (ns != null) {
-            ns.close();
-            ns = null;
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static long metric(String name) {
