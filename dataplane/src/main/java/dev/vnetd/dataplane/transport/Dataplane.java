@@ -245,7 +245,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     private SocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
-                                   WorkerCounters counters) throws IOException, InterruptedException {
+                                WorkerCounters counters) throws IOException, InterruptedException {
         SocketQueue queue = SocketQueue.open(listener.name(), listener.id(), address, reusePort,
                 (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
         socketDrops.add(listener.id(), queue.fileDescriptor());
