@@ -8,7 +8,7 @@ import java.io.IOException;
 
 /**
  * Chooses the transport from {@code node.transport}: {@code auto} takes the best available that can carry every
- * configured listener (the raw sockets of plain GRE and ESP need epoll), and says why.
+ * configured listener (the raw sockets of plain GRE and ESP need epoll or io_uring), and says why.
  */
 final class TransportSelector {
     private static final Logger LOG = LoggerFactory.getLogger(TransportSelector.class);
@@ -43,8 +43,9 @@ final class TransportSelector {
                     kind.unavailabilityCause());
         }
         if (rawSockets) {
-            throw new IOException("plain GRE and ESP listeners need the epoll transport, which is unavailable here: "
-                    + TransportKind.EPOLL.unavailabilityCause());
+            throw new IOException("plain GRE and ESP listeners need the epoll or io_uring transport, neither of which is"
+                    + " available here: epoll: " + TransportKind.EPOLL.unavailabilityCause() + "; io_uring: "
+                    + TransportKind.IO_URING.unavailabilityCause());
         }
         throw new IllegalStateException("NIO is always available");
     }

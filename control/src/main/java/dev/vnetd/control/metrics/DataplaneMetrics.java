@@ -32,7 +32,7 @@ import java.util.function.ToLongFunction;
  *   <li>{@code vnetd_mss_clamped_total}: TCP SYNs and SYN-ACKs whose MSS option was lowered</li>
  *   <li>{@code vnetd_tunnel_state{tunnel}}: 1 healthy, 0.5 degraded, 0 down</li>
  *   <li>{@code vnetd_tunnel_peer_unreachable_total{tunnel}}: ICMP errors the kernel reported for packets sent to
- *   the tunnel's remote (UDP listeners on epoll and io_uring): a vanished or unreachable peer</li>
+ *   the tunnel's remote (UDP and raw-socket listeners on epoll and io_uring): a vanished or unreachable peer</li>
  *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
  *   <li>{@code vnetd_socket_receive_drops_total{listener}}: datagrams the kernel dropped at its receive buffers</li>
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>

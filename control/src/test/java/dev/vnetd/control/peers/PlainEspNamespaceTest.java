@@ -1,9 +1,13 @@
 package dev.vnetd.control.peers;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.vnetd.dataplane.transport.TransportKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Plain ESP (IP protocol 50, raw sockets) through vnetd running in its own network namespace ("edge"), with scapy's
  * ESP playing one site per transform (and one over outer IPv6) in a second namespace joined by a veth pair, and
- * tshark capturing there.
+ * tshark capturing there; once on epoll and once on io_uring, which both read and write the raw sockets as vnetd's
+ * own socket queues.
  */
+@ParameterizedClass
+@EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
 class PlainEspNamespaceTest {
     @TempDir
     static Path dir;
@@ -32,8 +39,11 @@ class PlainEspNamespaceTest {
     static Map<String, Map<String, String>> results;
     static final Map<String, String[]> KEYS = new LinkedHashMap<>();
 
-    @BeforeAll
-    static void runPeers() throws Exception {
+    @Parameter
+    TransportKind transport;
+
+    @BeforeParameterizedClassInvocation
+    static void runPeers(TransportKind transport) throws Exception {
         Prerequisites.root();
         Prerequisites.scapy();
         Prerequisites.tshark();
@@ -87,9 +97,9 @@ class PlainEspNamespaceTest {
                 "site-v6": {"addr": "2001:db8::2", "kind": "esp", "transform": "aes-gcm-128", "esn": true,
                  "to_vnetd": {"spi": %d, "key": "%s"}, "from_vnetd": {"spi": %d, "key": "%s"}}"""
                 .formatted(0x3006, v6In, 0x4006, v6Out));
-        Path config = dir.resolve("vnetd.yaml");
+        Path config = dir.resolve("vnetd-" + transport.configName() + ".yaml");
         Files.writeString(config, """
-                node: {name: esp-edge, workers: 2, transport: auto}
+                node: {name: esp-edge, workers: 2, transport: %s}
                 admin: {listen: 127.0.0.1:9400}
                 listeners:
                   - {name: esp, type: esp, listen: 198.18.0.1}
@@ -100,9 +110,11 @@ class PlainEspNamespaceTest {
                 %sroutes:
                 %s  - {prefix: fd00:1::/32, virtual_network: production, via: site-gcm128}
                   - {prefix: 10.6.0.0/16, virtual_network: production, via: site-v6}
-                """.formatted(tunnels, routes));
-        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config, dir.resolve("vnetd.log"));
-        tshark = Tshark.capture(ns.right, ns.rightLink, "ip proto 50 or ip6 proto 50", dir.resolve("esp.pcapng"));
+                """.formatted(transport.configName(), tunnels, routes));
+        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config,
+                dir.resolve("vnetd-" + transport.configName() + ".log"));
+        tshark = Tshark.capture(ns.right, ns.rightLink, "ip proto 50 or ip6 proto 50",
+                dir.resolve(transport.configName() + "-esp.pcapng"));
         String json = """
                 {"carrier": "raw", "vnetd": ["198.18.0.1"], "vnetd6": ["2001:db8::1"], "peers": {%s},
                  "cases": [
@@ -126,14 +138,9 @@ class PlainEspNamespaceTest {
         }
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-        }
-        if (ns != null) {
-            ns.close();
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static void assertForwarded(String name, String at, String ttl) {
@@ -174,6 +181,7 @@ class PlainEspNamespaceTest {
         assertEquals("None", results.get("replayed").get("arrived_at"), results.toString());
         assertForwarded("still-works", "site-gcm256", "63");
         assertFalse(vnetd.log().contains("Exception"), vnetd.log());
+        assertTrue(vnetd.log().contains("transport=" + transport.configName()), vnetd.log());
     }
 
     @Test

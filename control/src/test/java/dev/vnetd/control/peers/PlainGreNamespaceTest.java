@@ -1,9 +1,13 @@
 package dev.vnetd.control.peers;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.vnetd.dataplane.transport.TransportKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Plain GRE (IP protocol 47, raw sockets) through vnetd running in its own network namespace ("edge"), with scapy
- * playing a site and a data centre in a second namespace joined by a veth pair, and tshark capturing there.
+ * playing a site and a data centre in a second namespace joined by a veth pair, and tshark capturing there; once on
+ * epoll and once on io_uring, which both read and write the raw sockets as vnetd's own socket queues.
  */
+@ParameterizedClass
+@EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
 class PlainGreNamespaceTest {
     @TempDir
     static Path dir;
@@ -29,16 +36,19 @@ class PlainGreNamespaceTest {
     static Tshark tshark;
     static Map<String, Map<String, String>> results;
 
-    @BeforeAll
-    static void runPeers() throws Exception {
+    @Parameter
+    TransportKind transport;
+
+    @BeforeParameterizedClassInvocation
+    static void runPeers(TransportKind transport) throws Exception {
         Prerequisites.root();
         Prerequisites.scapy();
         Prerequisites.tshark();
         ns = Namespaces.pair("vnetd-gre", List.of("198.18.0.1/24", "2001:db8::1/64"),
                 List.of("198.18.0.2/24", "198.18.0.3/24", "2001:db8::2/64"));
-        Path config = dir.resolve("vnetd.yaml");
+        Path config = dir.resolve("vnetd-" + transport.configName() + ".yaml");
         Files.writeString(config, """
-                node: {name: gre-edge, workers: 2, transport: auto}
+                node: {name: gre-edge, workers: 2, transport: %s}
                 admin: {listen: 127.0.0.1:9400}
                 listeners:
                   - {name: gre, type: gre, listen: 198.18.0.1}
@@ -54,9 +64,11 @@ class PlainGreNamespaceTest {
                   - {prefix: fd00:10::/32, virtual_network: production, via: dc}
                   - {prefix: 192.168.10.0/24, virtual_network: production, via: site}
                   - {prefix: 192.168.60.0/24, virtual_network: production, via: site6}
-                """);
-        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config, dir.resolve("vnetd.log"));
-        tshark = Tshark.capture(ns.right, ns.rightLink, "ip proto 47 or ip6 proto 47", dir.resolve("gre.pcapng"));
+                """.formatted(transport.configName()));
+        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config,
+                dir.resolve("vnetd-" + transport.configName() + ".log"));
+        tshark = Tshark.capture(ns.right, ns.rightLink, "ip proto 47 or ip6 proto 47",
+                dir.resolve(transport.configName() + "-gre.pcapng"));
         String json = """
                 {"carrier": "raw", "vnetd": ["198.18.0.1"], "vnetd6": ["2001:db8::1"],
                  "peers": {"site": ["198.18.0.2", 0], "dc": ["198.18.0.3", 0, 7], "site6": ["2001:db8::2", 0]},
@@ -78,14 +90,9 @@ class PlainGreNamespaceTest {
         }
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-        }
-        if (ns != null) {
-            ns.close();
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static Map<String, String> result(String name) {
@@ -136,6 +143,7 @@ class PlainGreNamespaceTest {
     void shouldDropPacketsWithAKeyNoTunnelHas() throws Exception {
         assertEquals("None", result("unknown-key").get("arrived_at"));
         assertFalse(vnetd.log().contains("Exception"), vnetd.log());
+        assertTrue(vnetd.log().contains("transport=" + transport.configName()), vnetd.log());
     }
 
     @Test

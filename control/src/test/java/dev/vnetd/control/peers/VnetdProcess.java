@@ -65,6 +65,16 @@ public final class VnetdProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** Stops {@code vnetd}, then deletes {@code ns}; either may be null (a setup that failed before making it). */
+    public static void stop(VnetdProcess vnetd, Namespaces ns) throws InterruptedException {
+        if (vnetd != null) {
+            vnetd.close();
+        }
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

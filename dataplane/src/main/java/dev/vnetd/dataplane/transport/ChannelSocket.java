@@ -6,8 +6,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A listener socket that is a Netty channel: a raw IP socket (plain GRE or ESP, epoll only), or a UDP socket on the
- * NIO transport, which cannot poll a file descriptor vnetd opened itself.
+ * A listener socket that is a Netty channel: a UDP socket on the NIO transport, which cannot poll a file descriptor
+ * vnetd opened itself.
  *
  * @param channel the channel, registered on its worker's event loop
  */

@@ -8,11 +8,10 @@ import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 
 /**
- * A worker's own Netty channels for one listener (raw sockets, or UDP on NIO), used to send: the listening socket,
- * or one of the listener's source-port sockets chosen by flow hash (RFC 8086 flow entropy). Writes are queued
- * without a flush and go out in one batch when the read batch completes, or earlier when the queue reaches the
- * channel's high-water mark; a packet is dropped only when the queue stays above the mark after that flush (the
- * socket buffer is full). Writes that fail later (the socket's error) reach {@link ListenerHandler#exceptionCaught}.
+ * A worker's own Netty channels for one UDP listener on NIO, used to send: the listening socket, or one of the
+ * listener's source-port sockets chosen by flow hash (RFC 8086 flow entropy). Writes are queued without a flush
+ * and go out in one batch when the read batch completes, or earlier when the queue reaches the channel's high-water
+ * mark; a packet is dropped only when the queue stays above the mark after that flush (the socket buffer is full). Writes that fail later (the socket's error) reach {@link ListenerHandler#exceptionCaught}.
  */
 final class ChannelTxPort implements TxPort {
     private final Channel[] channels;

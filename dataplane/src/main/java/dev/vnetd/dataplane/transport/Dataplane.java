@@ -38,9 +38,9 @@ import java.util.concurrent.TimeUnit;
  * The running dataplane: N workers (Netty event loops, one thread each), and on every worker one socket per
  * listener, so a packet is received, processed and sent by the same thread; a TUN attachment has one queue of its
  * device per worker instead of a socket ({@link TunQueue}). On epoll and io_uring, UDP listeners (GRE-in-UDP,
- * ESP-in-UDP) are vnetd's own sockets, read with {@code recvmmsg} and written with {@code sendmmsg}
- * ({@link UdpSocketQueue}); raw-socket listeners (plain GRE, ESP) and every socket on NIO, the portable fallback
- * where vnetd cannot poll a descriptor of its own, are Netty channels ({@link ListenerHandler}).
+ * ESP-in-UDP) and raw-socket listeners (plain GRE, plain ESP) are vnetd's own sockets, read with {@code recvmmsg}
+ * and written with {@code sendmmsg} ({@link SocketQueue}); on NIO, the portable fallback where vnetd cannot poll a
+ * descriptor of its own, UDP sockets are Netty channels ({@link ListenerHandler}) and raw sockets are refused.
  *
  * <p>A listener that cannot be opened at start (port in use, no CAP_NET_RAW for a raw socket, NIO transport for plain
  * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
@@ -191,7 +191,7 @@ public final class Dataplane implements AutoCloseable {
             }
             for (ListenerSocket socket : sockets) {
                 switch (socket) {
-                    case UdpSocketQueue queue -> queue.start(path);
+                    case SocketQueue queue -> queue.start(path);
                     case ChannelSocket channel -> channel.startReading();
                 }
             }
@@ -200,25 +200,24 @@ public final class Dataplane implements AutoCloseable {
 
     /**
      * Opens a socket listener's sockets on one worker, not reading yet: the listening socket (SO_REUSEPORT for UDP,
-     * a raw socket for plain GRE or ESP) and its source-port sockets. Closes what it opened when one fails.
+     * a raw socket with the worker's share for plain GRE or ESP) and its source-port sockets (UDP only). Closes what
+     * it opened when one fails.
      */
     private Sockets openSockets(EventLoop loop, Listener listener, int worker, int workers, WorkerCounters counters)
             throws IOException, InterruptedException {
         List<ListenerSocket> opened = new ArrayList<>();
         try {
             if (listener.type().raw()) {
-                ListenerHandler handler = new ListenerHandler(listener.id(), listener.name());
-                ChannelSocket raw = new ChannelSocket(openRaw(loop, listener, worker, workers, handler));
+                SocketQueue raw = openRaw(loop, listener, worker, workers, counters);
                 opened.add(raw);
-                socketDrops.add(listener.id(), raw.channel());
-                return new Sockets(opened, new ChannelTxPort(raw.channel()), handler);
+                return new Sockets(opened, raw, null);
             }
             if (transport == TransportKind.NIO) {
                 return openNioSockets(loop, listener, opened);
             }
-            UdpSocketQueue main = openUdp(loop, listener, listener.address(), true, counters);
+            SocketQueue main = openUdp(loop, listener, listener.address(), true, counters);
             opened.add(main);
-            UdpSocketQueue[] sources = new UdpSocketQueue[listener.sourcePorts()];
+            SocketQueue[] sources = new SocketQueue[listener.sourcePorts()];
             for (int i = 0; i < sources.length; i++) {
                 sources[i] = openSourcePort(listener, address -> openUdp(loop, listener, address, false, counters));
                 opened.add(sources[i]);
@@ -245,9 +244,9 @@ public final class Dataplane implements AutoCloseable {
                 handler);
     }
 
-    private UdpSocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
-                                   WorkerCounters counters) throws IOException, InterruptedException {
-        UdpSocketQueue queue = UdpSocketQueue.open(listener.name(), listener.id(), address, reusePort,
+    private SocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
+                                WorkerCounters counters) throws IOException, InterruptedException {
+        SocketQueue queue = SocketQueue.open(listener.name(), listener.id(), address, reusePort,
                 (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
         socketDrops.add(listener.id(), queue.fileDescriptor());
         return queue;
@@ -255,7 +254,7 @@ public final class Dataplane implements AutoCloseable {
 
     private static void closeSocket(ListenerSocket socket) {
         switch (socket) {
-            case UdpSocketQueue queue -> queue.closeQueue();
+            case SocketQueue queue -> queue.closeQueue();
             case ChannelSocket channel -> channel.close();
         }
     }
@@ -417,24 +416,19 @@ public final class Dataplane implements AutoCloseable {
         return future.channel();
     }
 
-    private Channel openRaw(EventLoop loop, Listener listener, int worker, int workers, ListenerHandler handler)
+    private SocketQueue openRaw(EventLoop loop, Listener listener, int worker, int workers, WorkerCounters counters)
             throws IOException, InterruptedException {
         if (!transport.supportsRawSockets()) {
             throw new IOException("plain " + listener.type().configName() + " (IP protocol "
                     + listener.type().ipProtocol() + ") needs raw sockets, which the " + transport.configName()
-                    + " transport cannot carry (" + transport.rawSocketLimitation() + "); use transport auto or epoll");
+                    + " transport cannot carry (" + transport.rawSocketLimitation()
+                    + "); use transport auto, epoll or io_uring");
         }
-        int fd = RawIpSocket.open(listener.address().getAddress(), listener.type().ipProtocol(), worker, workers);
-        Channel channel = transport.wrapRawSocket(fd);
-        channel.config().setAutoRead(false);
-        channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM));
-        channel.pipeline().addLast(handler);
-        var future = loop.register(channel).await();
-        if (!future.isSuccess()) {
-            channel.unsafe().closeForcibly();
-            throw new IOException("register raw socket: " + future.cause().getMessage(), future.cause());
-        }
-        return channel;
+        SocketQueue queue = SocketQueue.openRaw(listener.name(), listener.id(), listener.address().getAddress(),
+                listener.type().ipProtocol(), worker, workers, (IoEventLoop) loop, transport,
+                PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
+        socketDrops.add(listener.id(), queue.fileDescriptor());
+        return queue;
     }
 
     /** The transport in use. */

@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 1 of the path for the sockets that are Netty channels: the handler on a worker's sockets of one raw-socket
- * listener, or of a UDP listener on NIO (the listening socket and its source-port sockets; on epoll and io_uring
- * UDP sockets are {@link UdpSocketQueue}s). Each datagram goes to the worker's {@link PacketPath}; the end of a
+ * Step 1 of the path for the sockets that are Netty channels: the handler on a worker's sockets of a UDP listener on
+ * NIO (the listening socket and its source-port sockets; on epoll and io_uring every socket listener, UDP or raw,
+ * is a {@link SocketQueue}). Each datagram goes to the worker's {@link PacketPath}; the end of a
  * read batch flushes what the batch queued for sending. Shared only among channels of one worker, so always called
  * from one thread.
  */

@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
  * for tests and diagnostics ({@link Dataplane#sockets}); the same socket is the same object for as long as it is
  * open, so a reload that keeps a listener keeps these handles.
  */
-public sealed interface ListenerSocket permits ChannelSocket, UdpSocketQueue {
+public sealed interface ListenerSocket permits ChannelSocket, SocketQueue {
     /** The address the socket is bound to. */
     InetSocketAddress localAddress();
 

@@ -19,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A file descriptor a worker reads when it is ready (a UDP socket of {@link UdpSocketQueue}, a TUN queue of
+ * A file descriptor a worker reads when it is ready (a UDP or raw socket of {@link SocketQueue}, a TUN queue of
  * {@link TunQueue}), registered on the worker's event loop as a custom Netty I/O handle: the registration,
  * readiness and close that both share.
  *

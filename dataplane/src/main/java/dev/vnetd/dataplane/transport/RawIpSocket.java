@@ -15,16 +15,18 @@ import java.net.InetAddress;
 
 /**
  * Raw IP sockets (socket(AF_INET|AF_INET6, SOCK_RAW, protocol)) for protocols that have no socket type of their
- * own, like GRE (47), opened through Java's FFM API and handed to Netty as a file descriptor.
+ * own, like GRE (47) and ESP (50), opened through Java's FFM API; a worker reads and writes one as a
+ * {@link SocketQueue}, like a UDP socket ({@code recvmmsg}, {@code sendmmsg}, the error queue).
  *
  * <p>Every raw socket of a protocol receives a copy of every packet of it, so SO_REUSEPORT cannot spread them over
  * workers. Instead each worker's socket gets a classic BPF filter that keeps the share of packets whose IPv4 source
  * address modulo the worker count is the worker's index: one remote's packets always reach the same worker. An
  * IPv6 raw socket sees no IPv6 header, so there the first worker receives everything and the others only send.
- * Outer packets leave without DF and are fragmented by the kernel when larger than the link ({@link
- * OuterFragmentation}). Needs CAP_NET_RAW.
+ * ICMP errors pass no filter: each one reaches every worker's socket, and only the worker whose share the remote is
+ * counts it ({@link #isShareOf}). Outer packets leave without DF and are fragmented by the kernel when larger than
+ * the link ({@link OuterFragmentation}). Needs CAP_NET_RAW.
  */
-public final class RawIpSocket {
+final class RawIpSocket {
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
     private static final int SOCK_RAW = 3;
@@ -69,11 +71,13 @@ public final class RawIpSocket {
 
     /**
      * Opens a non-blocking raw socket for {@code protocol}, bound to {@code address} (the wildcard receives on
-     * every local address), keeping worker {@code worker}'s share of {@code workers}. Returns the file descriptor.
+     * every local address), keeping worker {@code worker}'s share of {@code workers}, with receive and send buffers
+     * of {@code bufferBytes} and IP_RECVERR (IPV6_RECVERR): ICMP errors about what vnetd sent are queued on the
+     * socket's error queue, where {@link SocketQueue} reads which peer they concern. Returns the file descriptor.
      *
      * @throws IOException with the system's reason, naming CAP_NET_RAW when permission was refused
      */
-    public static int open(InetAddress address, int protocol, int worker, int workers) throws IOException {
+    static int open(InetAddress address, int protocol, int worker, int workers, int bufferBytes) throws IOException {
         boolean ipv4 = address instanceof Inet4Address;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURED);
@@ -97,6 +101,10 @@ public final class RawIpSocket {
                         ipv4 ? OuterFragmentation.SOL_IP : OuterFragmentation.SOL_IPV6,
                         ipv4 ? OuterFragmentation.IP_MTU_DISCOVER : OuterFragmentation.IPV6_MTU_DISCOVER, dont,
                         (int) ValueLayout.JAVA_INT.byteSize()), state, "let the kernel fragment (IP_PMTUDISC_DONT)");
+                UdpSocket.setInt(arena, state, fd, SOL_SOCKET, UdpSocket.SO_RCVBUF, bufferBytes, "SO_RCVBUF");
+                UdpSocket.setInt(arena, state, fd, SOL_SOCKET, UdpSocket.SO_SNDBUF, bufferBytes, "SO_SNDBUF");
+                UdpSocket.setInt(arena, state, fd, ipv4 ? OuterFragmentation.SOL_IP : OuterFragmentation.SOL_IPV6,
+                        ipv4 ? UdpSocket.IP_RECVERR : UdpSocket.IPV6_RECVERR, 1, ipv4 ? "IP_RECVERR" : "IPV6_RECVERR");
                 MemorySegment program = filter(arena, ipv4, worker, workers);
                 if (program != null) {
                     MemorySegment fprog = arena.allocate(16, 8);
@@ -115,6 +123,15 @@ public final class RawIpSocket {
         } catch (Throwable t) {
             throw new IOException("raw socket: " + t, t);
         }
+    }
+
+    /**
+     * Whether remote {@code address} (an IPv4 address as its unsigned 32 bits; any IPv6 address) falls in worker
+     * {@code worker}'s share of {@code workers}: the rule of the receive filter, which an ICMP error about a packet
+     * sent to the remote does not pass through. Always true for one worker.
+     */
+    static boolean isShareOf(boolean ipv4, long address, int worker, int workers) {
+        return ipv4 ? address % workers == worker : worker == 0;
     }
 
     private static MemorySegment filter(Arena arena, boolean ipv4, int worker, int workers) {

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * buffer overflows when its worker falls behind (a burst, a GC pause, a descheduled thread); those packets never
  * reach the path, so without this count they would be lost without a trace in vnetd's metrics.
  *
- * <p>Sockets are registered as the workers open them (vnetd's own UDP sockets and raw epoll channels, whose file
+ * <p>Sockets are registered as the workers open them (vnetd's own UDP and raw sockets, whose file
  * descriptor the process can name; NIO channels hide it and are not counted); {@link #drops(int)} reads
  * {@code /proc} on each call, from the metrics scraper's thread, never from a worker.
  */

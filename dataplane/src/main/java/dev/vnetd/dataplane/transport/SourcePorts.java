@@ -11,11 +11,11 @@ import java.net.InetSocketAddress;
  * section 3.2, flow entropy). Each socket queues and counts its own packets; a flush sends on those that have any.
  */
 final class SourcePorts implements TxPort {
-    private final UdpSocketQueue[] sockets;
+    private final SocketQueue[] sockets;
     private long pending;
 
     /** Sends through {@code sockets}, picked by flow hash. */
-    SourcePorts(UdpSocketQueue... sockets) {
+    SourcePorts(SocketQueue... sockets) {
         if (sockets.length == 0 || sockets.length > Long.SIZE) {
             throw new IllegalArgumentException("1.." + Long.SIZE + " sockets");
         }

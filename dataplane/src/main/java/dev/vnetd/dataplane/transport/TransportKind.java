@@ -1,6 +1,5 @@
 package dev.vnetd.dataplane.transport;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.Epoll;
@@ -25,14 +24,15 @@ public enum TransportKind {
     IO_URING("io_uring"),
     /** Linux epoll: when io_uring is unavailable (old kernel, seccomp, io_uring_disabled sysctl). */
     EPOLL("epoll"),
-    /** Java NIO: portable last resort; no raw sockets, so no plain GRE listener. */
+    /** Java NIO: portable last resort; no raw sockets, so no plain GRE or plain ESP listener. */
     NIO("nio");
 
     /**
-     * The order {@code transport: auto} tries them in. epoll first: only epoll can carry raw sockets (plain GRE and
-     * ESP), and for UDP listeners, which read and write with recvmmsg and sendmmsg on both ({@link UdpSocketQueue}),
-     * the transport only reports readiness: io_uring and epoll are within the noise of each other end to end
-     * (docs/performance.md, "UDP listeners on vnetd's own sockets"). io_uring follows, then NIO.
+     * The order {@code transport: auto} tries them in. epoll first: every socket listener, UDP or raw (plain GRE and
+     * ESP), reads and writes with recvmmsg and sendmmsg on both epoll and io_uring ({@link SocketQueue}), where the
+     * transport only reports readiness: io_uring and epoll are within the noise of each other end to end
+     * (docs/performance.md, "UDP listeners on vnetd's own sockets"), and epoll is the older, more widely allowed
+     * one (seccomp profiles, io_uring_disabled). io_uring follows, then NIO.
      */
     public static final List<TransportKind> AUTO_PREFERENCE = List.of(EPOLL, IO_URING, NIO);
 
@@ -99,29 +99,15 @@ public enum TransportKind {
     }
 
     /**
-     * Whether a raw IP socket can be wrapped as a channel of this transport. Only epoll: NIO cannot wrap a file
-     * descriptor, and Netty's io_uring datagram channel (4.2) discards every received datagram whose source
-     * address has no port, which is every packet of a raw socket.
+     * Whether this transport carries raw IP sockets (plain GRE and ESP listeners): epoll and io_uring, which poll
+     * the sockets vnetd opens itself ({@link SocketQueue}); not NIO, which can poll only the channels it made.
      */
     public boolean supportsRawSockets() {
-        return this == EPOLL;
+        return this != NIO;
     }
 
-    /** Why {@link #supportsRawSockets()} is false, for error messages. */
+    /** Why {@link #supportsRawSockets()} is false, for error messages; "none" when it is true. */
     public String rawSocketLimitation() {
-        return switch (this) {
-            case IO_URING -> "Netty's io_uring datagram channel drops datagrams without a source port (all raw-socket "
-                    + "packets)";
-            case NIO -> "Java NIO cannot use a raw socket";
-            case EPOLL -> "none";
-        };
-    }
-
-    /** Wraps an open, bound, non-blocking raw IP socket as an epoll channel. */
-    public Channel wrapRawSocket(int fd) {
-        if (this != EPOLL) {
-            throw new UnsupportedOperationException("raw sockets need epoll: " + rawSocketLimitation());
-        }
-        return new EpollDatagramChannel(fd);
+        return this == NIO ? "Java NIO cannot poll a socket vnetd opened itself" : "none";
     }
 }

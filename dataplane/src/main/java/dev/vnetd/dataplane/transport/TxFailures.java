@@ -8,8 +8,9 @@ import java.net.PortUnreachableException;
 
 /**
  * Names the drop reason of a send the kernel failed after the path queued it: from the errno of a refused
- * {@code sendmmsg} entry ({@link UdpSocketQueue}), or from the exception a Netty channel reports (raw and NIO
- * sockets: it reaches {@link ListenerHandler#exceptionCaught}, one per failed datagram).
+ * {@code sendmmsg} entry ({@link SocketQueue}: UDP and raw sockets on epoll and io_uring), or from the exception a
+ * Netty channel reports (UDP sockets on NIO: it reaches {@link ListenerHandler#exceptionCaught}, one per failed
+ * datagram).
  *
  * <p>What the transports surface (measured on Linux 6.x, Netty 4.2, unconnected UDP sockets as vnetd uses):
  * <ul>
@@ -17,11 +18,12 @@ import java.net.PortUnreachableException;
  *       raise {@link Errors.NativeIoException} with the errno ({@code -101} ENETUNREACH, {@code -113} EHOSTUNREACH,
  *       {@code -13} EACCES), NIO a {@link NoRouteToHostException}, or a {@code SocketException} /
  *       {@code BindException} that says nothing more than its message;</li>
- *   <li>an ICMP port or host unreachable coming back from a peer that vanished: nothing at all. Linux reports ICMP
- *       errors only to connected sockets or sockets with {@code IP_RECVERR} ({@code udp_err} in
- *       {@code net/ipv4/udp.c}); vnetd's sockets are neither, so the sends count as sent and the peer's absence
- *       shows in its health checks, not here. ({@code IP_RECVERR} would need the error queue drained with
- *       {@code MSG_ERRQUEUE}, which Netty does not do: the queued errors would eat the receive buffer.)</li>
+ *   <li>an ICMP port, protocol or host unreachable coming back from a peer that vanished: no failed send. Linux
+ *       reports ICMP errors to unconnected sockets only with {@code IP_RECVERR} ({@code udp_err} in
+ *       {@code net/ipv4/udp.c}, {@code raw_err} in {@code raw.c}), which vnetd's own sockets set: the error goes to
+ *       the socket's error queue, read by {@link SocketQueue} and counted against the peer's tunnel, and the sends
+ *       count as sent (the kernel took them). NIO channels see nothing; the peer's absence shows in its health
+ *       checks.</li>
  * </ul>
  * ECONNREFUSED ({@code -111}, {@link PortUnreachableException}) is classified too, for a socket that does see the
  * ICMP error.

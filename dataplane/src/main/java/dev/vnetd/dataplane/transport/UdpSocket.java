@@ -85,8 +85,9 @@ final class UdpSocket {
     private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
-    private static final int SO_SNDBUF = 7;
-    private static final int SO_RCVBUF = 8;
+    /** {@code SO_SNDBUF} and {@code SO_RCVBUF} (level SOL_SOCKET). */
+    static final int SO_SNDBUF = 7;
+    static final int SO_RCVBUF = 8;
     private static final int SO_REUSEPORT = 15;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_ERRQUEUE = 0x2000;
@@ -163,7 +164,7 @@ final class UdpSocket {
                 setInt(arena, state, fd, OuterFragmentation.SOL_IP, OuterFragmentation.IP_MTU_DISCOVER,
                         OuterFragmentation.PMTUDISC_DONT, "IP_MTU_DISCOVER");
                 // ICMP errors about what this socket sent (a peer's port unreachable, a host unreachable on the
-                // way) are queued on the socket's error queue, where UdpSocketQueue reads which peer they concern.
+                // way) are queued on the socket's error queue, where SocketQueue reads which peer they concern.
                 setInt(arena, state, fd, OuterFragmentation.SOL_IP, IP_RECVERR, 1, "IP_RECVERR");
                 if (ipv6) {
                     setInt(arena, state, fd, OuterFragmentation.SOL_IPV6, OuterFragmentation.IPV6_MTU_DISCOVER,
@@ -187,8 +188,12 @@ final class UdpSocket {
         }
     }
 
-    private static void setInt(Arena arena, MemorySegment state, int fd, int level, int option, int value,
-                               String name) throws Throwable {
+    /**
+     * Sets integer socket option {@code name} of {@code fd}, errno captured into {@code state} (a
+     * {@link Linker.Option#captureStateLayout()} segment); throws "setsockopt NAME: reason" when refused.
+     */
+    static void setInt(Arena arena, MemorySegment state, int fd, int level, int option, int value, String name)
+            throws Throwable {
         MemorySegment v = arena.allocateFrom(ValueLayout.JAVA_INT, value);
         if ((int) SETSOCKOPT.invokeExact(state, fd, level, option, v, Integer.BYTES) < 0) {
             throw new IOException("setsockopt " + name + ": " + TunDevice.strerror(errno(state)));

@@ -18,9 +18,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * One worker's UDP socket of a listener (its listening socket or one of its source-port sockets), opened by vnetd
- * itself and registered on the worker's event loop as a custom Netty I/O handle: steps 1 and 8 of the path for
- * GRE-in-UDP and ESP-in-UDP, with no Netty object per datagram.
+ * One worker's socket of a listener, opened by vnetd itself and registered on the worker's event loop as a custom
+ * Netty I/O handle: steps 1 and 8 of the path, with no Netty object per datagram. A UDP socket (GRE-in-UDP,
+ * ESP-in-UDP: the listening socket or one of its source-port sockets; {@link UdpSocket}) or a raw IP socket (plain
+ * GRE, plain ESP; {@link RawIpSocket}): the same system calls move both. What a datagram's bytes are is the path's
+ * business: the UDP payload, or a raw socket's IP packet, with its IPv4 header (IPv6 raw sockets deliver none).
  *
  * <pre>
  *  readiness ({@link PolledDescriptor}: epoll level-triggered, or an io_uring POLL_ADD re-armed each time)
@@ -31,6 +33,7 @@ import java.net.InetSocketAddress;
  *                EAGAIN drops the rest (tx_buffer_full); each packet counted once: tx, or a drop with its reason
  *  error readiness (EPOLLERR / POLLERR: IP_RECVERR queued an ICMP error about something this socket sent)
  *    └─ recvmsg(MSG_ERRQUEUE) until empty: the original destination ─▶ its tunnel's peer-unreachable counter
+ *       (raw: every worker's socket of the protocol gets each error; the worker whose share the remote is counts it)
  * </pre>
  *
  * <p>Receive slots own a pooled direct buffer each, reused while the path is done with it (its reference count is
@@ -38,10 +41,10 @@ import java.net.InetSocketAddress;
  * still held elsewhere (a TUN write never holds, an other socket's queue releases at the same flush) makes the slot
  * take a fresh buffer. The {@code mmsghdr}, {@code iovec} and {@code sockaddr} arrays are made once, off-heap.
  *
- * <p>Not thread-safe: everything runs on the worker's thread; {@link #open}, {@link #start} and
+ * <p>Not thread-safe: everything runs on the worker's thread; {@link #open}, {@link #openRaw}, {@link #start} and
  * {@link #closeQueue} may be called from others and hand their work to it.
  */
-final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerSocket {
+final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSocket {
     /**
      * Datagrams per {@code recvmmsg}: 64 bounds the time one busy socket holds the worker (about 64 x 1 us) and
      * matches the batch {@code udpblast relay} reads, the yardstick of issue 10.
@@ -61,10 +64,18 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
     private static final long IPV4_MASK = 0xFFFF_FFFFL;
 
-    private static final Logger LOG = LoggerFactory.getLogger(UdpSocketQueue.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SocketQueue.class);
 
     private final String listenerName;
     private final int listenerId;
+    /** What the socket is, for messages: "UDP socket ADDRESS", "raw socket for IP protocol N on ADDRESS". */
+    private final String description;
+    /**
+     * This socket's share of the ICMP errors it reads, as in {@link RawIpSocket#isShareOf}: (0, 1) for UDP, whose
+     * error queue holds only errors about what this socket sent; (worker, workers) for a raw socket.
+     */
+    private final int errorShare;
+    private final int errorShares;
     private final InetSocketAddress localAddress;
     private final ByteBufAllocator alloc;
     private final int bufferSize;
@@ -90,13 +101,15 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
     private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
     private long suppressed;
 
-    private UdpSocketQueue(String listenerName, int listenerId, int fd, InetSocketAddress localAddress,
-                           IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
-                           WorkerCounters counters) {
-        super(fd, loop, transport);
+    private SocketQueue(Opening opening, InetSocketAddress localAddress, IoEventLoop loop, TransportKind transport,
+                        ByteBufAllocator alloc, int maxDatagram, WorkerCounters counters) {
+        super(opening.fd(), loop, transport);
         this.counters = counters;
-        this.listenerName = listenerName;
-        this.listenerId = listenerId;
+        this.listenerName = opening.listenerName();
+        this.listenerId = opening.listenerId();
+        this.description = opening.description();
+        this.errorShare = opening.errorShare();
+        this.errorShares = opening.errorShares();
         this.localAddress = localAddress;
         this.alloc = alloc;
         this.bufferSize = TunQueue.RX_HEADROOM + maxDatagram;
@@ -143,22 +156,56 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
      *
      * @throws IOException when the socket cannot be opened or bound ("bind ADDRESS: reason"), or registered
      */
-    static UdpSocketQueue open(String listenerName, int listenerId, InetSocketAddress address, boolean reusePort,
-                               IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
-                               int socketBuffer, WorkerCounters counters) throws IOException, InterruptedException {
-        if (transport == TransportKind.NIO) {
-            throw new IOException("vnetd's own UDP sockets need the epoll or io_uring transport");
-        }
+    static SocketQueue open(String listenerName, int listenerId, InetSocketAddress address, boolean reusePort,
+                            IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
+                            int socketBuffer, WorkerCounters counters) throws IOException, InterruptedException {
+        checkTransport(transport);
         int fd = UdpSocket.open(address, reusePort, socketBuffer);
-        UdpSocketQueue queue;
+        return register(new Opening(listenerName, listenerId, "UDP socket " + address, 0, 1, fd), loop, transport,
+                alloc, maxDatagram, counters);
+    }
+
+    /**
+     * Opens a raw IP socket for {@code protocol} bound to {@code address} for listener {@code listenerId} on worker
+     * {@code worker} of {@code workers} (its share of the protocol's packets: {@link RawIpSocket}) and registers it
+     * on that worker's {@code loop}, as {@link #open} does for UDP. Needs CAP_NET_RAW.
+     *
+     * @throws IOException when the socket cannot be opened (permission: "needs CAP_NET_RAW"), bound or registered
+     */
+    static SocketQueue openRaw(String listenerName, int listenerId, InetAddress address, int protocol, int worker,
+                               int workers, IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc,
+                               int maxDatagram, int socketBuffer, WorkerCounters counters)
+            throws IOException, InterruptedException {
+        checkTransport(transport);
+        int fd = RawIpSocket.open(address, protocol, worker, workers, socketBuffer);
+        return register(new Opening(listenerName, listenerId, "raw socket for IP protocol " + protocol + " on "
+                + address.getHostAddress(), worker, workers, fd), loop, transport, alloc, maxDatagram, counters);
+    }
+
+    /** An opened socket not yet a queue: whose, what, its share of the ICMP errors it reads, its descriptor. */
+    private record Opening(String listenerName, int listenerId, String description, int errorShare, int errorShares,
+                           int fd) {
+    }
+
+    private static void checkTransport(TransportKind transport) throws IOException {
+        if (transport == TransportKind.NIO) {
+            throw new IOException("vnetd's own sockets need the epoll or io_uring transport");
+        }
+    }
+
+    /** Makes the queue of an opened socket and registers it on {@code loop}; closes the socket when that fails. */
+    private static SocketQueue register(Opening opening, IoEventLoop loop, TransportKind transport,
+                                        ByteBufAllocator alloc, int maxDatagram, WorkerCounters counters)
+            throws IOException, InterruptedException {
+        SocketQueue queue;
         try {
-            queue = new UdpSocketQueue(listenerName, listenerId, fd, UdpSocket.localAddress(fd), loop, transport,
-                    alloc, maxDatagram, counters);
+            queue = new SocketQueue(opening, UdpSocket.localAddress(opening.fd()), loop, transport, alloc,
+                    maxDatagram, counters);
         } catch (IOException | RuntimeException e) {
-            TunDevice.close(fd);
+            TunDevice.close(opening.fd());
             throw e;
         }
-        queue.register("UDP socket " + address);
+        queue.register(opening.description());
         return queue;
     }
 
@@ -188,10 +235,12 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
     }
 
     /**
-     * Reads the socket's error queue: each message is an ICMP error (port, host or network unreachable, ...) about a
-     * datagram this socket sent, its name the datagram's destination, counted against the tunnel with that remote
-     * and logged at a limited rate. Then clears the socket's pending error, which the kernel sets with each report
-     * and which would otherwise fail the next send (whoever's packet it is) and keep the error readiness raised.
+     * Reads the socket's error queue: each message is an ICMP error (port, host, network or protocol unreachable,
+     * ...) about a datagram this socket sent, its name the datagram's destination (port 0 from a raw socket, as a
+     * raw tunnel's remote has), counted against the tunnel with that remote and logged at a limited rate; a raw
+     * socket counts only the errors in its share, the other workers' sockets count theirs. Then clears the socket's
+     * pending error, which the kernel sets with each report and which would otherwise fail the next send (whoever's
+     * packet it is) and keep the error readiness raised.
      */
     private void readErrors() {
         for (int i = 0; i < ERROR_BUDGET; i++) {
@@ -213,6 +262,9 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
             long high = ipv4 ? 0L : errorName.get(UdpSocket.U64_BE, UdpSocket.SOCKADDR_IN6_ADDR_OFFSET);
             long low = ipv4 ? errorName.get(UdpSocket.U32_BE, UdpSocket.SOCKADDR_IN_ADDR_OFFSET) & IPV4_MASK
                     : errorName.get(UdpSocket.U64_BE, UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES);
+            if (!RawIpSocket.isShareOf(ipv4, low, errorShare, errorShares)) {
+                continue;
+            }
             String tunnel = path.peerUnreachable(listenerId, high, low, port);
             socketError("peer_error", tunnel == null ? "no_tunnel" : "peer_unreachable tunnel=" + tunnel, errno);
         }
@@ -436,6 +488,6 @@ final class UdpSocketQueue extends PolledDescriptor implements TxPort, ListenerS
 
     @Override
     public String toString() {
-        return "UdpSocketQueue[listener=" + listenerName + ", local=" + localAddress + ", fd=" + fd + "]";
+        return "SocketQueue[listener=" + listenerName + ", " + description + ", fd=" + fd + "]";
     }
 }

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** vnetd's own UDP sockets on epoll and io_uring: batched sends counted once each, batched receives forwarded. */
-class UdpSocketQueueTest {
+class SocketQueueTest {
     private static final int TUNNEL = 1;
 
     @ParameterizedTest
@@ -42,7 +42,7 @@ class UdpSocketQueueTest {
         WorkerCounters counters = new WorkerCounters(4);
         try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
             IoEventLoop loop = (IoEventLoop) group.next();
-            UdpSocketQueue queue = UdpSocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, loop, kind,
+            SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, loop, kind,
                     PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
             InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
             InetSocketAddress refused = new InetSocketAddress(local, 0); // port 0: the kernel refuses (EINVAL)
@@ -80,7 +80,7 @@ class UdpSocketQueueTest {
     void shouldForwardMoreDatagramsThanOneBatchReusingTheReceiveBuffers(TransportKind kind) throws Exception {
         TestNetwork net = new TestNetwork();
         int port = 47541 + 2 * kind.ordinal(); // its own port per transport: no SO_REUSEPORT group with the last
-        int datagrams = 3 * UdpSocketQueue.RX_BATCH + 5;
+        int datagrams = 3 * SocketQueue.RX_BATCH + 5;
         InetSocketAddress vnetd = new InetSocketAddress(net.tunnels[0].listener().address().getAddress(), port);
         ForwardingStateHolder holder = TestNetwork.withUdpPort(net, port);
         try (DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0));
@@ -94,7 +94,7 @@ class UdpSocketQueueTest {
             // Rounds drained before the next, so the receiving test socket never overflows: with the kernel's
             // default 208 KiB it holds some 56-67 of these datagrams (each costs its skb's truesize), fewer than a
             // batch of 64 that vnetd's sendmmsg delivers at once. Slots are reused across the rounds' batches.
-            int round = UdpSocketQueue.RX_BATCH / 2;
+            int round = SocketQueue.RX_BATCH / 2;
             dc.socket().setSoTimeout(5000);
             for (int sent = 0; sent < datagrams; sent += round) {
                 int count = Math.min(round, datagrams - sent);
