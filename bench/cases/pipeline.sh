@@ -19,7 +19,7 @@ import sys
 for entry in json.load(open(sys.argv[1])):
     ops = entry["primaryMetric"]["score"]
     alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score", float("nan"))
-    case = " case=batch64" if entry["benchmark"].endswith("forwardBatch") else ""
+    case = (" case=batch64 entry=%s" % entry["params"]["entry"]) if "entry" in entry["params"] else ""
     print("pipeline family=%s%s packets_per_s=%.0f bytes_per_op=%.3f target_packets_per_s=10000000 ratio=%.2f"
           % (entry["params"]["family"], case, ops, alloc, ops / 1e7))
 PY

@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * A socket read batch through a worker's path: {@value #BATCH} GRE-in-UDP datagrams of {@link BatchTraffic}'s
  * {@value BatchTraffic#FLOWS} flows (half ARR flow-table hits, half LPM lookups in a FIB of
  * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
- * reader's headroom, run through the path one by one, then one flush, as {@code UdpSocketQueue.readBatch} does. The
+ * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
+ * {@code UdpSocketQueue.readBatch} does. The
  * transmit port holds what it is given until the flush and then releases it, as {@code sendmmsg} does. Scores are
  * packets per second ({@code @OperationsPerInvocation}); {@link PacketPathBenchmark} is the one-packet, all-hot
  * case.
@@ -50,6 +51,13 @@ public class PacketPathBatchBenchmark {
     @Param({"ipv4", "ipv6"})
     public String family;
 
+    /**
+     * How the batch enters the path: {@code receiveBatch} stages it ({@link PacketPath#stage}, then
+     * {@link PacketPath#receiveBatch}) as the socket reader does; {@code receive} hands over one datagram at a time.
+     */
+    @Param({"receiveBatch", "receive"})
+    public String entry;
+
     private PacketPath path;
     private FlowTable flows;
     private final ByteBuf[] receiveBuffers = new ByteBuf[BATCH];
@@ -57,10 +65,12 @@ public class PacketPathBatchBenchmark {
     private int next;
     private long senderHigh;
     private long senderLow;
+    private boolean batched;
 
     /** A worker's path on {@link BatchTraffic}'s state, with a port that releases what it sent at each flush. */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
+        batched = "receiveBatch".equals(entry);
         BatchTraffic traffic = BatchTraffic.build("ipv6".equals(family));
         ForwardingState state = traffic.state();
         datagrams = traffic.datagrams();
@@ -116,6 +126,7 @@ public class PacketPathBatchBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void forwardBatch() {
+        boolean staged = batched;
         int flow = next;
         for (int i = 0; i < BATCH; i++) {
             byte[] datagram = datagrams[flow];
@@ -123,9 +134,16 @@ public class PacketPathBatchBenchmark {
             ByteBuf buf = receiveBuffers[i];
             buf.setBytes(HEADROOM, datagram);
             buf.retain().setIndex(HEADROOM, HEADROOM + datagram.length);
-            path.receive(0, buf, senderHigh, senderLow);
+            if (staged) {
+                path.stage(0, buf, senderHigh, senderLow);
+            } else {
+                path.receive(0, buf, senderHigh, senderLow);
+            }
         }
         next = flow;
+        if (staged) {
+            path.receiveBatch();
+        }
         path.flush();
     }
 }
