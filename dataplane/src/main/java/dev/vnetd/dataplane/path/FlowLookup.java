@@ -4,6 +4,7 @@ import dev.vnetd.dataplane.nexthop.FlowHash;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.VirtualNetwork;
+import dev.vnetd.flowtable.FlowLookupBatch;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.buffer.ByteBuf;
 
@@ -28,6 +29,8 @@ import java.util.function.LongSupplier;
  * the translated key belong to yet another tunnel's flow, the packet is routed by the FIB and counted.
  */
 public final class FlowLookup {
+    /** A lookup hint that says nothing: {@link #decide} looks the packet's flow up itself. */
+    public static final long NO_HINT = Long.MIN_VALUE;
     /** First port translated flows use: the dynamic range (RFC 6335). */
     static final int TRANSLATED_PORTS_FIRST = 49152;
     private static final int TRANSLATED_PORTS_MASK = 0x3FFF;
@@ -53,6 +56,10 @@ public final class FlowLookup {
     private long srcLow;
     private long dstHigh;
     private long dstLow;
+    /** Flows this lookup has inserted: a miss found before the last insert may no longer be one. */
+    private long inserts;
+    /** {@link #inserts} when the last batch of hints was looked up. */
+    private long hintInserts;
 
     /**
      * A lookup over {@code flows} (shared by all workers) with wall-clock {@code clockMillis}: flow times survive a
@@ -69,6 +76,19 @@ public final class FlowLookup {
      */
     public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet, ByteBuf buf,
                          WorkerCounters counters) {
+        return decide(state, vn, ingress, packet, buf, counters, NO_HINT);
+    }
+
+    /**
+     * Decides as {@link #decide(ForwardingState, VirtualNetwork, Tunnel, InnerPacket, ByteBuf, WorkerCounters)}
+     * does, with {@code hint}: what {@link #lookupHints} found for the packet's own-direction key, or
+     * {@link #NO_HINT}. A hint stands in for the lookup only while it is still the answer the table would give: a
+     * found flow whose slot has not changed since ({@link FlowTable#validate}), a miss while this lookup has inserted
+     * no flow since; otherwise the flow is looked up again. Either way the decision is the one a lookup made now
+     * would give, except that another worker's insert after the hints were looked up is seen with the next batch.
+     */
+    public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet, ByteBuf buf,
+                         WorkerCounters counters, long hint) {
         slot = NONE;
         translatedPort = NONE;
         if (!vn.arr()) {
@@ -82,7 +102,7 @@ public final class FlowLookup {
         dstHigh = v6 ? packet.destinationHigh() : 0;
         dstLow = v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL;
         int proto = packet.protocol();
-        long handle = forward(vn, proto, packet.sourcePort(), packet.destinationPort());
+        long handle = hintHolds(hint) ? hint : forward(vn, proto, packet.sourcePort(), packet.destinationPort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
@@ -115,6 +135,31 @@ public final class FlowLookup {
             }
         }
         return ingress.arr() ? translated(state, vn, ingress, packet, buf, counters, false) : null;
+    }
+
+    private boolean hintHolds(long hint) {
+        return hint >= 0 ? flows.validate(hint) : hint == FlowTable.NOT_FOUND && inserts == hintInserts;
+    }
+
+    /**
+     * Adds the own-direction key of {@code packet} (parsed, from a tunnel of {@code vn}) to {@code batch}, the key
+     * {@link #decide} looks up first; returns its index in the batch, or -1 when the batch is full.
+     */
+    public static int addHintKey(FlowLookupBatch batch, VirtualNetwork vn, InnerPacket packet) {
+        boolean v6 = packet.ipv6();
+        return batch.add(vn.id(), v6 ? FlowTable.FAMILY_IPV6 : FlowTable.FAMILY_IPV4, packet.protocol(),
+                v6 ? packet.sourceHigh() : 0, v6 ? packet.sourceLow() : packet.source4() & 0xFFFF_FFFFL,
+                v6 ? packet.destinationHigh() : 0, v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL,
+                packet.sourcePort(), packet.destinationPort());
+    }
+
+    /**
+     * Looks up every key of {@code batch} at once ({@link FlowTable#lookup(FlowLookupBatch)}: the cache misses of
+     * the keys overlap); each {@link FlowLookupBatch#handle} is then a hint for {@link #decide}.
+     */
+    public void lookupHints(FlowLookupBatch batch) {
+        flows.lookup(batch);
+        hintInserts = inserts;
     }
 
     private long forward(VirtualNetwork vn, int proto, int sport, int dport) {
@@ -201,6 +246,7 @@ public final class FlowLookup {
             counters.flowQuotaRefused(ingress.id());
             return false;
         }
+        inserts++;
         flows.touch(FlowTable.slot(handle), true, packet.length(), packet.tcpFlags(), now);
         if (translatedPort != NONE) {
             packet.rewriteSourcePort(buf, translatedPort);

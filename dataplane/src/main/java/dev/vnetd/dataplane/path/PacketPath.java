@@ -1,6 +1,8 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.crypto.esp.EspContext;
+import dev.vnetd.dataplane.fib.Ipv4Lpm;
+import dev.vnetd.dataplane.fib.Ipv6Lpm;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
@@ -11,6 +13,7 @@ import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
 import dev.vnetd.dataplane.state.VirtualNetwork;
+import dev.vnetd.flowtable.FlowLookupBatch;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -28,12 +31,23 @@ import java.util.function.LongSupplier;
  * toward a TUN attachment  8. queue on the worker's own socket, flushed once per read batch, or write to the
  * worker's queue of the device.
  *
+ * <p>A socket reader hands over a read batch at once ({@link #stage}, then {@link #receiveBatch}): steps 2-4 run
+ * for every datagram first, then the flow lookups of all of them together and the route lookups of all of them
+ * together, so that their cache misses overlap instead of queueing behind each other's dependent loads, then steps
+ * 5-8 datagram by datagram in arrival order, with the lookups' answers as hints ({@link FlowLookup#decide},
+ * {@link RouteLookup}). What a batch sends, drops and counts, and what it leaves in the flow table, is what the
+ * same datagrams through {@link #receive(int, ByteBuf, long, long)} one by one give.
+ *
  * <p>No allocation (the forwarding state, flyweights and counters are all reused), no lock, no hand-off: a packet
  * is received, processed and sent by one thread. Not thread-safe: one instance per worker.
  */
 public final class PacketPath {
+    /** Most datagrams one {@link #receiveBatch} takes: the socket reader's {@code recvmmsg} batch. */
+    public static final int MAX_BATCH = 64;
     /** An IPv4 address as the low long of a sender: its 32 bits unsigned, as {@link TunnelIndex} stores it. */
     private static final long IPV4_MASK = 0xFFFF_FFFFL;
+    /** Distinct FIBs one batch looks up together at most; a batch spread wider looks the rest up one by one. */
+    private static final int MAX_BATCH_TABLES = 8;
     private final ForwardingStateHolder stateHolder;
     private final WorkerCounters counters;
     /** By listener id, up to the listener capacity; changed only on this worker's thread ({@link #txPort}). */
@@ -58,6 +72,32 @@ public final class PacketPath {
     private final EspEncap espEncap = new EspEncap(espContext);
     private final MssClamp mssClamp = new MssClamp();
     private MasqueEgress masque = MasqueEgress.NONE;
+
+    // the staged read batch, by position in it
+    private int stagedListener;
+    private int stagedCount;
+    private final ByteBuf[] stagedBufs = new ByteBuf[MAX_BATCH];
+    private final long[] stagedSenderHighs = new long[MAX_BATCH];
+    private final long[] stagedSenderLows = new long[MAX_BATCH];
+    /** Each datagram's parsed inner packet. */
+    private final InnerPacket[] stagedPackets = new InnerPacket[MAX_BATCH];
+    /** Each datagram's ingress tunnel, or {@link TunnelIndex#NO_TUNNEL} when it is dropped before it has one. */
+    private final int[] stagedTunnels = new int[MAX_BATCH];
+    /** Why each datagram is dropped before the flow lookup, or null when it goes on. */
+    private final DropReason[] stagedDrops = new DropReason[MAX_BATCH];
+    private final int[] stagedOuterBytes = new int[MAX_BATCH];
+    private final long[] flowHints = new long[MAX_BATCH];
+    private final int[] routeHints = new int[MAX_BATCH];
+    private final FlowLookupBatch flowBatch = new FlowLookupBatch(MAX_BATCH);
+    /** Datagram of each key in {@link #flowBatch}. */
+    private final int[] flowBatchDatagrams = new int[MAX_BATCH];
+    /** Datagrams still waiting for a batch route lookup, and the addresses and answers of one FIB's lookup. */
+    private final int[] routePending = new int[MAX_BATCH];
+    private final int[] routeDatagrams = new int[MAX_BATCH];
+    private final int[] routeAddresses4 = new int[MAX_BATCH];
+    private final long[] routeHighs = new long[MAX_BATCH];
+    private final long[] routeLows = new long[MAX_BATCH];
+    private final int[] routeAnswers = new int[MAX_BATCH];
 
     /**
      * A path for one worker.
@@ -97,6 +137,9 @@ public final class PacketPath {
         this.alloc = alloc;
         this.nanoClock = nanoClock;
         this.flowLookup = new FlowLookup(flows, clockMillis);
+        for (int i = 0; i < MAX_BATCH; i++) {
+            stagedPackets[i] = new InnerPacket();
+        }
     }
 
     /**
@@ -160,6 +203,173 @@ public final class PacketPath {
         }
         tunnelId = state.tunnelIndex().findIpv6(listenerId, senderHigh, senderLow, decap.key());
         forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
+    }
+
+    /**
+     * Adds one datagram received on listener {@code listenerId} to the batch {@link #receiveBatch} processes; its
+     * sender as in {@link #receive(int, ByteBuf, long, long)}. Takes ownership of {@code buf}. A batch holds one
+     * listener's datagrams, at most {@link #MAX_BATCH}: a datagram of another listener, or one too many, first runs
+     * the batch staged so far.
+     */
+    public void stage(int listenerId, ByteBuf buf, long senderHigh, long senderLow) {
+        if (stagedCount == MAX_BATCH || stagedCount > 0 && listenerId != stagedListener) {
+            receiveBatch();
+        }
+        int i = stagedCount++;
+        stagedListener = listenerId;
+        stagedBufs[i] = buf;
+        stagedSenderHighs[i] = senderHigh;
+        stagedSenderLows[i] = senderLow;
+    }
+
+    /**
+     * Processes the datagrams {@link #stage staged} since the last batch, with the same outcome as
+     * {@link #receive(int, ByteBuf, long, long)} on each in turn (the forwarding state is read once for the batch).
+     * GRE-in-UDP batches run in stages (decap and checks, then the flow lookups together, then the route lookups
+     * together, then forwarding in arrival order); other listeners' datagrams go through {@code receive} one by one.
+     * Sends nothing by itself: {@link #flush()} after it, as after {@code receive}.
+     */
+    public void receiveBatch() {
+        int count = stagedCount;
+        stagedCount = 0;
+        if (count == 0) {
+            return;
+        }
+        ForwardingState state = stateHolder.get();
+        int listenerId = stagedListener;
+        Listener listener = state.listeners()[listenerId];
+        boolean rawIpv4 = listener.type().raw() && listener.address().getAddress() instanceof Inet4Address;
+        if (listener.type().tun() || listener.type().esp() || rawIpv4) {
+            for (int i = 0; i < count; i++) {
+                ByteBuf buf = stagedBufs[i];
+                stagedBufs[i] = null;
+                receive(listenerId, buf, stagedSenderHighs[i], stagedSenderLows[i]);
+            }
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            decapAndParse(state, listenerId, i);
+        }
+        lookUpHints(state, count);
+        for (int i = 0; i < count; i++) {
+            ByteBuf buf = stagedBufs[i];
+            stagedBufs[i] = null;
+            int tunnelId = stagedTunnels[i];
+            if (tunnelId == TunnelIndex.NO_TUNNEL) {
+                drop(buf, stagedDrops[i]);
+                continue;
+            }
+            counters.rx(tunnelId, stagedOuterBytes[i]);
+            if (stagedDrops[i] != null) {
+                drop(buf, stagedDrops[i]);
+                continue;
+            }
+            forwardParsed(state, buf, stagedPackets[i], tunnelId, flowHints[i], routeHints[i]);
+        }
+    }
+
+    /**
+     * Batch steps 2-4 for staged datagram {@code i} of a GRE-in-UDP listener, without side effects: its ingress
+     * tunnel (or {@link TunnelIndex#NO_TUNNEL} and why) and its parsed inner packet (or why it is refused).
+     */
+    private void decapAndParse(ForwardingState state, int listenerId, int i) {
+        ByteBuf buf = stagedBufs[i];
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        stagedOuterBytes[i] = end - start;
+        stagedTunnels[i] = TunnelIndex.NO_TUNNEL;
+        int innerStart = decap.decap(buf, start, end);
+        if (innerStart < 0) {
+            stagedDrops[i] = decap.dropReason();
+            return;
+        }
+        int tunnelId = state.tunnelIndex().findIpv6(listenerId, stagedSenderHighs[i], stagedSenderLows[i],
+                decap.key());
+        if (tunnelId == TunnelIndex.NO_TUNNEL) {
+            stagedDrops[i] = DropReason.UNKNOWN_TUNNEL;
+            return;
+        }
+        stagedTunnels[i] = tunnelId;
+        InnerPacket inner = stagedPackets[i];
+        stagedDrops[i] = inner.parse(buf, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
+    }
+
+    /**
+     * Looks up, for every staged datagram that will reach the flow table or the FIB, its own-direction flow (ARR
+     * virtual networks) in one batch, then the route in its virtual network's FIB (the others, and flows not found)
+     * in one batch per FIB. The answers become the datagrams' hints; the rest get none.
+     */
+    private void lookUpHints(ForwardingState state, int count) {
+        flowBatch.clear();
+        int routes = 0;
+        for (int i = 0; i < count; i++) {
+            flowHints[i] = FlowLookup.NO_HINT;
+            routeHints[i] = RouteLookup.NO_HINT;
+            if (stagedTunnels[i] == TunnelIndex.NO_TUNNEL || stagedDrops[i] != null
+                    || stagedPackets[i].ttl() <= 1) {
+                continue;
+            }
+            VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+            if (vn.arr()) {
+                flowBatchDatagrams[FlowLookup.addHintKey(flowBatch, vn, stagedPackets[i])] = i;
+            } else {
+                routePending[routes++] = i;
+            }
+        }
+        if (flowBatch.size() > 0) {
+            flowLookup.lookupHints(flowBatch);
+            for (int k = 0; k < flowBatch.size(); k++) {
+                int i = flowBatchDatagrams[k];
+                flowHints[i] = flowBatch.handle(k);
+                if (flowHints[i] == FlowTable.NOT_FOUND) {
+                    routePending[routes++] = i;
+                }
+            }
+        }
+        for (int tables = 0; routes > 0 && tables < MAX_BATCH_TABLES; tables++) {
+            routes = lookUpRouteHints(state, routes);
+        }
+    }
+
+    /**
+     * One batch route lookup: in the FIB of the first pending datagram's virtual network (and family), for every
+     * pending datagram of that FIB; returns how many datagrams of other FIBs remain pending, moved to the front.
+     */
+    private int lookUpRouteHints(ForwardingState state, int pending) {
+        InnerPacket first = stagedPackets[routePending[0]];
+        boolean v6 = first.ipv6();
+        VirtualNetwork firstVn = state.virtualNetworks()[state.tunnels()[stagedTunnels[routePending[0]]]
+                .virtualNetwork()];
+        Ipv4Lpm table4 = firstVn.ipv4();
+        Ipv6Lpm table6 = firstVn.ipv6();
+        int matched = 0;
+        int rest = 0;
+        for (int k = 0; k < pending; k++) {
+            int i = routePending[k];
+            InnerPacket inner = stagedPackets[i];
+            VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+            if (inner.ipv6() != v6 || (v6 ? vn.ipv6() != table6 : vn.ipv4() != table4)) {
+                routePending[rest++] = i;
+                continue;
+            }
+            routeDatagrams[matched] = i;
+            if (v6) {
+                routeHighs[matched] = inner.destinationHigh();
+                routeLows[matched] = inner.destinationLow();
+            } else {
+                routeAddresses4[matched] = inner.destination4();
+            }
+            matched++;
+        }
+        if (v6) {
+            table6.lookup(routeHighs, routeLows, routeAnswers, matched);
+        } else {
+            table4.lookup(routeAddresses4, routeAnswers, matched);
+        }
+        for (int k = 0; k < matched; k++) {
+            routeHints[routeDatagrams[k]] = routeAnswers[k];
+        }
+        return rest;
     }
 
     /**
@@ -255,28 +465,37 @@ public final class PacketPath {
             drop(buf, DropReason.UNKNOWN_TUNNEL);
             return;
         }
-        Tunnel ingress = state.tunnels()[tunnelId];
         counters.rx(tunnelId, outerBytes);
         if (!packet.parse(buf, innerStart, end, innerIpv6)) {
             drop(buf, packet.dropReason());
             return;
         }
+        forwardParsed(state, buf, packet, tunnelId, FlowLookup.NO_HINT, RouteLookup.NO_HINT);
+    }
+
+    /**
+     * Steps 4b-8 for {@code packet}, parsed from {@code buf}, from tunnel {@code tunnelId} (counted as received),
+     * with the batch lookups' hints or {@link FlowLookup#NO_HINT} and {@link RouteLookup#NO_HINT}.
+     */
+    private void forwardParsed(ForwardingState state, ByteBuf buf, InnerPacket packet, int tunnelId, long flowHint,
+                               int routeHint) {
+        Tunnel ingress = state.tunnels()[tunnelId];
         if (probes.consume(tunnelId, packet, buf)) {
             buf.release();
             return;
         }
         if (packet.ttl() <= 1) {
             // before the flow table: a packet that dies here opens no flow
-            sendIcmpError(state, buf, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
+            sendIcmpError(state, buf, packet, IcmpErrors.Kind.TIME_EXCEEDED, 0, ingress);
             drop(buf, DropReason.TTL_EXCEEDED);
             return;
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
-        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters);
+        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters, flowHint);
         if (egress != null && flowLookup.pinned() && (state.health().state(egress.id()) == TunnelHealth.DOWN
                 || state.retiredTunnel(egress.id()))) {
-            Tunnel better = route(state, vn, flowHash);
+            Tunnel better = route(state, vn, packet, flowHash, routeHint);
             if (better != null && better != egress) {
                 flowLookup.repin(better);
                 counters.flowFailover();
@@ -284,9 +503,9 @@ public final class PacketPath {
             }
         }
         if (egress == null) {
-            egress = route(state, vn, flowHash);
+            egress = route(state, vn, packet, flowHash, routeHint);
             if (egress == null) {
-                sendIcmpError(state, buf, IcmpErrors.Kind.NO_ROUTE, 0, ingress);
+                sendIcmpError(state, buf, packet, IcmpErrors.Kind.NO_ROUTE, 0, ingress);
                 drop(buf, DropReason.NO_ROUTE);
                 return;
             }
@@ -300,7 +519,7 @@ public final class PacketPath {
             return;
         }
         if (packet.length() > egress.mtu() && packet.dontFragment()) {
-            sendIcmpError(state, buf, IcmpErrors.Kind.TOO_BIG, egress.mtu(), ingress);
+            sendIcmpError(state, buf, packet, IcmpErrors.Kind.TOO_BIG, egress.mtu(), ingress);
             drop(buf, DropReason.TOO_BIG);
             return;
         }
@@ -313,13 +532,14 @@ public final class PacketPath {
         transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
     }
 
-    private Tunnel route(ForwardingState state, VirtualNetwork vn, int flowHash) {
+    private Tunnel route(ForwardingState state, VirtualNetwork vn, InnerPacket packet, int flowHash, int hint) {
         return packet.ipv6()
-                ? lookup.ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), flowHash)
-                : lookup.ipv4(state, vn, packet.destination4(), flowHash);
+                ? lookup.ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), flowHash, hint)
+                : lookup.ipv4(state, vn, packet.destination4(), flowHash, hint);
     }
 
-    private void sendIcmpError(ForwardingState state, ByteBuf buf, IcmpErrors.Kind kind, int mtu, Tunnel ingress) {
+    private void sendIcmpError(ForwardingState state, ByteBuf buf, InnerPacket packet, IcmpErrors.Kind kind, int mtu,
+                               Tunnel ingress) {
         if (!packet.mayTriggerIcmpError()) {
             return;
         }

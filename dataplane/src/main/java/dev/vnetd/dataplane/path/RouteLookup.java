@@ -13,6 +13,8 @@ import dev.vnetd.dataplane.state.VirtualNetwork;
  * flow hash). The same code answers {@code vnetd lookup}, so the CLI shows exactly what the daemon does.
  */
 public final class RouteLookup {
+    /** A route hint that says nothing: the lookup asks the table itself. */
+    public static final int NO_HINT = Integer.MIN_VALUE;
     private Route route;
     private VirtualNetwork matchedIn;
     private int entry;
@@ -22,8 +24,17 @@ public final class RouteLookup {
      * route, the virtual network it was found in and the chosen group entry are then available.
      */
     public Tunnel ipv4(ForwardingState state, VirtualNetwork vn, int destination, int flowHash) {
+        return ipv4(state, vn, destination, flowHash, NO_HINT);
+    }
+
+    /**
+     * Finds the route for an IPv4 destination as {@link #ipv4(ForwardingState, VirtualNetwork, int, int)} does,
+     * with {@code hint}: what {@code vn}'s own table answered for {@code destination} in a batch lookup, or
+     * {@link #NO_HINT}.
+     */
+    public Tunnel ipv4(ForwardingState state, VirtualNetwork vn, int destination, int flowHash, int hint) {
         VirtualNetwork in = vn;
-        int index = in.ipv4().lookup(destination);
+        int index = hint != NO_HINT ? hint : in.ipv4().lookup(destination);
         if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
             in = state.virtualNetworks()[in.fallback()];
             index = in.ipv4().lookup(destination);
@@ -33,8 +44,13 @@ public final class RouteLookup {
 
     /** Finds the route for an IPv6 destination, as {@link #ipv4}. */
     public Tunnel ipv6(ForwardingState state, VirtualNetwork vn, long high, long low, int flowHash) {
+        return ipv6(state, vn, high, low, flowHash, NO_HINT);
+    }
+
+    /** Finds the route for an IPv6 destination with a batch lookup's {@code hint}, as {@link #ipv4} does. */
+    public Tunnel ipv6(ForwardingState state, VirtualNetwork vn, long high, long low, int flowHash, int hint) {
         VirtualNetwork in = vn;
-        int index = in.ipv6().lookup(high, low);
+        int index = hint != NO_HINT ? hint : in.ipv6().lookup(high, low);
         if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
             in = state.virtualNetworks()[in.fallback()];
             index = in.ipv6().lookup(high, low);

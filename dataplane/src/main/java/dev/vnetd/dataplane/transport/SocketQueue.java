@@ -276,9 +276,10 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     }
 
     /**
-     * Receives up to {@link #RX_BATCH} datagrams with one {@code recvmmsg} and runs each through the path, then
-     * flushes what they queued. A fuller socket is read again at its next readiness report, which level-triggered
-     * epoll and a re-armed io_uring poll both give at once, after the worker's other handles.
+     * Receives up to {@link #RX_BATCH} datagrams with one {@code recvmmsg} and runs them through the path as one
+     * batch ({@link PacketPath#receiveBatch}), then flushes what they queued. A fuller socket is read again at its
+     * next readiness report, which level-triggered epoll and a re-armed io_uring poll both give at once, after the
+     * worker's other handles.
      */
     private void readBatch() {
         fillSlots();
@@ -296,13 +297,14 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
             long name = (long) i * UdpSocket.SOCKADDR_SIZE;
             ByteBuf buf = rxBufs[i].retain().setIndex(TunQueue.RX_HEADROOM, TunQueue.RX_HEADROOM + length);
             if (rxNames.get(ValueLayout.JAVA_SHORT, name) == UdpSocket.AF_INET) {
-                path.receive(listenerId, buf, 0L,
+                path.stage(listenerId, buf, 0L,
                         rxNames.get(UdpSocket.U32_BE, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET) & IPV4_MASK);
             } else {
-                path.receive(listenerId, buf, rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET),
+                path.stage(listenerId, buf, rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET),
                         rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES));
             }
         }
+        path.receiveBatch();
         path.flush();
     }
 

@@ -1,0 +1,149 @@
+package dev.vnetd.bench.pipeline;
+
+import dev.vnetd.dataplane.path.DropReason;
+import dev.vnetd.dataplane.path.PacketPath;
+import dev.vnetd.dataplane.path.TxPort;
+import dev.vnetd.dataplane.path.WorkerCounters;
+import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.ForwardingStateHolder;
+import dev.vnetd.dataplane.state.Tunnel;
+import dev.vnetd.dataplane.transport.WorkerClock;
+import dev.vnetd.flowtable.FlowTable;
+import dev.vnetd.flowtable.FlowTimeouts;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A socket read batch through a worker's path: {@value #BATCH} GRE-in-UDP datagrams of {@link BatchTraffic}'s
+ * {@value BatchTraffic#FLOWS} flows (half ARR flow-table hits, half LPM lookups in a FIB of
+ * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
+ * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
+ * {@code UdpSocketQueue.readBatch} does. The
+ * transmit port holds what it is given until the flush and then releases it, as {@code sendmmsg} does. Scores are
+ * packets per second ({@code @OperationsPerInvocation}); {@link PacketPathBenchmark} is the one-packet, all-hot
+ * case.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class PacketPathBatchBenchmark {
+    /** Datagrams per read batch: the socket reader's {@code recvmmsg} batch. */
+    static final int BATCH = 64;
+    /** Bytes before each datagram in a receive buffer, as the socket reader leaves. */
+    private static final int HEADROOM = 64;
+
+    /** Inner packet family. */
+    @Param({"ipv4", "ipv6"})
+    public String family;
+
+    /**
+     * How the batch enters the path: {@code receiveBatch} stages it ({@link PacketPath#stage}, then
+     * {@link PacketPath#receiveBatch}) as the socket reader does; {@code receive} hands over one datagram at a time.
+     */
+    @Param({"receiveBatch", "receive"})
+    public String entry;
+
+    private PacketPath path;
+    private FlowTable flows;
+    private final ByteBuf[] receiveBuffers = new ByteBuf[BATCH];
+    private byte[][] datagrams;
+    private int next;
+    private long senderHigh;
+    private long senderLow;
+    private boolean batched;
+
+    /** A worker's path on {@link BatchTraffic}'s state, with a port that releases what it sent at each flush. */
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        batched = "receiveBatch".equals(entry);
+        BatchTraffic traffic = BatchTraffic.build("ipv6".equals(family));
+        ForwardingState state = traffic.state();
+        datagrams = traffic.datagrams();
+        ByteBuf[] sent = new ByteBuf[BATCH * 2];
+        TxPort port = new TxPort() {
+            private int count;
+
+            @Override
+            public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
+                sent[count++] = packet;
+                return true;
+            }
+
+            @Override
+            public void flush() {
+                for (int i = 0; i < count; i++) {
+                    sent[i].release();
+                    sent[i] = null;
+                }
+                count = 0;
+            }
+        };
+        flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
+        path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
+                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
+        InetAddress sender = state.tunnel("site-a").remote().getAddress();
+        senderHigh = 0L;
+        senderLow = Tunnel.ipv4ToInt(sender) & 0xFFFF_FFFFL;
+        for (int i = 0; i < BATCH; i++) {
+            receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
+        }
+    }
+
+    /**
+     * Releases the receive buffers and the flow table; fails the run if the path dropped anything, since it would
+     * then have measured something other than forwarding.
+     */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        WorkerCounters counters = path.counters();
+        for (DropReason reason : DropReason.values()) {
+            if (counters.drops(reason) != 0) {
+                throw new IllegalStateException("the path dropped " + counters.drops(reason) + " packets: " + reason);
+            }
+        }
+        for (ByteBuf buf : receiveBuffers) {
+            buf.release();
+        }
+        flows.close();
+    }
+
+    /** One read batch in, its packets out, one flush. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void forwardBatch() {
+        boolean staged = batched;
+        int flow = next;
+        for (int i = 0; i < BATCH; i++) {
+            byte[] datagram = datagrams[flow];
+            flow = flow + 1 == datagrams.length ? 0 : flow + 1;
+            ByteBuf buf = receiveBuffers[i];
+            buf.setBytes(HEADROOM, datagram);
+            buf.retain().setIndex(HEADROOM, HEADROOM + datagram.length);
+            if (staged) {
+                path.stage(0, buf, senderHigh, senderLow);
+            } else {
+                path.receive(0, buf, senderHigh, senderLow);
+            }
+        }
+        next = flow;
+        if (staged) {
+            path.receiveBatch();
+        }
+        path.flush();
+    }
+}
