@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * {@value BatchTraffic#FLOWS} flows (half ARR flow-table hits, half LPM lookups in a FIB of
  * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
  * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
- * {@code UdpSocketQueue.readBatch} does. The
+ * {@code SocketQueue.readBatch} does. The
  * transmit port holds what it is given until the flush and then releases it, as {@code sendmmsg} does. Scores are
  * packets per second ({@code @OperationsPerInvocation}); {@link PacketPathBenchmark} is the one-packet, all-hot
  * case.

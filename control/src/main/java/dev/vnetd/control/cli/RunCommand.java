@@ -55,10 +55,12 @@ public final class RunCommand implements Callable<Integer> {
             daemon.close();
             stopped.countDown();
         }, "vnetd-shutdown"));
+        // the handler before READY=1: systemd may send SIGHUP (ExecReload) as soon as it reads READY=1, and the
+        // JVM's default action for SIGHUP is to exit
+        Signal.handle(new Signal("HUP"), signal -> reload(daemon, systemd));
         systemd.notify("READY=1\nSTATUS=forwarding on " + daemon.config().listeners().size() + " listener(s)\nMAINPID="
                 + ProcessHandle.current().pid());
         systemd.startWatchdog(() -> daemon.dataplane().workersAlive());
-        Signal.handle(new Signal("HUP"), signal -> reload(daemon, systemd));
         stopped.await();
         return 0;
     }
