@@ -63,6 +63,8 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     private static final int ERROR_CONTROL_SIZE = 128;
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
     private static final long IPV4_MASK = 0xFFFF_FFFFL;
+    /** Entries of the IPv6 destination cache, a power of two. */
+    private static final int REMOTES6 = 16;
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketQueue.class);
 
@@ -94,10 +96,14 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     private final int[] txTunnels = new int[TX_CAPACITY];
     private int txCount;
     private final WorkerCounters counters;
-    /** The last IPv6 destination and its address bytes as longs: tunnels' remotes live as long as their state. */
-    private InetAddress lastRemote6;
-    private long lastRemote6High;
-    private long lastRemote6Low;
+    /**
+     * IPv6 destinations whose address bytes were read, with those bytes as two longs: a direct-mapped cache of
+     * {@link #REMOTES6} entries by identity (tunnels' remotes are objects that live as long as their state), so that
+     * a worker sending to several IPv6 tunnels in turn reads each address once, not per packet.
+     */
+    private final InetAddress[] remotes6 = new InetAddress[REMOTES6];
+    private final long[] remotes6High = new long[REMOTES6];
+    private final long[] remotes6Low = new long[REMOTES6];
     private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
     private long suppressed;
 
@@ -368,7 +374,7 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
 
     /**
      * Writes {@code remote} as the sockaddr at {@code name} of the tx names without allocating: an IPv4 address's
-     * {@code hashCode()} is the address; an IPv6 address's bytes are read once per distinct destination in a row.
+     * {@code hashCode()} is the address; an IPv6 address's bytes are read once, into the destination cache.
      * Returns the sockaddr's length.
      */
     private int destination(long name, InetSocketAddress remote) {
@@ -379,17 +385,17 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
             txNames.set(UdpSocket.U32_BE, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET, address.hashCode());
             return UdpSocket.SOCKADDR_IN_SIZE;
         }
-        if (address != lastRemote6) {
-            byte[] bytes = address.getAddress();
-            MemorySegment copy = MemorySegment.ofArray(bytes);
-            lastRemote6High = copy.get(UdpSocket.U64_BE, 0);
-            lastRemote6Low = copy.get(UdpSocket.U64_BE, Long.BYTES);
-            lastRemote6 = address;
+        int entry = System.identityHashCode(address) & (REMOTES6 - 1);
+        if (remotes6[entry] != address) {
+            MemorySegment bytes = MemorySegment.ofArray(address.getAddress());
+            remotes6High[entry] = bytes.get(UdpSocket.U64_BE, 0);
+            remotes6Low[entry] = bytes.get(UdpSocket.U64_BE, Long.BYTES);
+            remotes6[entry] = address;
         }
         txNames.set(ValueLayout.JAVA_SHORT, name, UdpSocket.AF_INET6);
         txNames.set(ValueLayout.JAVA_INT, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET, 0);
-        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET, lastRemote6High);
-        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES, lastRemote6Low);
+        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET, remotes6High[entry]);
+        txNames.set(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES, remotes6Low[entry]);
         txNames.set(ValueLayout.JAVA_INT, name + UdpSocket.SOCKADDR_IN6_SIZE - Integer.BYTES, 0);
         return UdpSocket.SOCKADDR_IN6_SIZE;
     }

@@ -75,6 +75,60 @@ class SocketQueueTest {
         }
     }
 
+    /**
+     * IPv6 destinations in turn, more distinct ones than the destination cache holds: each packet reaches its own
+     * peer. The peers are IPv4 sockets reached as IPv4-mapped IPv6 addresses from a dual-stack socket, so every
+     * destination has different address bytes on loopback (an address served from the wrong cache entry would
+     * reach the wrong peer).
+     */
+    @ParameterizedTest
+    @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
+    void shouldSendToManyIpv6DestinationsInTurnEachToItsOwnPeer(TransportKind kind) throws Exception {
+        int peers = 20;
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, kind.ioHandlerFactory());
+        List<DatagramChannel> sinks = new ArrayList<>();
+        try {
+            List<InetSocketAddress> destinations = new ArrayList<>();
+            for (int i = 0; i < peers; i++) {
+                DatagramChannel sink = DatagramChannel.open(java.net.StandardProtocolFamily.INET)
+                        .bind(new InetSocketAddress("127.0.0." + (10 + i), 0));
+                sinks.add(sink);
+                byte[] mapped = new byte[16];
+                mapped[10] = (byte) 0xff;
+                mapped[11] = (byte) 0xff;
+                System.arraycopy(((InetSocketAddress) sink.getLocalAddress()).getAddress().getAddress(), 0, mapped,
+                        12, 4);
+                destinations.add(new InetSocketAddress(java.net.Inet6Address.getByAddress(null, mapped, -1),
+                        ((InetSocketAddress) sink.getLocalAddress()).getPort()));
+            }
+            IoEventLoop loop = (IoEventLoop) group.next();
+            SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(InetAddress.ofLiteral("::"), 0),
+                    false, loop, kind, PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 1024 * 1024,
+                    new WorkerCounters(4));
+            int rounds = 3;
+            loop.submit(() -> {
+                for (int round = 0; round < rounds; round++) {
+                    for (int i = 0; i < peers; i++) {
+                        queue.send(PooledByteBufAllocator.DEFAULT.directBuffer().writeInt(i).writeInt(round).writeZero(92),
+                                destinations.get(i), 0, TUNNEL);
+                    }
+                    queue.flush();
+                }
+            }).sync();
+            for (int i = 0; i < peers; i++) {
+                for (int round = 0; round < rounds; round++) {
+                    assertEquals(i, receiveFirstInt(sinks.get(i)), "peer " + i + " got another peer's packet");
+                }
+            }
+            queue.closeQueue();
+        } finally {
+            for (DatagramChannel sink : sinks) {
+                sink.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
     void shouldForwardMoreDatagramsThanOneBatchReusingTheReceiveBuffers(TransportKind kind) throws Exception {
