@@ -58,28 +58,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  *       not live or holding another key and moves on.</li>
  *   <li>A flow is only ever inserted while holding the insert lock of its first bucket's stripe, after looking in
  *       both buckets; so one key is in at most one slot. Lookups and removals never take that lock.</li>
- *   <li>Last-seen and the cold counters change outside the seqlock, by single opaque stores: each value is
+ *   <li>Last-seen and the cold counters change outside the seqlock, by single atomic stores and adds: each value is
  *       whole, none of them is part of a flow's identity, and the sweep re-checks last-seen under the slot lock
  *       before it removes a flow. (A packet counted through a handle that went stale between lookup and touch
  *       lands on the slot's next flow; {@link #validate(long)} tells a caller that cares.)</li>
  * </ol>
- *
- * <p>Counters are single-writer per direction, not atomic: {@link #touch} adds with a load and an opaque store
- * (Agrona's {@code addLongOpaque}, the idiom of Aeron's counters), not {@code lock xadd}, which was two full fences
- * per packet. What is guaranteed:
- * <ul>
- *   <li>Exact while one thread at a time touches a given direction of a flow. That is the dataplane's normal case:
- *       a direction's packets come through one tunnel, and a tunnel's packets reach one worker (SO_REUSEPORT hashes
- *       the outer addresses and ports, which are fixed for a tunnel; the TUN queue is read by one worker). The two
- *       directions are separate counters, so two workers each owning one direction stay exact.</li>
- *   <li>Two threads touching the same direction at the same instant (a tunnel whose packets spread over workers:
- *       GRE-in-UDP peers that vary the outer source port, raw-socket listeners, a reuseport group that changes size
- *       on reload) may lose increments: a touch that loads between another's load and store overwrites it. Counts
- *       never exceed the packets touched, are never torn, and never go backwards by more than the racing
- *       window's increments; nothing but statistics depends on them (not expiry, eviction or ARR).</li>
- *   <li>A touch through a stale handle (the flow was removed and the slot reused between lookup and touch, as
- *       above) may give the new flow the old flow's count plus one, where an atomic add gave it one packet.</li>
- * </ul>
  *
  * <p>Quotas: the live flows of every origin tunnel are counted on the heap ({@link #liveFlows(int)}), one int per
  * origin. An insert reserves its origin's place (increment, then compare with the caller's limit) before it claims
@@ -474,10 +457,7 @@ public final class FlowTable implements AutoCloseable {
     /**
      * Accounts one packet of {@code bytes} to the flow in {@code slot}: last seen, packet and byte counters of its
      * direction, the replied flag and the TCP state. Takes the slot's seqlock only when the flow's state changes
-     * (first reply, TCP transition). The counters are single-writer adds (a load, then an opaque store; no
-     * {@code lock} prefix): exact while one worker at a time touches a direction of a flow, which is how packets
-     * reach workers (see the class comment); two workers touching one direction at the same instant may lose one
-     * of their increments.
+     * (first reply, TCP transition); counters are atomic adds.
      *
      * @param fromOrigin true for a packet in the direction of the flow's key, false for the reply direction
      * @param tcpFlags   the packet's TCP flags, 0 when not TCP
@@ -485,13 +465,13 @@ public final class FlowTable implements AutoCloseable {
     public void touch(int slot, boolean fromOrigin, int bytes, int tcpFlags, long nowMillis) {
         int hot = hot(slot);
         int cold = cold(slot);
-        buffer.putIntOpaque(hot + LAST_SEEN_OFFSET, (int) nowMillis);
+        buffer.putIntRelease(hot + LAST_SEEN_OFFSET, (int) nowMillis);
         if (fromOrigin) {
-            buffer.addLongOpaque(cold + PACKETS_FORWARD_OFFSET, 1);
-            buffer.addLongOpaque(cold + BYTES_FORWARD_OFFSET, bytes);
+            buffer.getAndAddLong(cold + PACKETS_FORWARD_OFFSET, 1);
+            buffer.getAndAddLong(cold + BYTES_FORWARD_OFFSET, bytes);
         } else {
-            buffer.addLongOpaque(cold + PACKETS_REVERSE_OFFSET, 1);
-            buffer.addLongOpaque(cold + BYTES_REVERSE_OFFSET, bytes);
+            buffer.getAndAddLong(cold + PACKETS_REVERSE_OFFSET, 1);
+            buffer.getAndAddLong(cold + BYTES_REVERSE_OFFSET, bytes);
         }
         int flags = buffer.getByte(hot + FLAGS_OFFSET);
         int state = buffer.getByte(hot + TCP_STATE_OFFSET);
