@@ -4,6 +4,7 @@
 #   flowtable flows=1000000 batch_lookups_per_s=... (32 keys per FlowTable.lookup(FlowLookupBatch))
 #   flowtable threads=2 lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... scaling=... ...
 #   flowtable lookup_vs_chm=... batch_vs_chm=... lookup_b_per_op=... batch_b_per_op=... chm_b_per_op=... ...
+#   flowtable touch flows=1|1024 touches_per_s=... b_per_op=... (FlowTable.touch of an ARR packet, one thread)
 #   flowtable interleaved slices=... lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... ..._vs_chm=...
 #     (FlowTableInterleaved: the three contenders in turn in one JVM for 60 s, best and p75 slices; the steadier
 #     ratio on a machine shared with other builds)
@@ -45,6 +46,7 @@ LOOKUPS="$FT.(FlowTableLookupBenchmark.lookup|FlowTableBatchLookupBenchmark.look
 flowtable_jmh one "$LOOKUPS" -t 1 -prof gc
 flowtable_jmh two "$LOOKUPS" -t 2
 flowtable_jmh insert "$FT.FlowTableInsertBenchmark.insertAll" -prof gc
+flowtable_jmh touch "$FT.FlowTableTouchBenchmark.touch" -prof gc
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
     -cp "$BENCH_JAR" "$FT.FlowTableFootprint" >"$RESULTS/flowtable-footprint.txt"
 "$JAVA_HOME/bin/java" $FLOWTABLE_JVM_ARGS --enable-native-access=ALL-UNNAMED -cp "$BENCH_JAR" \
@@ -78,4 +80,11 @@ printf 'flowtable lookup_vs_chm=%s batch_vs_chm=%s lookup_b_per_op=%.3f batch_b_
     "$(ratio "$lookups" "$chm")" "$(ratio "$batch" "$chm")" "$lookup_bop" "$batch_bop" "$chm_bop"
 printf ' insert_b_per_op=%.3f live=%s early_drops=%s\n' \
     "$(awk -v b="$insert_bshot" 'BEGIN { print b / 1e6 }')" "$live" "$drops"
+# one line per flows param: the score (column 5) and, on the :gc.alloc.rate.norm row, B/op; param is the last column
+TOUCH="$FT.FlowTableTouchBenchmark.touch"
+awk -F, -v want="\"$TOUCH\"" -v norm="\"$TOUCH:gc.alloc.rate.norm\"" '
+    { gsub(/"/, "", $5); gsub(/"/, "", $NF) }
+    $1 == want { score[$NF] = $5 } $1 == norm { bop[$NF] = $5 }
+    END { for (f in score) printf "flowtable touch flows=%s touches_per_s=%.0f b_per_op=%.3f\n", f, score[f], bop[f] }
+' "$RESULTS/flowtable-touch.csv"
 cat "$RESULTS/flowtable-interleaved.txt"

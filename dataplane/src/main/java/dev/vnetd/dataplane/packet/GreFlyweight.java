@@ -54,11 +54,32 @@ public final class GreFlyweight {
 
     private ByteBuf buf;
     private int offset;
+    private Object base;
+    private long address;
+    private int limit;
 
     /** Points this flyweight at a header starting at {@code offset}. */
     public GreFlyweight wrap(ByteBuf buf, int offset) {
         this.buf = buf;
         this.offset = offset;
+        this.base = null;
+        this.address = HeaderMemory.NONE;
+        return this;
+    }
+
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, for the
+     * packet path: when the {@link #BASE_LENGTH} bytes from {@code offset} lie inside the packet and the buffer
+     * ({@link HeaderMemory}), the flags and protocol type are read and written straight from memory, the bounds
+     * checked once here (the key, further in, only when the packet reaches it); otherwise, as after
+     * {@link #wrap(ByteBuf, int)}, through the buffer's checked accessors.
+     */
+    public GreFlyweight wrap(ByteBuf buf, int offset, int end) {
+        this.buf = buf;
+        this.offset = offset;
+        this.base = HeaderMemory.base(buf);
+        this.address = HeaderMemory.locate(buf, offset, end, BASE_LENGTH);
+        this.limit = end - offset;
         return this;
     }
 
@@ -79,23 +100,33 @@ public final class GreFlyweight {
 
     /** The flags, reserved and version word. */
     public int flags() {
-        return buf.getUnsignedShort(offset + FLAGS_VERSION_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + FLAGS_VERSION_OFFSET)
+                : buf.getUnsignedShort(offset + FLAGS_VERSION_OFFSET);
     }
 
     /** Sets the flags, reserved and version word. */
     public GreFlyweight flags(int flags) {
-        buf.setShort(offset + FLAGS_VERSION_OFFSET, flags);
+        if (address != HeaderMemory.NONE) {
+            HeaderMemory.u16(base, address + FLAGS_VERSION_OFFSET, flags);
+        } else {
+            buf.setShort(offset + FLAGS_VERSION_OFFSET, flags);
+        }
         return this;
     }
 
     /** Protocol type (an EtherType). */
     public int protocolType() {
-        return buf.getUnsignedShort(offset + PROTOCOL_TYPE_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + PROTOCOL_TYPE_OFFSET)
+                : buf.getUnsignedShort(offset + PROTOCOL_TYPE_OFFSET);
     }
 
     /** Sets the protocol type. */
     public GreFlyweight protocolType(int etherType) {
-        buf.setShort(offset + PROTOCOL_TYPE_OFFSET, etherType);
+        if (address != HeaderMemory.NONE) {
+            HeaderMemory.u16(base, address + PROTOCOL_TYPE_OFFSET, etherType);
+        } else {
+            buf.setShort(offset + PROTOCOL_TYPE_OFFSET, etherType);
+        }
         return this;
     }
 
@@ -106,12 +137,19 @@ public final class GreFlyweight {
 
     /** Key; valid only when {@link #FLAG_KEY} is set. */
     public int key() {
-        return buf.getInt(offset + keyOffset(flags()));
+        int at = keyOffset(flags());
+        return address != HeaderMemory.NONE && at + 4 <= limit ? HeaderMemory.s32(base, address + at)
+                : buf.getInt(offset + at);
     }
 
     /** Sets the key; {@link #FLAG_KEY} must be set in the flags already written. */
     public GreFlyweight key(int key) {
-        buf.setInt(offset + keyOffset(flags()), key);
+        int at = keyOffset(flags());
+        if (address != HeaderMemory.NONE && at + 4 <= limit) {
+            HeaderMemory.s32(base, address + at, key);
+        } else {
+            buf.setInt(offset + at, key);
+        }
         return this;
     }
 

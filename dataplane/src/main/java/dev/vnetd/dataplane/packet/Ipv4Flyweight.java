@@ -67,11 +67,31 @@ public final class Ipv4Flyweight {
 
     private ByteBuf buf;
     private int offset;
+    private Object base;
+    private long address;
+    private int limit;
 
     /** Points this flyweight at a header starting at {@code offset}. */
     public Ipv4Flyweight wrap(ByteBuf buf, int offset) {
         this.buf = buf;
         this.offset = offset;
+        this.base = null;
+        this.address = HeaderMemory.NONE;
+        return this;
+    }
+
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, for the
+     * packet path: when the {@link #MIN_HEADER_LENGTH} bytes from {@code offset} lie inside the packet and the buffer
+     * ({@link HeaderMemory}), the fixed header's fields are read and written straight from memory, the bounds
+     * checked once here; otherwise, as after {@link #wrap(ByteBuf, int)}, through the buffer's checked accessors.
+     */
+    public Ipv4Flyweight wrap(ByteBuf buf, int offset, int end) {
+        this.buf = buf;
+        this.offset = offset;
+        this.base = HeaderMemory.base(buf);
+        this.address = HeaderMemory.locate(buf, offset, end, MIN_HEADER_LENGTH);
+        this.limit = end - offset;
         return this;
     }
 
@@ -82,12 +102,17 @@ public final class Ipv4Flyweight {
 
     /** IP version (4 for a valid header). */
     public int version() {
-        return buf.getUnsignedByte(offset + VERSION_IHL_OFFSET) >>> 4;
+        return versionAndIhl() >>> 4;
     }
 
     /** Header length in bytes. */
     public int headerLength() {
-        return (buf.getUnsignedByte(offset + VERSION_IHL_OFFSET) & 0x0F) * 4;
+        return (versionAndIhl() & 0x0F) * 4;
+    }
+
+    private int versionAndIhl() {
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + VERSION_IHL_OFFSET)
+                : buf.getUnsignedByte(offset + VERSION_IHL_OFFSET);
     }
 
     /** Sets version 4 and the header length in bytes (a multiple of 4). */
@@ -109,7 +134,8 @@ public final class Ipv4Flyweight {
 
     /** Total length of the datagram in bytes. */
     public int totalLength() {
-        return buf.getUnsignedShort(offset + TOTAL_LENGTH_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + TOTAL_LENGTH_OFFSET)
+                : buf.getUnsignedShort(offset + TOTAL_LENGTH_OFFSET);
     }
 
     /** Sets the total length. */
@@ -131,7 +157,8 @@ public final class Ipv4Flyweight {
 
     /** Flags and fragment offset word. */
     public int flagsAndFragmentOffset() {
-        return buf.getUnsignedShort(offset + FLAGS_FRAGMENT_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + FLAGS_FRAGMENT_OFFSET)
+                : buf.getUnsignedShort(offset + FLAGS_FRAGMENT_OFFSET);
     }
 
     /** Sets the flags and fragment offset word. */
@@ -157,7 +184,8 @@ public final class Ipv4Flyweight {
 
     /** Time to live. */
     public int ttl() {
-        return buf.getUnsignedByte(offset + TTL_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + TTL_OFFSET)
+                : buf.getUnsignedByte(offset + TTL_OFFSET);
     }
 
     /** Sets the time to live (the checksum is not updated; see {@link #decrementTtl()}). */
@@ -168,6 +196,13 @@ public final class Ipv4Flyweight {
 
     /** Decrements TTL by one and updates the header checksum incrementally (RFC 1624). */
     public void decrementTtl() {
+        if (address != HeaderMemory.NONE) {
+            int word = HeaderMemory.u16(base, address + TTL_OFFSET);
+            HeaderMemory.u16(base, address + TTL_OFFSET, word - 0x0100);
+            int checksum = HeaderMemory.u16(base, address + CHECKSUM_OFFSET);
+            HeaderMemory.u16(base, address + CHECKSUM_OFFSET, InternetChecksum.update(checksum, word, word - 0x0100));
+            return;
+        }
         int word = buf.getUnsignedShort(offset + TTL_OFFSET);
         int newWord = word - 0x0100;
         buf.setShort(offset + TTL_OFFSET, newWord);
@@ -176,7 +211,8 @@ public final class Ipv4Flyweight {
 
     /** Payload protocol. */
     public int protocol() {
-        return buf.getUnsignedByte(offset + PROTOCOL_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + PROTOCOL_OFFSET)
+                : buf.getUnsignedByte(offset + PROTOCOL_OFFSET);
     }
 
     /** Sets the payload protocol. */
@@ -187,7 +223,8 @@ public final class Ipv4Flyweight {
 
     /** Header checksum field. */
     public int checksum() {
-        return buf.getUnsignedShort(offset + CHECKSUM_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + CHECKSUM_OFFSET)
+                : buf.getUnsignedShort(offset + CHECKSUM_OFFSET);
     }
 
     /** Sets the header checksum field. */
@@ -198,7 +235,11 @@ public final class Ipv4Flyweight {
 
     /** Whether the header checksum verifies. */
     public boolean checksumValid() {
-        return InternetChecksum.compute(buf, offset, headerLength()) == 0;
+        int length = headerLength();
+        // options make the header longer than the fixed part the wrap checked: from memory only if inside the packet
+        return address != HeaderMemory.NONE && length <= limit
+                ? InternetChecksum.finish(HeaderMemory.sum(base, address, length)) == 0
+                : InternetChecksum.compute(buf, offset, length) == 0;
     }
 
     /** Computes and stores the header checksum. */
@@ -209,7 +250,8 @@ public final class Ipv4Flyweight {
 
     /** Source address as a 32-bit integer. */
     public int source() {
-        return buf.getInt(offset + SOURCE_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.s32(base, address + SOURCE_OFFSET)
+                : buf.getInt(offset + SOURCE_OFFSET);
     }
 
     /** Sets the source address. */
@@ -220,7 +262,8 @@ public final class Ipv4Flyweight {
 
     /** Destination address as a 32-bit integer. */
     public int destination() {
-        return buf.getInt(offset + DESTINATION_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.s32(base, address + DESTINATION_OFFSET)
+                : buf.getInt(offset + DESTINATION_OFFSET);
     }
 
     /** Sets the destination address. */

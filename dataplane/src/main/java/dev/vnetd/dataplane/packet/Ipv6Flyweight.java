@@ -44,11 +44,29 @@ public final class Ipv6Flyweight {
 
     private ByteBuf buf;
     private int offset;
+    private Object base;
+    private long address;
 
     /** Points this flyweight at a header starting at {@code offset}. */
     public Ipv6Flyweight wrap(ByteBuf buf, int offset) {
         this.buf = buf;
         this.offset = offset;
+        this.base = null;
+        this.address = HeaderMemory.NONE;
+        return this;
+    }
+
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, for the
+     * packet path: when the {@link #HEADER_LENGTH} bytes from {@code offset} lie inside the packet and the buffer
+     * ({@link HeaderMemory}), the fixed header's fields are read and written straight from memory, the bounds
+     * checked once here; otherwise, as after {@link #wrap(ByteBuf, int)}, through the buffer's checked accessors.
+     */
+    public Ipv6Flyweight wrap(ByteBuf buf, int offset, int end) {
+        this.buf = buf;
+        this.offset = offset;
+        this.base = HeaderMemory.base(buf);
+        this.address = HeaderMemory.locate(buf, offset, end, HEADER_LENGTH);
         return this;
     }
 
@@ -59,7 +77,7 @@ public final class Ipv6Flyweight {
 
     /** IP version (6 for a valid header). */
     public int version() {
-        return buf.getUnsignedByte(offset) >>> 4;
+        return (address != HeaderMemory.NONE ? HeaderMemory.u8(base, address) : buf.getUnsignedByte(offset)) >>> 4;
     }
 
     /** Sets version 6, traffic class and flow label. */
@@ -70,7 +88,8 @@ public final class Ipv6Flyweight {
 
     /** Payload length. */
     public int payloadLength() {
-        return buf.getUnsignedShort(offset + PAYLOAD_LENGTH_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + PAYLOAD_LENGTH_OFFSET)
+                : buf.getUnsignedShort(offset + PAYLOAD_LENGTH_OFFSET);
     }
 
     /** Sets the payload length. */
@@ -81,7 +100,8 @@ public final class Ipv6Flyweight {
 
     /** Next header. */
     public int nextHeader() {
-        return buf.getUnsignedByte(offset + NEXT_HEADER_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + NEXT_HEADER_OFFSET)
+                : buf.getUnsignedByte(offset + NEXT_HEADER_OFFSET);
     }
 
     /** Sets the next header. */
@@ -92,23 +112,30 @@ public final class Ipv6Flyweight {
 
     /** Hop limit. */
     public int hopLimit() {
-        return buf.getUnsignedByte(offset + HOP_LIMIT_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + HOP_LIMIT_OFFSET)
+                : buf.getUnsignedByte(offset + HOP_LIMIT_OFFSET);
     }
 
     /** Sets the hop limit (IPv6 has no header checksum). */
     public Ipv6Flyweight hopLimit(int hopLimit) {
-        buf.setByte(offset + HOP_LIMIT_OFFSET, hopLimit);
+        if (address != HeaderMemory.NONE) {
+            HeaderMemory.u8(base, address + HOP_LIMIT_OFFSET, hopLimit);
+        } else {
+            buf.setByte(offset + HOP_LIMIT_OFFSET, hopLimit);
+        }
         return this;
     }
 
     /** High 64 bits of the source address. */
     public long sourceHigh() {
-        return buf.getLong(offset + SOURCE_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.s64(base, address + SOURCE_OFFSET)
+                : buf.getLong(offset + SOURCE_OFFSET);
     }
 
     /** Low 64 bits of the source address. */
     public long sourceLow() {
-        return buf.getLong(offset + SOURCE_OFFSET + 8);
+        return address != HeaderMemory.NONE ? HeaderMemory.s64(base, address + SOURCE_OFFSET + 8)
+                : buf.getLong(offset + SOURCE_OFFSET + 8);
     }
 
     /** Sets the source address. */
@@ -120,12 +147,14 @@ public final class Ipv6Flyweight {
 
     /** High 64 bits of the destination address. */
     public long destinationHigh() {
-        return buf.getLong(offset + DESTINATION_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.s64(base, address + DESTINATION_OFFSET)
+                : buf.getLong(offset + DESTINATION_OFFSET);
     }
 
     /** Low 64 bits of the destination address. */
     public long destinationLow() {
-        return buf.getLong(offset + DESTINATION_OFFSET + 8);
+        return address != HeaderMemory.NONE ? HeaderMemory.s64(base, address + DESTINATION_OFFSET + 8)
+                : buf.getLong(offset + DESTINATION_OFFSET + 8);
     }
 
     /** Sets the destination address. */

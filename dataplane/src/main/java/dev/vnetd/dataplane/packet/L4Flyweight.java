@@ -38,32 +38,57 @@ public final class L4Flyweight {
 
     private ByteBuf buf;
     private int offset;
+    private Object base;
+    private long address;
+    private int limit;
 
     /** Points this flyweight at a transport header starting at {@code offset}. */
     public L4Flyweight wrap(ByteBuf buf, int offset) {
         this.buf = buf;
         this.offset = offset;
+        this.base = null;
+        this.address = HeaderMemory.NONE;
+        return this;
+    }
+
+    /**
+     * Points this flyweight at a transport header starting at {@code offset} of a packet that ends at {@code end},
+     * for the packet path: when the {@link #MIN_LENGTH} bytes from {@code offset} lie inside the packet and the
+     * buffer ({@link HeaderMemory}), the ports, the ICMP type and identifier are read straight from memory, the
+     * bounds checked once here (TCP flags, further in, only when the packet reaches them); otherwise, as after
+     * {@link #wrap(ByteBuf, int)}, through the buffer's checked accessors.
+     */
+    public L4Flyweight wrap(ByteBuf buf, int offset, int end) {
+        this.buf = buf;
+        this.offset = offset;
+        this.base = HeaderMemory.base(buf);
+        this.address = HeaderMemory.locate(buf, offset, end, MIN_LENGTH);
+        this.limit = end - offset;
         return this;
     }
 
     /** UDP/TCP source port. */
     public int sourcePort() {
-        return buf.getUnsignedShort(offset + SOURCE_PORT_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + SOURCE_PORT_OFFSET)
+                : buf.getUnsignedShort(offset + SOURCE_PORT_OFFSET);
     }
 
     /** UDP/TCP destination port. */
     public int destinationPort() {
-        return buf.getUnsignedShort(offset + DESTINATION_PORT_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + DESTINATION_PORT_OFFSET)
+                : buf.getUnsignedShort(offset + DESTINATION_PORT_OFFSET);
     }
 
     /** TCP flags. */
     public int tcpFlags() {
-        return buf.getUnsignedByte(offset + TCP_FLAGS_OFFSET);
+        return address != HeaderMemory.NONE && limit > TCP_FLAGS_OFFSET
+                ? HeaderMemory.u8(base, address + TCP_FLAGS_OFFSET) : buf.getUnsignedByte(offset + TCP_FLAGS_OFFSET);
     }
 
     /** ICMP type. */
     public int icmpType() {
-        return buf.getUnsignedByte(offset + ICMP_TYPE_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u8(base, address + ICMP_TYPE_OFFSET)
+                : buf.getUnsignedByte(offset + ICMP_TYPE_OFFSET);
     }
 
     /** ICMP code. */
@@ -73,6 +98,7 @@ public final class L4Flyweight {
 
     /** ICMP echo identifier. */
     public int icmpIdentifier() {
-        return buf.getUnsignedShort(offset + ICMP_IDENTIFIER_OFFSET);
+        return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + ICMP_IDENTIFIER_OFFSET)
+                : buf.getUnsignedShort(offset + ICMP_IDENTIFIER_OFFSET);
     }
 }

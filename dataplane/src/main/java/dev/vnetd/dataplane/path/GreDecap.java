@@ -24,7 +24,7 @@ public final class GreDecap {
         if (end - offset < GreFlyweight.BASE_LENGTH) {
             return drop(DropReason.GRE_TRUNCATED);
         }
-        gre.wrap(buf, offset);
+        gre.wrap(buf, offset, end);
         int flags = gre.flags();
         if ((flags & GreFlyweight.VERSION_MASK) != 0) {
             return drop(DropReason.GRE_BAD_VERSION);

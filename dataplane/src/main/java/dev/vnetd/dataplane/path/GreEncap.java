@@ -34,7 +34,7 @@ public final class GreEncap {
             buf.release();
             start = 0;
         }
-        gre.wrap(out, start)
+        gre.wrap(out, start, start + headerLength)
                 .flags(tunnel.hasKey() ? GreFlyweight.FLAG_KEY : 0)
                 .protocolType(ipv6 ? GreFlyweight.ETHERTYPE_IPV6 : GreFlyweight.ETHERTYPE_IPV4);
         if (tunnel.hasKey()) {

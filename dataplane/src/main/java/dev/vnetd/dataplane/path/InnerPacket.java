@@ -71,7 +71,7 @@ public final class InnerPacket {
         if (available < Ipv4Flyweight.MIN_HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv4.wrap(buf, offset);
+        ipv4.wrap(buf, offset, end);
         if (ipv4.version() != 4) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
@@ -106,7 +106,7 @@ public final class InnerPacket {
         if (available < Ipv6Flyweight.HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv6.wrap(buf, offset);
+        ipv6.wrap(buf, offset, end);
         if (ipv6.version() != 6) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
@@ -175,7 +175,7 @@ public final class InnerPacket {
         if (available < 1) {
             return;
         }
-        l4.wrap(buf, at);
+        l4.wrap(buf, at, at + available);
         if (protocol == icmpProtocol) {
             // the type alone decides whether this is an error vnetd must never answer, however short the rest
             icmpType = l4.icmpType();

@@ -423,7 +423,7 @@ public final class PacketPath {
         if (end - start < Ipv4Flyweight.MIN_HEADER_LENGTH) {
             return -1;
         }
-        int length = ipv4.wrap(buf, start).headerLength();
+        int length = ipv4.wrap(buf, start, end).headerLength();
         return length < Ipv4Flyweight.MIN_HEADER_LENGTH || length > end - start ? -1 : length;
     }
 
@@ -525,9 +525,9 @@ public final class PacketPath {
         }
         mssClamp.apply(buf, packet, ingress, egress, counters);
         if (packet.ipv6()) {
-            ipv6.wrap(buf, packet.offset()).hopLimit(packet.ttl() - 1);
+            ipv6.wrap(buf, packet.offset(), packet.offset() + packet.length()).hopLimit(packet.ttl() - 1);
         } else {
-            ipv4.wrap(buf, packet.offset()).decrementTtl();
+            ipv4.wrap(buf, packet.offset(), packet.offset() + packet.length()).decrementTtl();
         }
         transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
     }
