@@ -56,11 +56,6 @@ final class RawIpSocket {
     private static final MethodHandle SETSOCKOPT = downcall("setsockopt",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private RawIpSocket() {
     }
@@ -89,7 +84,7 @@ final class RawIpSocket {
                     throw new IOException("raw socket for IP protocol " + protocol
                             + " refused: needs CAP_NET_RAW (run as root or grant the capability)");
                 }
-                throw new IOException("raw socket for IP protocol " + protocol + ": " + strerror(errno));
+                throw new IOException("raw socket for IP protocol " + protocol + ": " + TunDevice.strerror(errno));
             }
             try {
                 MemorySegment sockaddr = sockaddr(arena, address);
@@ -115,7 +110,7 @@ final class RawIpSocket {
                 }
                 return fd;
             } catch (IOException | RuntimeException | Error e) {
-                int ignored = (int) CLOSE.invokeExact(fd);
+                TunDevice.close(fd);
                 throw e;
             }
         } catch (IOException | RuntimeException | Error e) {
@@ -180,16 +175,7 @@ final class RawIpSocket {
 
     private static void check(int result, MemorySegment state, String what) throws IOException {
         if (result < 0) {
-            throw new IOException(what + ": " + strerror((int) ERRNO.get(state, 0L)));
-        }
-    }
-
-    private static String strerror(int errno) {
-        try {
-            MemorySegment message = (MemorySegment) STRERROR.invokeExact(errno);
-            return message.reinterpret(256).getString(0) + " (errno " + errno + ")";
-        } catch (Throwable t) {
-            return "errno " + errno;
+            throw new IOException(what + ": " + TunDevice.strerror((int) ERRNO.get(state, 0L)));
         }
     }
 }

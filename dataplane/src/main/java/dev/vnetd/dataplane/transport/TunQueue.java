@@ -90,7 +90,7 @@ final class TunQueue extends PolledDescriptor implements TxPort {
      * the budget ran out before the queue did, the rest is read from a task, after the worker's other handles.
      */
     private void readBatch() {
-        if (isClosed() || !isReading()) {
+        if (!isReading()) {
             return;
         }
         int packets = 0;
