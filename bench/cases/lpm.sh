@@ -74,6 +74,110 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
         "$(sed -n 's/.*total_bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")"
 }
 
+# lpm_rte_locked COMMAND — one command to the running rte_lpm_bench, its answer on stdout, while holding JMH's
+# lock (/tmp/jmh.lock, an fcntl lock as JMH takes it) so that no JMH run shares the cores with rte_lpm's iterations.
+lpm_rte_locked() {
+    python3 - "$1" 3>&"$RTE_IN" 4<&"$RTE_OUT" <<'PY'
+import fcntl, os, sys
+with open("/tmp/jmh.lock", "a") as lock:
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+    os.write(3, (sys.argv[1] + "\n").encode())
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(4, 1)
+        if not chunk:
+            sys.exit("rte_lpm_bench ended before answering " + sys.argv[1])
+        line += chunk
+    sys.stdout.write(line.decode())
+PY
+}
+
+# lpm_rte_yardstick — DESIGN.md's yardstick, DPDK rte_lpm, measured in this run on the same routes and keys:
+# bench/native/rte_lpm_bench.c (built here against Debian's libdpdk-dev) is built once, checked to give the same
+# answers as the Poptrie (hits and the sum of the routes' values over all keys), then LPM_RTE_ROUNDS rounds
+# alternate rte_lpm's iterations (3 x 2 s) with one JMH fork of the Poptrie (2 + 3 iterations of 2 s), single
+# lookups then batches of 64 (rte_lpm_lookup_bulk against Ipv4Lpm's batch lookup). Prints
+#   lpm yardstick=rte_lpm family=v4 routes=... rounds=... rte_lookups_per_s=... poptrie_lookups_per_s=...
+#       ratio=... ratio_min=... ratio_max=... rte_bulk_lookups_per_s=... poptrie_batch_lookups_per_s=...
+#       batch_ratio=... rte_build_s=... hugepages=yes|no
+# (rates: medians of the rounds' means; ratios: median, least and most of the per-round Poptrie / rte_lpm ratios).
+# rte_lpm runs on 2 MiB hugetlbfs pages, as DPDK deploys it: reserved here when the script may (root), released
+# after. LPM_RTE_ROUNDS=0 skips the yardstick.
+LPM_RTE_ROUNDS=${LPM_RTE_ROUNDS:-5}
+lpm_rte_yardstick() {
+    [ "$LPM_RTE_ROUNDS" -gt 0 ] || return 0
+    if ! pkg-config --exists libdpdk 2>/dev/null; then
+        echo "lpm yardstick=rte_lpm not_measured: libdpdk-dev is not installed (apt-get install libdpdk-dev)"
+        return 0
+    fi
+    local bin="$RESULTS/rte_lpm_bench" hugepages=no reserved="" round rte_build hits sum answers line
+    if [ ! -x "$bin" ] || [ "$ROOT/bench/native/rte_lpm_bench.c" -nt "$bin" ]; then
+        # shellcheck disable=SC2046 # pkg-config's flags are several words
+        cc -O3 -Wall -o "$bin" "$ROOT/bench/native/rte_lpm_bench.c" $(pkg-config --cflags --libs libdpdk) \
+            -march=native
+    fi
+    local free total
+    free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+    if [ "$free" -lt 128 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+        reserved=$(cat /proc/sys/vm/nr_hugepages)
+        echo $((reserved + 128 - free)) > /proc/sys/vm/nr_hugepages || true
+        free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+    fi
+    if [ "$free" -ge 96 ] && { mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages; }; then
+        hugepages=yes
+    fi
+    local rte_env=()
+    [ "$hugepages" = yes ] || rte_env=(RTE_LPM_BENCH_NO_HUGE=1)
+    echo "bench: building rte_lpm from $(wc -l < "$V4_ROUTES") routes (DPDK's own build takes minutes)" >&2
+    # rte_lpm_bench reads commands from one FIFO and answers on another (plain descriptors, which the subshells of
+    # $(...) inherit; bash's coproc descriptors are not passed to them)
+    local fifos
+    fifos=$(mktemp -d)
+    mkfifo "$fifos/in" "$fifos/out"
+    env "${rte_env[@]}" "$bin" "$V4_ROUTES" "$V4_KEYS" < "$fifos/in" > "$fifos/out" 2> "$RESULTS/lpm-rte.err" &
+    local pid=$!
+    exec {RTE_IN}>"$fifos/in" {RTE_OUT}<"$fifos/out"
+    rm -r "$fifos"
+    read -r _ rte_build <&"$RTE_OUT" || { cat "$RESULTS/lpm-rte.err" >&2; return 1; }
+    read -r _ hits sum < <(lpm_rte_locked check)
+    # shellcheck disable=SC2086 # the flags are several words
+    answers=$("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmAnswers \
+        "$V4_ROUTES" "$V4_KEYS")
+    if [ "$answers" != "lpm-answers hits=$hits value_sum=$sum" ]; then
+        echo "bench: rte_lpm and the Poptrie answer differently: rte_lpm hits=$hits value_sum=$sum, $answers" >&2
+        return 1
+    fi
+    : > "$RESULTS/lpm-rte-rounds.txt"
+    for round in $(seq 1 "$LPM_RTE_ROUNDS"); do
+        line="round $round $(lpm_rte_locked 'single 3 2')"
+        lpm_jmh "v4-lookup-round" Ipv4LookupBenchmark "$V4_ROUTES" "$V4_KEYS" -f 1 -wi 2 -w 2s -i 3 -r 2s
+        line="$line poptrie $(lpm_score "$RESULTS/lpm-v4-lookup-round.json") $(lpm_rte_locked 'bulk 3 2')"
+        lpm_jmh "v4-batch-lookup-round" Ipv4BatchLookupBenchmark "$V4_ROUTES" "$V4_KEYS" -f 1 -wi 2 -w 2s -i 3 -r 2s
+        echo "$line poptrie_batch $(lpm_score "$RESULTS/lpm-v4-batch-lookup-round.json")" \
+            | tee -a "$RESULTS/lpm-rte-rounds.txt" >&2
+    done
+    exec {RTE_IN}>&- {RTE_OUT}<&-
+    wait "$pid" || true
+    [ -z "$reserved" ] || echo "$reserved" > /proc/sys/vm/nr_hugepages || true
+    python3 - "$RESULTS/lpm-rte-rounds.txt" "$(wc -l < "$V4_ROUTES" | tr -d ' ')" "$rte_build" "$hugepages" <<'PY'
+import statistics, sys
+rounds = []
+for line in open(sys.argv[1]):
+    w = line.split()  # round N single a b c poptrie P bulk a b c poptrie_batch B
+    single = statistics.mean(map(float, w[3:6]))
+    bulk = statistics.mean(map(float, w[9:12]))
+    rounds.append((single, float(w[7]), bulk, float(w[13])))
+ratios = [p / r for r, p, _, _ in rounds]
+batch = [p / r for _, _, r, p in rounds]
+med = lambda i: statistics.median(x[i] for x in rounds)
+print("lpm yardstick=rte_lpm family=v4 routes=%s rounds=%d rte_lookups_per_s=%.0f poptrie_lookups_per_s=%.0f"
+      " ratio=%.2f ratio_min=%.2f ratio_max=%.2f rte_bulk_lookups_per_s=%.0f poptrie_batch_lookups_per_s=%.0f"
+      " batch_ratio=%.2f rte_build_s=%s hugepages=%s"
+      % (sys.argv[2], len(rounds), med(0), med(1), statistics.median(ratios), min(ratios), max(ratios), med(2),
+         med(3), statistics.median(batch), sys.argv[3], sys.argv[4]))
+PY
+}
+
 V4_ROUTES="$RESULTS/routes-v4-1000000.txt"
 V4_KEYS="$RESULTS/keys-v4-2000000.txt"
 V6_ROUTES="$RESULTS/routes-v6-200000.txt"
@@ -85,6 +189,7 @@ lpm_generate "$V6_KEYS" keys v6 2000000 7 1 200000
 : > "$RESULTS/lpm-memory.txt"
 
 lpm_family v4 "$V4_ROUTES" "$V4_KEYS" Ipv4
+lpm_rte_yardstick
 lpm_family v6 "$V6_ROUTES" "$V6_KEYS" Ipv6
 # shellcheck disable=SC2086 # the flags are several words (the LPM reads its arrays through Agrona's UnsafeApi)
 "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmMemory vns "$V4_ROUTES" 10000 100 \
