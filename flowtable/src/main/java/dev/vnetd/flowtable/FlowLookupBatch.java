@@ -32,7 +32,7 @@ public final class FlowLookupBatch {
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
     /** Where the slot pass leaves what it loaded, so the compiler keeps loads whose only purpose is the miss. */
-    int touched;
+    long touched;
     int size;
 
     /** A batch of up to {@code capacity} keys, e.g. the worker's receive batch size. */

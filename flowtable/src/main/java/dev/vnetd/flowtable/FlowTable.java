@@ -342,13 +342,14 @@ public final class FlowTable implements AutoCloseable {
     /**
      * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
      * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables (DPDK's
-     * {@code rte_hash_lookup_bulk}): three passes over the batch, each a short loop.
+     * {@code rte_hash_lookup_bulk}): four passes over the batch, each a short loop.
      * <ol>
-     *   <li>Tags: both tag words of every key (hashed by {@link FlowLookupBatch#add}) and its candidate slot.</li>
-     *   <li>Slots: one load of every candidate slot and nothing else. A load that misses holds up retirement, so how
-     *       many slot misses are in flight at once is how many iterations of this loop fit in the CPU's reorder
-     *       window: a few instructions each lets the whole batch's misses overlap, where a loop that also hashed and
-     *       chose the slot fitted only a handful.</li>
+     *   <li>Tags: one load of both tag words of every key (hashed by {@link FlowLookupBatch#add}) and nothing else.
+     *       A load that misses holds up retirement, so how many misses are in flight at once is how many iterations
+     *       of the loop that issues them fit in the CPU's reorder window: loops of a few instructions each let the
+     *       misses of the whole batch overlap, where a loop that also chose the slot fitted only a handful.</li>
+     *   <li>Candidates: the candidate slot of every key, from the tag words now in cache.</li>
+     *   <li>Slots: one load of every candidate slot and nothing else, for the same reason.</li>
      *   <li>Compare, from cache: each key against its candidate slot under the slot's seqlock; the rare key that is
      *       not there (tag false positive, missing flow, slot being written) searches both buckets as
      *       {@link #lookup} does.</li>
@@ -367,6 +368,13 @@ public final class FlowTable implements AutoCloseable {
         long tagsAddress = address + bucketBase + TAGS_OFFSET;
         long hotAddress = address + hotBase;
         long buckets = bucketCount;
+        long touched = 0;
+        for (int i = 0; i < size; i++) {
+            long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
+            touched ^= UnsafeApi.getLong(null, tagsAddress + (((hash >>> 32) * buckets) >>> 32) * BUCKET_HEADER_LENGTH)
+                    ^ UnsafeApi.getLong(null, tagsAddress
+                            + (((hash & 0xFFFF_FFFFL) * buckets) >>> 32) * BUCKET_HEADER_LENGTH);
+        }
         for (int i = 0; i < size; i++) {
             long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
             int first = (int) (((hash >>> 32) * buckets) >>> 32);
@@ -376,9 +384,8 @@ public final class FlowTable implements AutoCloseable {
             long secondTags = UnsafeApi.getLong(null, tagsAddress + (long) second * BUCKET_HEADER_LENGTH);
             slots[i] = candidate(first, second, matches(firstTags, tag), matches(secondTags, tag));
         }
-        int touched = 0;
         for (int i = 0; i < size; i++) {
-            touched ^= UnsafeApi.getInt(null, hotAddress + (long) slots[i] * HOT_SLOT_LENGTH);
+            touched ^= UnsafeApi.getLong(null, hotAddress + (long) slots[i] * HOT_SLOT_LENGTH);
         }
         batch.touched = touched;
         for (int i = 0; i < size; i++) {
