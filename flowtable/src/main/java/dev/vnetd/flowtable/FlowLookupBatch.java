@@ -31,7 +31,7 @@ public final class FlowLookupBatch {
     final long[] handles;
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
-    /** Where the slot pass leaves what it loaded, so the compiler keeps loads whose only purpose is the miss. */
+    /** Where the tag and slot passes leave what they loaded, so the compiler keeps loads made only for the miss. */
     long touched;
     int size;
 
