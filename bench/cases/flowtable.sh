@@ -8,6 +8,8 @@
 #   flowtable interleaved slices=... lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... ..._vs_chm=...
 #     (FlowTableInterleaved: the three contenders in turn in one JVM for 60 s, best and p75 slices; the steadier
 #     ratio on a machine shared with other builds)
+#   flowtable ceiling chase|gather|batch|tagged ... best_lines_per_s=... (MemoryGatherCeiling, 10 s: how many random
+#     64-byte lines of a 128 MB region one thread pulls, no table: the memory bound of a 1 M-flow lookup on this VM)
 # Raw JMH output and CSV stay in bench/results/flowtable-*.
 # Both contenders get transparent huge pages: the table asks for them itself (madvise), the JVM heap that holds
 # the ConcurrentHashMap gets them from -XX:+UseTransparentHugePages, so the comparison is of data structures.
@@ -51,6 +53,8 @@ flowtable_jmh touch "$FT.FlowTableTouchBenchmark.touch" -prof gc
     -cp "$BENCH_JAR" "$FT.FlowTableFootprint" >"$RESULTS/flowtable-footprint.txt"
 "$JAVA_HOME/bin/java" $FLOWTABLE_JVM_ARGS --enable-native-access=ALL-UNNAMED -cp "$BENCH_JAR" \
     "$FT.FlowTableInterleaved" 60 >"$RESULTS/flowtable-interleaved.txt"
+"$JAVA_HOME/bin/java" $FLOWTABLE_JVM_ARGS -cp "$BENCH_JAR" "$FT.MemoryGatherCeiling" 10 \
+    >"$RESULTS/flowtable-ceiling.txt"
 
 lookups=$(flowtable_score one "$FT.FlowTableLookupBenchmark.lookup")
 chm=$(flowtable_score one "$FT.ChmLookupBenchmark.lookup")
@@ -88,3 +92,4 @@ awk -F, -v want="\"$TOUCH\"" -v norm="\"$TOUCH:gc.alloc.rate.norm\"" '
     END { for (f in score) printf "flowtable touch flows=%s touches_per_s=%.0f b_per_op=%.3f\n", f, score[f], bop[f] }
 ' "$RESULTS/flowtable-touch.csv"
 cat "$RESULTS/flowtable-interleaved.txt"
+cat "$RESULTS/flowtable-ceiling.txt"

@@ -10,19 +10,29 @@ package dev.vnetd.flowtable;
  * worker, reused for every receive batch: nothing is allocated per packet.
  */
 public final class FlowLookupBatch {
-    final int[] vn;
-    final int[] kind;
-    final int[] ports;
-    final long[] srcHigh;
-    final long[] srcLow;
-    final long[] dstHigh;
-    final long[] dstLow;
-    final long[] hash;
-    final long[] firstTags;
-    final long[] secondTags;
+    /** Longs per key in {@link #keys}: one 64-byte line, so a key's fields arrive together. */
+    static final int KEY_STRIDE = 8;
+    static final int SRC_LOW = 0;
+    static final int DST_LOW = 1;
+    static final int SRC_HIGH = 2;
+    static final int DST_HIGH = 3;
+    /** {@code vn << 32}: the high half of the hot slot's first long, whose low half is the version. */
+    static final int VN_HIGH = 4;
+    /** {@code kind << 32 | ports}: the low 48 bits of the hot slot's long at the ports field. */
+    static final int KIND_PORTS = 5;
+    static final int HASH = 6;
+
+    /**
+     * The keys, packed as the table compares them ({@link #KEY_STRIDE} longs each, fields at the offsets above), with
+     * their hash, computed by {@link #add} while the key is in registers: one array, so the lookup's passes read a
+     * key's fields with one bounds check and keep nothing but a few locals live.
+     */
+    final long[] keys;
     final long[] handles;
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
+    /** Where the tag and slot passes leave what they loaded, so the compiler keeps loads made only for the miss. */
+    long touched;
     int size;
 
     /** A batch of up to {@code capacity} keys, e.g. the worker's receive batch size. */
@@ -30,16 +40,7 @@ public final class FlowLookupBatch {
         if (capacity < 1) {
             throw new IllegalArgumentException("batch capacity must be positive, was " + capacity);
         }
-        vn = new int[capacity];
-        kind = new int[capacity];
-        ports = new int[capacity];
-        srcHigh = new long[capacity];
-        srcLow = new long[capacity];
-        dstHigh = new long[capacity];
-        dstLow = new long[capacity];
-        hash = new long[capacity];
-        firstTags = new long[capacity];
-        secondTags = new long[capacity];
+        keys = new long[capacity * KEY_STRIDE];
         handles = new long[capacity];
         slots = new int[capacity];
     }
@@ -51,13 +52,17 @@ public final class FlowLookupBatch {
         if (index == handles.length) {
             return -1;
         }
-        this.vn[index] = vn;
-        this.kind[index] = FlowTable.kind(family, proto);
-        this.ports[index] = FlowTable.ports(sport, dport);
-        this.srcHigh[index] = srcHigh;
-        this.srcLow[index] = srcLow;
-        this.dstHigh[index] = dstHigh;
-        this.dstLow[index] = dstLow;
+        int kind = FlowTable.kind(family, proto);
+        int ports = FlowTable.ports(sport, dport);
+        int at = index * KEY_STRIDE;
+        long[] k = keys;
+        k[at + SRC_LOW] = srcLow;
+        k[at + DST_LOW] = dstLow;
+        k[at + SRC_HIGH] = srcHigh;
+        k[at + DST_HIGH] = dstHigh;
+        k[at + VN_HIGH] = (long) vn << 32;
+        k[at + KIND_PORTS] = (long) (kind & 0xFFFF) << 32 | ports & 0xFFFF_FFFFL;
+        k[at + HASH] = FlowTable.hash(vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
         handles[index] = FlowTable.NOT_FOUND;
         size = index + 1;
         return index;

@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,7 +188,18 @@ public final class FlowTable implements AutoCloseable {
     private static final long TAG_ONES = 0x0101_0101_0101_0101L;
     private static final long CREATED_BIT = 1L << 31;
     private static final long SLOT_MASK = 0x7FFF_FFFFL;
+    /** Of a hot slot's first long: the vn (high half) and the version's odd bit, a writer inside the slot. */
+    private static final long VN_AND_ODD_VERSION = 0xFFFF_FFFF_0000_0001L;
+    /** Of a hot slot's long at {@link #PORTS_OFFSET}: ports and kind; the top 16 bits are the original port. */
+    private static final long KIND_PORTS_MASK = 0x0000_FFFF_FFFF_FFFFL;
     private static final int VERSION_MASK = 0x7FFF_FFFF;
+
+    static {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            // the batch lookup reads the version and vn, and the ports and kind, as one long each
+            throw new ExceptionInInitializerError("the flow table's batch lookup assumes a little-endian CPU");
+        }
+    }
 
     private final UnsafeBuffer buffer;
     /**
@@ -329,47 +341,91 @@ public final class FlowTable implements AutoCloseable {
 
     /**
      * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
-     * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables: the
-     * tag words of every key are loaded first, then the candidate slot of every key, then the keys are compared
-     * from cache (DPDK's {@code rte_hash_lookup_bulk}).
+     * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables (DPDK's
+     * {@code rte_hash_lookup_bulk}): four passes over the batch, each a short loop.
+     * <ol>
+     *   <li>Tags: one load of both tag words of every key (hashed by {@link FlowLookupBatch#add}) and nothing else.
+     *       A load that misses holds up retirement, so how many misses are in flight at once is how many iterations
+     *       of the loop that issues them fit in the CPU's reorder window: loops of a few instructions each let the
+     *       misses of the whole batch overlap, where a loop that also chose the slot fitted only a handful.</li>
+     *   <li>Candidates: the candidate slot of every key, from the tag words now in cache.</li>
+     *   <li>Slots: one load of every candidate slot and nothing else, for the same reason.</li>
+     *   <li>Compare, from cache: each key against its candidate slot under the slot's seqlock; the rare key that is
+     *       not there (tag false positive, missing flow, slot being written) searches both buckets as
+     *       {@link #lookup} does.</li>
+     * </ol>
+     * The tag words are read with plain loads: a tag only chooses which slot to compare, and whatever word was
+     * read, a key is found only in a slot whose version, live flag and key the compare pass checked under the
+     * seqlock; a candidate chosen from a stale word fails that check and falls back to the search, which reads the
+     * tags again with acquire loads. (An acquire load would also make the compiler re-read every field and array
+     * reference after it, in every iteration.)
      */
     public void lookup(FlowLookupBatch batch) {
         int size = batch.size;
-        long[] hashes = batch.hash;
-        long[] handles = batch.handles;
-        long[] firstTags = batch.firstTags;
-        long[] secondTags = batch.secondTags;
+        long[] keys = batch.keys;
         int[] slots = batch.slots;
+        long[] handles = batch.handles;
+        long tagsAddress = address + bucketBase + TAGS_OFFSET;
+        long hotAddress = address + hotBase;
+        long buckets = bucketCount;
+        long touched = 0;
         for (int i = 0; i < size; i++) {
-            long hash = hash(batch.vn[i], batch.kind[i], batch.ports[i], batch.srcHigh[i], batch.srcLow[i],
-                    batch.dstHigh[i], batch.dstLow[i]);
-            hashes[i] = hash;
-            firstTags[i] = tags(firstBucket(hash));
-            secondTags[i] = tags(secondBucket(hash));
+            long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
+            touched ^= UnsafeApi.getLong(null, tagsAddress + (((hash >>> 32) * buckets) >>> 32) * BUCKET_HEADER_LENGTH)
+                    ^ UnsafeApi.getLong(null, tagsAddress
+                            + (((hash & 0xFFFF_FFFFL) * buckets) >>> 32) * BUCKET_HEADER_LENGTH);
         }
         for (int i = 0; i < size; i++) {
-            long hash = hashes[i];
+            long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
+            int first = (int) (((hash >>> 32) * buckets) >>> 32);
+            int second = (int) (((hash & 0xFFFF_FFFFL) * buckets) >>> 32);
             int tag = tag(hash);
-            int slot = candidate(firstBucket(hash), secondBucket(hash), matches(firstTags[i], tag),
-                    matches(secondTags[i], tag));
-            slots[i] = slot;
-            handles[i] = UnsafeApi.getInt(null, hotAddress(slot));
+            long firstTags = UnsafeApi.getLong(null, tagsAddress + (long) first * BUCKET_HEADER_LENGTH);
+            long secondTags = UnsafeApi.getLong(null, tagsAddress + (long) second * BUCKET_HEADER_LENGTH);
+            slots[i] = candidate(first, second, matches(firstTags, tag), matches(secondTags, tag));
         }
         for (int i = 0; i < size; i++) {
-            long handle = stableHandle(slots[i], batch.vn[i], batch.kind[i], batch.ports[i], batch.srcHigh[i],
-                    batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
-            if (handle == NOT_FOUND) {
-                long hash = hashes[i];
-                int tag = tag(hash);
-                handle = find(firstBucket(hash), firstTags[i], tag, batch.vn[i], batch.kind[i],
-                        batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
-                if (handle == NOT_FOUND) {
-                    handle = find(secondBucket(hash), secondTags[i], tag, batch.vn[i], batch.kind[i],
-                            batch.ports[i], batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i]);
-                }
-            }
-            handles[i] = handle;
+            touched ^= UnsafeApi.getLong(null, hotAddress + (long) slots[i] * HOT_SLOT_LENGTH);
         }
+        batch.touched = touched;
+        for (int i = 0; i < size; i++) {
+            int at = i * FlowLookupBatch.KEY_STRIDE;
+            int slot = slots[i];
+            long hot = hotAddress + (long) slot * HOT_SLOT_LENGTH;
+            long head = UnsafeApi.getLongAcquire(null, hot + VERSION_OFFSET);
+            long differs = (head & VN_AND_ODD_VERSION) ^ keys[at + FlowLookupBatch.VN_HIGH]
+                    | UnsafeApi.getLong(null, hot + SRC_LOW_OFFSET) ^ keys[at + FlowLookupBatch.SRC_LOW]
+                    | UnsafeApi.getLong(null, hot + DST_LOW_OFFSET) ^ keys[at + FlowLookupBatch.DST_LOW]
+                    | UnsafeApi.getLong(null, hot + SRC_HIGH_OFFSET) ^ keys[at + FlowLookupBatch.SRC_HIGH]
+                    | UnsafeApi.getLong(null, hot + DST_HIGH_OFFSET) ^ keys[at + FlowLookupBatch.DST_HIGH]
+                    | (UnsafeApi.getLong(null, hot + PORTS_OFFSET) ^ keys[at + FlowLookupBatch.KIND_PORTS])
+                            & KIND_PORTS_MASK
+                    | ~UnsafeApi.getByte(null, hot + FLAGS_OFFSET) & FLAG_LIVE;
+            VarHandle.acquireFence();
+            differs |= UnsafeApi.getInt(null, hot + VERSION_OFFSET) ^ (int) head;
+            handles[i] = differs == 0 ? handle(slot, (int) head) : search(keys, at);
+        }
+    }
+
+    /** The batch's fallback for the key at {@code at} of {@code keys}: both buckets, as {@link #lookup} searches. */
+    private long search(long[] keys, int at) {
+        long hash = keys[at + FlowLookupBatch.HASH];
+        int vn = (int) (keys[at + FlowLookupBatch.VN_HIGH] >>> 32);
+        long kindPorts = keys[at + FlowLookupBatch.KIND_PORTS];
+        int kind = (int) (kindPorts >>> 32);
+        int ports = (int) kindPorts;
+        long srcHigh = keys[at + FlowLookupBatch.SRC_HIGH];
+        long srcLow = keys[at + FlowLookupBatch.SRC_LOW];
+        long dstHigh = keys[at + FlowLookupBatch.DST_HIGH];
+        long dstLow = keys[at + FlowLookupBatch.DST_LOW];
+        int tag = tag(hash);
+        int first = firstBucket(hash);
+        long handle = find(first, tags(first), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+        if (handle == NOT_FOUND) {
+            int second = secondBucket(hash);
+            handle = find(second, tags(second), tag, vn, kind, ports, srcHigh, srcLow, dstHigh, dstLow);
+        }
+        return handle;
     }
 
     /**
