@@ -6,6 +6,7 @@ import dev.vnetd.dataplane.fib.Ipv6Lpm;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
+import dev.vnetd.dataplane.packet.PacketMemory;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
@@ -59,6 +60,9 @@ public final class PacketPath {
     private final LongSupplier nanoClock;
     private final HealthProbes probes;
 
+    /** The memory of the packet {@link #receive} is on, and of a packet the path builds (ICMP error, probe). */
+    private final PacketMemory memory = new PacketMemory();
+    private final PacketMemory builtMemory = new PacketMemory();
     private final GreDecap decap = new GreDecap();
     private final InnerPacket packet = new InnerPacket();
     private final RouteLookup lookup = new RouteLookup();
@@ -81,6 +85,8 @@ public final class PacketPath {
     private final long[] stagedSenderLows = new long[MAX_BATCH];
     /** Each datagram's parsed inner packet. */
     private final InnerPacket[] stagedPackets = new InnerPacket[MAX_BATCH];
+    /** Each datagram's buffer, located. */
+    private final PacketMemory[] stagedMemories = new PacketMemory[MAX_BATCH];
     /** Each datagram's ingress tunnel, or {@link TunnelIndex#NO_TUNNEL} when it is dropped before it has one. */
     private final int[] stagedTunnels = new int[MAX_BATCH];
     /** Why each datagram is dropped before the flow lookup, or null when it goes on. */
@@ -139,6 +145,7 @@ public final class PacketPath {
         this.flowLookup = new FlowLookup(flows, clockMillis);
         for (int i = 0; i < MAX_BATCH; i++) {
             stagedPackets[i] = new InnerPacket();
+            stagedMemories[i] = new PacketMemory();
         }
     }
 
@@ -168,8 +175,11 @@ public final class PacketPath {
         Listener listener = state.listeners()[listenerId];
         int start = buf.readerIndex();
         int end = buf.writerIndex();
-        int greOffset = start;
-        int tunnelId;
+        if (listener.type() == ListenerType.GRE_UDP) {
+            // the common case first, one comparison: GRE-in-UDP is neither TUN, nor ESP, nor raw
+            receiveGre(state, listenerId, memory.locate(buf), start, end, senderHigh, senderLow);
+            return;
+        }
         if (listener.type().tun()) {
             receiveTun(state, listenerId, buf, start, end);
             return;
@@ -186,23 +196,29 @@ public final class PacketPath {
                 drop(buf, DropReason.OUTER_TRUNCATED);
                 return;
             }
-            greOffset = start + outerLength;
-            int innerStart = decap.decap(buf, greOffset, end);
+            PacketMemory located = memory.locate(buf);
+            int innerStart = decap.decap(located, start + outerLength, end);
             if (innerStart < 0) {
                 drop(buf, decap.dropReason());
                 return;
             }
-            tunnelId = state.tunnelIndex().findIpv4(listenerId, ipv4.source(), decap.key());
-            forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
+            int tunnelId = state.tunnelIndex().findIpv4(listenerId, ipv4.source(), decap.key());
+            forward(state, located, innerStart, end, decap.ipv6(), tunnelId, end - start);
             return;
         }
-        int innerStart = decap.decap(buf, greOffset, end);
+        receiveGre(state, listenerId, memory.locate(buf), start, end, senderHigh, senderLow);
+    }
+
+    /** A GRE packet at [{@code start}, {@code end}) without an outer IP header: GRE-in-UDP, or raw GRE over IPv6. */
+    private void receiveGre(ForwardingState state, int listenerId, PacketMemory located, int start, int end,
+                            long senderHigh, long senderLow) {
+        int innerStart = decap.decap(located, start, end);
         if (innerStart < 0) {
-            drop(buf, decap.dropReason());
+            drop(located.buf(), decap.dropReason());
             return;
         }
-        tunnelId = state.tunnelIndex().findIpv6(listenerId, senderHigh, senderLow, decap.key());
-        forward(state, buf, innerStart, end, decap.ipv6(), tunnelId, end - start);
+        int tunnelId = state.tunnelIndex().findIpv6(listenerId, senderHigh, senderLow, decap.key());
+        forward(state, located, innerStart, end, decap.ipv6(), tunnelId, end - start);
     }
 
     /**
@@ -264,7 +280,7 @@ public final class PacketPath {
                 drop(buf, stagedDrops[i]);
                 continue;
             }
-            forwardParsed(state, buf, stagedPackets[i], tunnelId, flowHints[i], routeHints[i]);
+            forwardParsed(state, stagedMemories[i], stagedPackets[i], tunnelId, flowHints[i], routeHints[i]);
         }
     }
 
@@ -278,7 +294,8 @@ public final class PacketPath {
         int end = buf.writerIndex();
         stagedOuterBytes[i] = end - start;
         stagedTunnels[i] = TunnelIndex.NO_TUNNEL;
-        int innerStart = decap.decap(buf, start, end);
+        PacketMemory located = stagedMemories[i].locate(buf);
+        int innerStart = decap.decap(located, start, end);
         if (innerStart < 0) {
             stagedDrops[i] = decap.dropReason();
             return;
@@ -291,7 +308,7 @@ public final class PacketPath {
         }
         stagedTunnels[i] = tunnelId;
         InnerPacket inner = stagedPackets[i];
-        stagedDrops[i] = inner.parse(buf, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
+        stagedDrops[i] = inner.parse(located, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
     }
 
     /**
@@ -389,7 +406,7 @@ public final class PacketPath {
             return;
         }
         boolean ipv6 = buf.getUnsignedByte(offset) >>> 4 == 6;
-        forward(state, buf, offset, end, ipv6, tunnelId, datagramBytes);
+        forward(state, memory.locate(buf), offset, end, ipv6, tunnelId, datagramBytes);
     }
 
     /**
@@ -433,7 +450,8 @@ public final class PacketPath {
      */
     private void receiveTun(ForwardingState state, int listenerId, ByteBuf buf, int start, int end) {
         boolean innerIpv6 = end > start && (buf.getByte(start) & 0xF0) == 0x60;
-        forward(state, buf, start, end, innerIpv6, state.tunnelIndex().findTun(listenerId), end - start);
+        forward(state, memory.locate(buf), start, end, innerIpv6, state.tunnelIndex().findTun(listenerId),
+                end - start);
     }
 
     private void receiveEsp(ForwardingState state, int listenerId, boolean udp, boolean rawIpv4, ByteBuf buf,
@@ -456,29 +474,32 @@ public final class PacketPath {
             drop(buf, espDecap.dropReason());
             return;
         }
-        forward(state, buf, espDecap.innerStart(), espDecap.innerEnd(), espDecap.ipv6(), tunnelId, end - start);
+        forward(state, memory.locate(buf), espDecap.innerStart(), espDecap.innerEnd(), espDecap.ipv6(), tunnelId,
+                end - start);
     }
 
-    private void forward(ForwardingState state, ByteBuf buf, int innerStart, int end, boolean innerIpv6, int tunnelId,
-                         int outerBytes) {
+    /** Steps 4-8 for the inner packet at [{@code innerStart}, {@code end}) of the {@code located} buffer. */
+    private void forward(ForwardingState state, PacketMemory located, int innerStart, int end, boolean innerIpv6,
+                         int tunnelId, int outerBytes) {
         if (tunnelId == TunnelIndex.NO_TUNNEL) {
-            drop(buf, DropReason.UNKNOWN_TUNNEL);
+            drop(located.buf(), DropReason.UNKNOWN_TUNNEL);
             return;
         }
         counters.rx(tunnelId, outerBytes);
-        if (!packet.parse(buf, innerStart, end, innerIpv6)) {
-            drop(buf, packet.dropReason());
+        if (!packet.parse(located, innerStart, end, innerIpv6)) {
+            drop(located.buf(), packet.dropReason());
             return;
         }
-        forwardParsed(state, buf, packet, tunnelId, FlowLookup.NO_HINT, RouteLookup.NO_HINT);
+        forwardParsed(state, located, packet, tunnelId, FlowLookup.NO_HINT, RouteLookup.NO_HINT);
     }
 
     /**
-     * Steps 4b-8 for {@code packet}, parsed from {@code buf}, from tunnel {@code tunnelId} (counted as received),
-     * with the batch lookups' hints or {@link FlowLookup#NO_HINT} and {@link RouteLookup#NO_HINT}.
+     * Steps 4b-8 for {@code packet}, parsed from the {@code located} buffer, from tunnel {@code tunnelId} (counted as
+     * received), with the batch lookups' hints or {@link FlowLookup#NO_HINT} and {@link RouteLookup#NO_HINT}.
      */
-    private void forwardParsed(ForwardingState state, ByteBuf buf, InnerPacket packet, int tunnelId, long flowHint,
-                               int routeHint) {
+    private void forwardParsed(ForwardingState state, PacketMemory located, InnerPacket packet, int tunnelId,
+                               long flowHint, int routeHint) {
+        ByteBuf buf = located.buf();
         Tunnel ingress = state.tunnels()[tunnelId];
         if (probes.consume(tunnelId, packet, buf)) {
             buf.release();
@@ -525,11 +546,11 @@ public final class PacketPath {
         }
         mssClamp.apply(buf, packet, ingress, egress, counters);
         if (packet.ipv6()) {
-            ipv6.wrap(buf, packet.offset(), packet.offset() + packet.length()).hopLimit(packet.ttl() - 1);
+            ipv6.wrap(located, packet.offset(), packet.offset() + packet.length()).hopLimit(packet.ttl() - 1);
         } else {
-            ipv4.wrap(buf, packet.offset(), packet.offset() + packet.length()).decrementTtl();
+            ipv4.wrap(located, packet.offset(), packet.offset() + packet.length()).decrementTtl();
         }
-        transmit(buf, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
+        transmit(located, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
     }
 
     private Tunnel route(ForwardingState state, VirtualNetwork vn, InnerPacket packet, int flowHash, int hint) {
@@ -548,12 +569,16 @@ public final class PacketPath {
             return;
         }
         ByteBuf error = icmpErrors.build(buf, packet, kind, mtu, ingress, alloc);
-        if (transmit(error, error.readerIndex(), error.readableBytes(), packet.ipv6(), ingress, packet.flowHash())) {
+        if (transmit(builtMemory.locate(error), error.readerIndex(), error.readableBytes(), packet.ipv6(), ingress,
+                packet.flowHash())) {
             counters.icmpSent();
         }
     }
 
-    private boolean transmit(ByteBuf buf, int offset, int length, boolean isIpv6, Tunnel egress, int flowHash) {
+    /** Steps 7-8 for the packet at [{@code offset}, {@code offset + length}) of the {@code located} buffer. */
+    private boolean transmit(PacketMemory located, int offset, int length, boolean isIpv6, Tunnel egress,
+                             int flowHash) {
+        ByteBuf buf = located.buf();
         if (egress.listener().type().masque()) {
             if (!masque.send(egress, buf, offset, length, counters)) {
                 return false;
@@ -569,7 +594,7 @@ public final class PacketPath {
         }
         ByteBuf out = egress.tun() ? buf.setIndex(offset, offset + length)
                 : egress.esp() ? espEncap.encap(buf, offset, length, isIpv6, egress, alloc)
-                : encap.encap(buf, offset, length, isIpv6, egress, alloc);
+                : encap.encap(located, offset, length, isIpv6, egress, alloc);
         if (out == null) {
             counters.drop(espEncap.dropReason());
             return false;
@@ -602,7 +627,8 @@ public final class PacketPath {
         }
         Tunnel tunnel = state.tunnels()[tunnelId];
         ByteBuf probe = probes.build(alloc, request, tunnel.icmpSourceV4(), target, sequence);
-        boolean sent = transmit(probe, probe.readerIndex(), probe.readableBytes(), false, tunnel, sequence);
+        boolean sent = transmit(builtMemory.locate(probe), probe.readerIndex(), probe.readableBytes(), false, tunnel,
+                sequence);
         flush();
         return sent;
     }
