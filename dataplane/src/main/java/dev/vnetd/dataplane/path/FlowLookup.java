@@ -162,6 +162,15 @@ public final class FlowLookup {
         hintInserts = inserts;
     }
 
+    /**
+     * Reads the counters of the flow a found hint names (both directions': the lines {@code touch} will add to), and
+     * returns their sum; for a batch to bring them into the cache ahead of {@link #decide}.
+     */
+    public long readCounters(long hint) {
+        int at = FlowTable.slot(hint);
+        return flows.packetsFromOrigin(at) + flows.bytesToOrigin(at);
+    }
+
     private long forward(VirtualNetwork vn, int proto, int sport, int dport) {
         return flows.lookup(vn.id(), family, proto, srcHigh, srcLow, dstHigh, dstLow, sport, dport);
     }
