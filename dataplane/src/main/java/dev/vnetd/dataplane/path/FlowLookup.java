@@ -102,7 +102,18 @@ public final class FlowLookup {
         dstHigh = v6 ? packet.destinationHigh() : 0;
         dstLow = v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL;
         int proto = packet.protocol();
-        long handle = hintHolds(hint) ? hint : forward(vn, proto, packet.sourcePort(), packet.destinationPort());
+        if (hint >= 0) {
+            // a found flow: its slot's fields, then one validation that they are the hinted flow's, unchanged
+            int at = FlowTable.slot(hint);
+            int origin = flows.originTunnel(at);
+            int egress = flows.egressTunnel(at);
+            if (flows.validate(hint)) {
+                return origin == ingress.id() ? pinned(state, at, egress, packet)
+                        : translated(state, vn, ingress, packet, buf, counters, true);
+            }
+        }
+        long handle = hint == FlowTable.NOT_FOUND && inserts == hintInserts ? FlowTable.NOT_FOUND
+                : forward(vn, proto, packet.sourcePort(), packet.destinationPort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
@@ -135,10 +146,6 @@ public final class FlowLookup {
             }
         }
         return ingress.arr() ? translated(state, vn, ingress, packet, buf, counters, false) : null;
-    }
-
-    private boolean hintHolds(long hint) {
-        return hint >= 0 ? flows.validate(hint) : hint == FlowTable.NOT_FOUND && inserts == hintInserts;
     }
 
     /**
