@@ -11,8 +11,8 @@ import io.netty.buffer.ByteBuf;
  * <pre>
  *  locate(buf):   buffer live, heap array or native address     ⇒ start = address of byte 0, capacity
  *  address(offset, end, headerLength):
- *                 0 <= offset, offset + headerLength <= end <= capacity   ⇒ start + offset
- *                 otherwise (or no start: a composite buffer)            ⇒ {@link HeaderMemory#NONE}: Netty's accessors
+ *                 0 <= offset, offset + headerLength <= end <= capacity  ⇒ start + offset
+ *                 otherwise, or no start (a composite buffer)          ⇒ {@link HeaderMemory#NONE}: Netty's accessors
  * </pre>
  *
  * <p>Valid while the buffer is held by whoever located it: the packet path owns a packet's buffer from receive to

@@ -43,7 +43,8 @@ public final class GreDecap {
         if (end - offset < headerLength) {
             return drop(DropReason.GRE_TRUNCATED);
         }
-        if ((flags & GreFlyweight.FLAG_CHECKSUM) != 0 && InternetChecksum.compute(packet.buf(), offset, end - offset) != 0) {
+        if ((flags & GreFlyweight.FLAG_CHECKSUM) != 0
+                && InternetChecksum.compute(packet.buf(), offset, end - offset) != 0) {
             return drop(DropReason.GRE_BAD_CHECKSUM);
         }
         protocolType = gre.protocolType();

@@ -62,7 +62,7 @@ public final class InnerPacket {
         return parse(memory.locate(buf), offset, end, expectIpv6);
     }
 
-    /** Parses as {@link #parse(ByteBuf, int, int, boolean)} does, in a buffer the caller has located for this packet. */
+    /** Parses as {@link #parse(ByteBuf, int, int, boolean)} does, in a buffer the caller located for this packet. */
     public boolean parse(PacketMemory packet, int offset, int end, boolean expectIpv6) {
         this.offset = offset;
         this.isIpv6 = expectIpv6;
