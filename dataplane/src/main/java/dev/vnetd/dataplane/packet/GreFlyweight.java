@@ -83,6 +83,20 @@ public final class GreFlyweight {
         return this;
     }
 
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, as
+     * {@link #wrap(ByteBuf, int, int)} does, in the buffer {@code memory} located for this packet: the same fields
+     * from memory under the same bounds, without asking the buffer again.
+     */
+    public GreFlyweight wrap(PacketMemory memory, int offset, int end) {
+        this.buf = memory.buf();
+        this.offset = offset;
+        this.base = memory.base();
+        this.address = memory.address(offset, end, BASE_LENGTH);
+        this.limit = end - offset;
+        return this;
+    }
+
     /** Length of a header with the given flags word. */
     public static int headerLength(int flags) {
         int length = BASE_LENGTH;

@@ -77,21 +77,27 @@ final class HeaderMemory {
         UnsafeApi.putIntUnaligned(base, address, value, true);
     }
 
-    /** Ones' complement sum of {@code length} bytes from {@code address}, as {@link InternetChecksum#sum}. */
-    static long sum(Object base, long address, int length) {
-        long sum = 0;
-        int i = 0;
-        while (i + 4 <= length) {
-            sum += s32(base, address + i) & 0xFFFF_FFFFL;
-            i += 4;
+    /**
+     * Whether the {@code length} bytes from {@code address} (a multiple of 4: an IPv4 header, options included) have
+     * a valid Internet checksum: their ones' complement sum of 16-bit words is all ones. Read as native-order longs
+     * (the one sum of byte-swapped words is the byte-swapped sum, RFC 1071 section 2 (B), and all ones is its own
+     * swap), added as 32-bit halves, and tested without folding: folding keeps a sum's value modulo 0xFFFF (2^16 is 1
+     * modulo 0xFFFF), and a positive sum folds to 0xFFFF exactly when it is a multiple of 0xFFFF. A header without
+     * options (20 bytes, nearly every packet) is two longs and an int, with no loop.
+     */
+    static boolean checksumValid(Object base, long address, int length) {
+        long sum;
+        if (length == 20) {
+            long first = UnsafeApi.getLong(base, address);
+            long second = UnsafeApi.getLong(base, address + 8);
+            sum = (first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL)
+                    + (UnsafeApi.getInt(base, address + 16) & 0xFFFF_FFFFL);
+        } else {
+            sum = 0;
+            for (int i = 0; i < length; i += 4) {
+                sum += UnsafeApi.getInt(base, address + i) & 0xFFFF_FFFFL;
+            }
         }
-        if (i + 2 <= length) {
-            sum += u16(base, address + i);
-            i += 2;
-        }
-        if (i < length) {
-            sum += u8(base, address + i) << 8;
-        }
-        return sum;
+        return sum != 0 && sum % 0xFFFF == 0;
     }
 }

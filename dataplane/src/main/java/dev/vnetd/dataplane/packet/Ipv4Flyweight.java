@@ -95,6 +95,20 @@ public final class Ipv4Flyweight {
         return this;
     }
 
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, as
+     * {@link #wrap(ByteBuf, int, int)} does, in the buffer {@code memory} located for this packet: the same fields
+     * from memory under the same bounds, without asking the buffer again.
+     */
+    public Ipv4Flyweight wrap(PacketMemory memory, int offset, int end) {
+        this.buf = memory.buf();
+        this.offset = offset;
+        this.base = memory.base();
+        this.address = memory.address(offset, end, MIN_HEADER_LENGTH);
+        this.limit = end - offset;
+        return this;
+    }
+
     /** Offset of the header in the buffer. */
     public int offset() {
         return offset;
@@ -194,13 +208,17 @@ public final class Ipv4Flyweight {
         return this;
     }
 
-    /** Decrements TTL by one and updates the header checksum incrementally (RFC 1624). */
+    /**
+     * Decrements TTL by one and updates the header checksum incrementally (RFC 1624, equation 3). From memory, the
+     * TTL / protocol word and the checksum are one 32-bit read and one write.
+     */
     public void decrementTtl() {
         if (address != HeaderMemory.NONE) {
-            int word = HeaderMemory.u16(base, address + TTL_OFFSET);
-            HeaderMemory.u16(base, address + TTL_OFFSET, word - 0x0100);
-            int checksum = HeaderMemory.u16(base, address + CHECKSUM_OFFSET);
-            HeaderMemory.u16(base, address + CHECKSUM_OFFSET, InternetChecksum.update(checksum, word, word - 0x0100));
+            int word = HeaderMemory.s32(base, address + TTL_OFFSET);
+            int ttlAndProtocol = word >>> 16;
+            int decremented = (ttlAndProtocol - 0x0100) & 0xFFFF;
+            int checksum = InternetChecksum.update(word & 0xFFFF, ttlAndProtocol, decremented);
+            HeaderMemory.s32(base, address + TTL_OFFSET, decremented << 16 | checksum);
             return;
         }
         int word = buf.getUnsignedShort(offset + TTL_OFFSET);
@@ -238,7 +256,7 @@ public final class Ipv4Flyweight {
         int length = headerLength();
         // options make the header longer than the fixed part the wrap checked: from memory only if inside the packet
         return address != HeaderMemory.NONE && length <= limit
-                ? InternetChecksum.finish(HeaderMemory.sum(base, address, length)) == 0
+                ? HeaderMemory.checksumValid(base, address, length)
                 : InternetChecksum.compute(buf, offset, length) == 0;
     }
 

@@ -70,6 +70,19 @@ public final class Ipv6Flyweight {
         return this;
     }
 
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, as
+     * {@link #wrap(ByteBuf, int, int)} does, in the buffer {@code memory} located for this packet: the same fields
+     * from memory under the same bounds, without asking the buffer again.
+     */
+    public Ipv6Flyweight wrap(PacketMemory memory, int offset, int end) {
+        this.buf = memory.buf();
+        this.offset = offset;
+        this.base = memory.base();
+        this.address = memory.address(offset, end, HEADER_LENGTH);
+        return this;
+    }
+
     /** Offset of the header in the buffer. */
     public int offset() {
         return offset;

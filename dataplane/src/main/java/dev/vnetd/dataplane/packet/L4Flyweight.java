@@ -67,6 +67,20 @@ public final class L4Flyweight {
         return this;
     }
 
+    /**
+     * Points this flyweight at a header starting at {@code offset} of a packet that ends at {@code end}, as
+     * {@link #wrap(ByteBuf, int, int)} does, in the buffer {@code memory} located for this packet: the same fields
+     * from memory under the same bounds, without asking the buffer again.
+     */
+    public L4Flyweight wrap(PacketMemory memory, int offset, int end) {
+        this.buf = memory.buf();
+        this.offset = offset;
+        this.base = memory.base();
+        this.address = memory.address(offset, end, MIN_LENGTH);
+        this.limit = end - offset;
+        return this;
+    }
+
     /** UDP/TCP source port. */
     public int sourcePort() {
         return address != HeaderMemory.NONE ? HeaderMemory.u16(base, address + SOURCE_PORT_OFFSET)

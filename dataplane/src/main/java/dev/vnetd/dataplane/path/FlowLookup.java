@@ -102,7 +102,18 @@ public final class FlowLookup {
         dstHigh = v6 ? packet.destinationHigh() : 0;
         dstLow = v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL;
         int proto = packet.protocol();
-        long handle = hintHolds(hint) ? hint : forward(vn, proto, packet.sourcePort(), packet.destinationPort());
+        if (hint >= 0) {
+            // a found flow: its slot's fields, then one validation that they are the hinted flow's, unchanged
+            int at = FlowTable.slot(hint);
+            int origin = flows.originTunnel(at);
+            int egress = flows.egressTunnel(at);
+            if (flows.validate(hint)) {
+                return origin == ingress.id() ? pinned(state, at, egress, packet)
+                        : translated(state, vn, ingress, packet, buf, counters, true);
+            }
+        }
+        long handle = hint == FlowTable.NOT_FOUND && inserts == hintInserts ? FlowTable.NOT_FOUND
+                : forward(vn, proto, packet.sourcePort(), packet.destinationPort());
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
@@ -137,10 +148,6 @@ public final class FlowLookup {
         return ingress.arr() ? translated(state, vn, ingress, packet, buf, counters, false) : null;
     }
 
-    private boolean hintHolds(long hint) {
-        return hint >= 0 ? flows.validate(hint) : hint == FlowTable.NOT_FOUND && inserts == hintInserts;
-    }
-
     /**
      * Adds the own-direction key of {@code packet} (parsed, from a tunnel of {@code vn}) to {@code batch}, the key
      * {@link #decide} looks up first; returns its index in the batch, or -1 when the batch is full.
@@ -160,6 +167,15 @@ public final class FlowLookup {
     public void lookupHints(FlowLookupBatch batch) {
         flows.lookup(batch);
         hintInserts = inserts;
+    }
+
+    /**
+     * Reads the counters of the flow a found hint names (both directions': the lines {@code touch} will add to), and
+     * returns their sum; for a batch to bring them into the cache ahead of {@link #decide}.
+     */
+    public long readCounters(long hint) {
+        int at = FlowTable.slot(hint);
+        return flows.packetsFromOrigin(at) + flows.bytesToOrigin(at);
     }
 
     private long forward(VirtualNetwork vn, int proto, int sport, int dport) {

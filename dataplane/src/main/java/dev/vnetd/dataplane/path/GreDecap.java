@@ -2,6 +2,7 @@ package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.packet.GreFlyweight;
 import dev.vnetd.dataplane.packet.InternetChecksum;
+import dev.vnetd.dataplane.packet.PacketMemory;
 import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 
@@ -12,6 +13,7 @@ import io.netty.buffer.ByteBuf;
  */
 public final class GreDecap {
     private final GreFlyweight gre = new GreFlyweight();
+    private final PacketMemory memory = new PacketMemory();
     private long key;
     private int protocolType;
     private DropReason dropReason;
@@ -21,10 +23,15 @@ public final class GreDecap {
      * offset, or -1 with {@link #dropReason()} set.
      */
     public int decap(ByteBuf buf, int offset, int end) {
+        return decap(memory.locate(buf), offset, end);
+    }
+
+    /** Decapsulates as {@link #decap(ByteBuf, int, int)} does, in a buffer the caller has located for this packet. */
+    public int decap(PacketMemory packet, int offset, int end) {
         if (end - offset < GreFlyweight.BASE_LENGTH) {
             return drop(DropReason.GRE_TRUNCATED);
         }
-        gre.wrap(buf, offset, end);
+        gre.wrap(packet, offset, end);
         int flags = gre.flags();
         if ((flags & GreFlyweight.VERSION_MASK) != 0) {
             return drop(DropReason.GRE_BAD_VERSION);
@@ -36,7 +43,8 @@ public final class GreDecap {
         if (end - offset < headerLength) {
             return drop(DropReason.GRE_TRUNCATED);
         }
-        if ((flags & GreFlyweight.FLAG_CHECKSUM) != 0 && InternetChecksum.compute(buf, offset, end - offset) != 0) {
+        if ((flags & GreFlyweight.FLAG_CHECKSUM) != 0
+                && InternetChecksum.compute(packet.buf(), offset, end - offset) != 0) {
             return drop(DropReason.GRE_BAD_CHECKSUM);
         }
         protocolType = gre.protocolType();

@@ -1,6 +1,7 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.packet.GreFlyweight;
+import dev.vnetd.dataplane.packet.PacketMemory;
 import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,6 +13,7 @@ import io.netty.buffer.ByteBufAllocator;
  */
 public final class GreEncap {
     private final GreFlyweight gre = new GreFlyweight();
+    private final PacketMemory memory = new PacketMemory();
 
     /** Length of the GRE header a tunnel sends. */
     public static int headerLength(Tunnel tunnel) {
@@ -25,7 +27,17 @@ public final class GreEncap {
      */
     public ByteBuf encap(ByteBuf buf, int innerOffset, int innerLength, boolean ipv6, Tunnel tunnel,
                          ByteBufAllocator alloc) {
+        return encap(memory.locate(buf), innerOffset, innerLength, ipv6, tunnel, alloc);
+    }
+
+    /**
+     * Encapsulates as {@link #encap(ByteBuf, int, int, boolean, Tunnel, ByteBufAllocator)} does, the inner packet
+     * being in a buffer the caller has located for this packet.
+     */
+    public ByteBuf encap(PacketMemory packet, int innerOffset, int innerLength, boolean ipv6, Tunnel tunnel,
+                         ByteBufAllocator alloc) {
         int headerLength = headerLength(tunnel);
+        ByteBuf buf = packet.buf();
         ByteBuf out = buf;
         int start = innerOffset - headerLength;
         if (start < 0) {
@@ -33,8 +45,9 @@ public final class GreEncap {
             out.setBytes(headerLength, buf, innerOffset, innerLength);
             buf.release();
             start = 0;
+            packet = memory.locate(out);
         }
-        gre.wrap(out, start, start + headerLength)
+        gre.wrap(packet, start, start + headerLength)
                 .flags(tunnel.hasKey() ? GreFlyweight.FLAG_KEY : 0)
                 .protocolType(ipv6 ? GreFlyweight.ETHERTYPE_IPV6 : GreFlyweight.ETHERTYPE_IPV4);
         if (tunnel.hasKey()) {

@@ -5,6 +5,7 @@ import dev.vnetd.dataplane.packet.InternetChecksum;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
 import dev.vnetd.dataplane.packet.Ipv6Flyweight;
 import dev.vnetd.dataplane.packet.L4Flyweight;
+import dev.vnetd.dataplane.packet.PacketMemory;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -30,6 +31,7 @@ public final class InnerPacket {
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final L4Flyweight l4 = new L4Flyweight();
+    private final PacketMemory memory = new PacketMemory();
 
     private boolean isIpv6;
     private int offset;
@@ -57,21 +59,26 @@ public final class InnerPacket {
      * {@link #dropReason()} set when the header is malformed.
      */
     public boolean parse(ByteBuf buf, int offset, int end, boolean expectIpv6) {
+        return parse(memory.locate(buf), offset, end, expectIpv6);
+    }
+
+    /** Parses as {@link #parse(ByteBuf, int, int, boolean)} does, in a buffer the caller located for this packet. */
+    public boolean parse(PacketMemory packet, int offset, int end, boolean expectIpv6) {
         this.offset = offset;
         this.isIpv6 = expectIpv6;
         sourcePort = 0;
         destinationPort = 0;
         icmpType = -1;
         tcpFlags = 0;
-        return expectIpv6 ? parseIpv6(buf, end) : parseIpv4(buf, end);
+        return expectIpv6 ? parseIpv6(packet, end) : parseIpv4(packet, end);
     }
 
-    private boolean parseIpv4(ByteBuf buf, int end) {
+    private boolean parseIpv4(PacketMemory packet, int end) {
         int available = end - offset;
         if (available < Ipv4Flyweight.MIN_HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv4.wrap(buf, offset, end);
+        ipv4.wrap(packet, offset, end);
         if (ipv4.version() != 4) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
@@ -96,17 +103,17 @@ public final class InnerPacket {
             return drop(DropReason.INNER_BAD_DESTINATION);
         }
         if (!nonFirstFragment) {
-            readTransport(buf, offset + headerLength, totalLength - headerLength, Ipv4Flyweight.PROTO_ICMP);
+            readTransport(packet, offset + headerLength, totalLength - headerLength, Ipv4Flyweight.PROTO_ICMP);
         }
         return true;
     }
 
-    private boolean parseIpv6(ByteBuf buf, int end) {
+    private boolean parseIpv6(PacketMemory packet, int end) {
         int available = end - offset;
         if (available < Ipv6Flyweight.HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv6.wrap(buf, offset, end);
+        ipv6.wrap(packet, offset, end);
         if (ipv6.version() != 6) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
@@ -127,7 +134,7 @@ public final class InnerPacket {
         if (multicast || unspecifiedOrLoopback) {
             return drop(DropReason.INNER_BAD_DESTINATION);
         }
-        return walkExtensionHeaders(buf, ipv6.nextHeader(), offset + Ipv6Flyweight.HEADER_LENGTH, offset + length);
+        return walkExtensionHeaders(packet, ipv6.nextHeader(), offset + Ipv6Flyweight.HEADER_LENGTH, offset + length);
     }
 
     /**
@@ -136,7 +143,8 @@ public final class InnerPacket {
      * per packet stays bounded; sets the protocol to the upper layer's and notes non-first fragments, which carry
      * no transport header. An extension header that runs past the packet is a lying length.
      */
-    private boolean walkExtensionHeaders(ByteBuf buf, int firstNextHeader, int firstAt, int packetEnd) {
+    private boolean walkExtensionHeaders(PacketMemory packet, int firstNextHeader, int firstAt, int packetEnd) {
+        ByteBuf buf = packet.buf();
         int nextHeader = firstNextHeader;
         int at = firstAt;
         for (int walked = 0; walked < MAX_EXTENSION_HEADERS; walked++) {
@@ -164,18 +172,18 @@ public final class InnerPacket {
         }
         protocol = nextHeader;
         if (!nonFirstFragment) {
-            readTransport(buf, at, packetEnd - at, Ipv4Flyweight.PROTO_ICMPV6);
+            readTransport(packet, at, packetEnd - at, Ipv4Flyweight.PROTO_ICMPV6);
         }
         return true;
     }
 
-    private void readTransport(ByteBuf buf, int at, int available, int icmpProtocol) {
+    private void readTransport(PacketMemory packet, int at, int available, int icmpProtocol) {
         transportOffset = at;
         transportLength = available;
         if (available < 1) {
             return;
         }
-        l4.wrap(buf, at, at + available);
+        l4.wrap(packet, at, at + available);
         if (protocol == icmpProtocol) {
             // the type alone decides whether this is an error vnetd must never answer, however short the rest
             icmpType = l4.icmpType();

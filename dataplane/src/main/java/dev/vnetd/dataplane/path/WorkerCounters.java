@@ -12,11 +12,16 @@ public final class WorkerCounters {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final DropReason[] REASONS = DropReason.values();
 
+    /** Longs per tunnel in {@link #traffic}: what every forwarded packet adds to, side by side. */
+    private static final int TRAFFIC_LONGS = 4;
+    private static final int RX_PACKETS = 0;
+    private static final int RX_BYTES = 1;
+    private static final int TX_PACKETS = 2;
+    private static final int TX_BYTES = 3;
+
     private final long[] drops = new long[REASONS.length];
-    private final long[] rxPackets;
-    private final long[] rxBytes;
-    private final long[] txPackets;
-    private final long[] txBytes;
+    /** Per tunnel: packets and bytes received, packets and bytes sent (32 bytes: one cache line, one array). */
+    private final long[] traffic;
     private final long[] arrReturns;
     private final long[] flowQuotaRefusals;
     private final long[] peerUnreachable;
@@ -33,10 +38,7 @@ public final class WorkerCounters {
 
     /** Counters for {@code tunnels} tunnels. */
     public WorkerCounters(int tunnels) {
-        rxPackets = new long[tunnels];
-        rxBytes = new long[tunnels];
-        txPackets = new long[tunnels];
-        txBytes = new long[tunnels];
+        traffic = new long[tunnels * TRAFFIC_LONGS];
         arrReturns = new long[tunnels];
         flowQuotaRefusals = new long[tunnels];
         peerUnreachable = new long[tunnels];
@@ -57,14 +59,14 @@ public final class WorkerCounters {
 
     /** Counts a packet received from a tunnel. */
     public void rx(int tunnel, int bytes) {
-        add(rxPackets, tunnel, 1);
-        add(rxBytes, tunnel, bytes);
+        add(traffic, tunnel * TRAFFIC_LONGS + RX_PACKETS, 1);
+        add(traffic, tunnel * TRAFFIC_LONGS + RX_BYTES, bytes);
     }
 
     /** Counts a packet sent into a tunnel. */
     public void tx(int tunnel, int bytes) {
-        add(txPackets, tunnel, 1);
-        add(txBytes, tunnel, bytes);
+        add(traffic, tunnel * TRAFFIC_LONGS + TX_PACKETS, 1);
+        add(traffic, tunnel * TRAFFIC_LONGS + TX_BYTES, bytes);
     }
 
     /** Counts a reply sent back to its flow's origin tunnel by ARR. */
@@ -150,22 +152,22 @@ public final class WorkerCounters {
 
     /** Packets received from a tunnel. */
     public long rxPackets(int tunnel) {
-        return get(rxPackets, tunnel);
+        return get(traffic, tunnel * TRAFFIC_LONGS + RX_PACKETS);
     }
 
     /** Bytes received from a tunnel (outer datagram payload). */
     public long rxBytes(int tunnel) {
-        return get(rxBytes, tunnel);
+        return get(traffic, tunnel * TRAFFIC_LONGS + RX_BYTES);
     }
 
     /** Packets sent into a tunnel. */
     public long txPackets(int tunnel) {
-        return get(txPackets, tunnel);
+        return get(traffic, tunnel * TRAFFIC_LONGS + TX_PACKETS);
     }
 
     /** Bytes sent into a tunnel (outer datagram payload). */
     public long txBytes(int tunnel) {
-        return get(txBytes, tunnel);
+        return get(traffic, tunnel * TRAFFIC_LONGS + TX_BYTES);
     }
 
     /** ICMP errors sent. */
@@ -190,6 +192,6 @@ public final class WorkerCounters {
 
     /** Number of tunnels these counters cover. */
     public int tunnels() {
-        return rxPackets.length;
+        return traffic.length / TRAFFIC_LONGS;
     }
 }

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class HeaderMemoryTest {
     /** Buffer kinds: heap slice of a larger array, unpooled direct, pooled direct, composite of two heap parts. */
-    private static ByteBuf buffer(int kind, byte[] bytes) {
+    static ByteBuf buffer(int kind, byte[] bytes) {
         return switch (kind) {
             case 0 -> {
                 byte[] larger = new byte[bytes.length + 7];
@@ -121,6 +121,31 @@ class HeaderMemoryTest {
         } finally {
             buf.release();
             reference.release();
+        }
+    }
+
+    @Property(tries = 300)
+    void shouldVerifyTheHeaderChecksumAsTheCheckedAccessorsDo(@ForAll @Size(min = 60, max = 60) byte[] bytes,
+                                                              @ForAll("kinds") int kind,
+                                                              @ForAll @IntRange(min = 5, max = 15) int words,
+                                                              @ForAll @IntRange(min = -1, max = 479) int flippedBit) {
+        bytes[0] = (byte) (0x40 | words);
+        ByteBuf valid = Unpooled.wrappedBuffer(bytes);
+        new Ipv4Flyweight().wrap(valid, 0).updateChecksum();
+        if (flippedBit >= 0) {
+            // a header with one bit wrong, the header length kept: the sum must catch it
+            int bit = 8 + flippedBit % (words * 32 - 8);
+            bytes[bit / 8] ^= (byte) (0x80 >>> bit % 8);
+        }
+        ByteBuf buf = buffer(kind, bytes);
+        try {
+            boolean expected = new Ipv4Flyweight().wrap(valid, 0).checksumValid();
+            assertEquals(flippedBit < 0, expected, "the reference");
+            assertEquals(expected, new Ipv4Flyweight().wrap(buf, 0, bytes.length).checksumValid());
+            assertEquals(expected, new Ipv4Flyweight().wrap(new PacketMemory().locate(buf), 0, bytes.length)
+                    .checksumValid());
+        } finally {
+            buf.release();
         }
     }
 

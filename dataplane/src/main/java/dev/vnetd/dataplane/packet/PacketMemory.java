@@ -1,0 +1,56 @@
+package dev.vnetd.dataplane.packet;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Where one packet buffer's bytes are in memory, found once per packet so that the packet path's flyweights
+ * ({@code wrap(memory, offset, end)}) need not ask the buffer again at every header: each
+ * {@link HeaderMemory#locate} is a capacity, a reference-count (volatile) and two or three memory-kind queries of the
+ * buffer, and a packet's path wraps five headers (GRE in, inner IP, transport, IP again for the TTL, GRE out).
+ *
+ * <pre>
+ *  locate(buf):   buffer live, heap array or native address     ⇒ start = address of byte 0, capacity
+ *  address(offset, end, headerLength):
+ *                 0 <= offset, offset + headerLength <= end <= capacity  ⇒ start + offset
+ *                 otherwise, or no start (a composite buffer)          ⇒ {@link HeaderMemory#NONE}: Netty's accessors
+ * </pre>
+ *
+ * <p>Valid while the buffer is held by whoever located it: the packet path owns a packet's buffer from receive to
+ * send or release, and wraps nothing after either. A buffer released before {@link #locate} gets no start, so its
+ * first field read throws as Netty's would. Reused: one instance per packet in flight on a worker.
+ */
+public final class PacketMemory {
+    private ByteBuf buf;
+    private Object base;
+    private long start;
+    private int capacity;
+
+    /** Finds {@code buf}'s memory; returns this. */
+    public PacketMemory locate(ByteBuf buf) {
+        this.buf = buf;
+        this.base = HeaderMemory.base(buf);
+        this.start = HeaderMemory.locate(buf, 0, 0, 0);
+        this.capacity = buf.capacity();
+        return this;
+    }
+
+    /** The buffer last located. */
+    public ByteBuf buf() {
+        return buf;
+    }
+
+    /** The object {@link #address} is relative to: the heap buffer's array, or null for native memory. */
+    Object base() {
+        return base;
+    }
+
+    /**
+     * The address of byte {@code offset} when the {@code headerLength} bytes from it lie inside the packet, which
+     * ends at {@code end}, and the packet inside the buffer; else {@link HeaderMemory#NONE}. The same answer as
+     * {@link HeaderMemory#locate} on the buffer, without asking it.
+     */
+    long address(int offset, int end, int headerLength) {
+        return start != HeaderMemory.NONE && offset >= 0 && end - offset >= headerLength && end <= capacity
+                ? start + offset : HeaderMemory.NONE;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.vnetd.dataplane.packet;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.util.IllegalReferenceCountException;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Flyweights wrapped in a located buffer ({@code wrap(memory, offset, end)}) against the same flyweights wrapped with
+ * the buffer itself ({@code wrap(buf, offset, end)}, which {@link HeaderMemoryTest} checks against Netty's accessors):
+ * same values or the same exceptions, same bytes written, over every kind of buffer and every offset and end.
+ */
+class PacketMemoryTest {
+    @Provide
+    Arbitrary<Integer> kinds() {
+        return Arbitraries.integers().between(0, 3);
+    }
+
+    @Property(tries = 300)
+    void shouldReadWhatAWrapOfTheBufferReads(@ForAll @Size(min = 0, max = 80) byte[] bytes, @ForAll("kinds") int kind,
+                                             @ForAll @IntRange(min = 0, max = 80) int offsetSeed,
+                                             @ForAll @IntRange(min = 0, max = 80) int endSeed) {
+        ByteBuf buf = HeaderMemoryTest.buffer(kind, bytes);
+        try {
+            int offset = offsetSeed % (bytes.length + 1);
+            int end = offset + endSeed % (bytes.length - offset + 1);
+            PacketMemory memory = new PacketMemory().locate(buf);
+            Ipv4Flyweight ipv4 = new Ipv4Flyweight().wrap(memory, offset, end);
+            Ipv4Flyweight ipv4Reference = new Ipv4Flyweight().wrap(buf, offset, end);
+            assertSameReads(ipv4Reference, ipv4, List.of(Ipv4Flyweight::version, Ipv4Flyweight::headerLength,
+                    Ipv4Flyweight::totalLength, Ipv4Flyweight::flagsAndFragmentOffset, Ipv4Flyweight::ttl,
+                    Ipv4Flyweight::protocol, Ipv4Flyweight::checksum, Ipv4Flyweight::source,
+                    Ipv4Flyweight::destination, Ipv4Flyweight::checksumValid));
+            Ipv6Flyweight ipv6 = new Ipv6Flyweight().wrap(memory, offset, end);
+            Ipv6Flyweight ipv6Reference = new Ipv6Flyweight().wrap(buf, offset, end);
+            assertSameReads(ipv6Reference, ipv6, List.of(Ipv6Flyweight::version, Ipv6Flyweight::payloadLength,
+                    Ipv6Flyweight::nextHeader, Ipv6Flyweight::hopLimit, Ipv6Flyweight::sourceHigh,
+                    Ipv6Flyweight::sourceLow, Ipv6Flyweight::destinationHigh, Ipv6Flyweight::destinationLow));
+            L4Flyweight l4 = new L4Flyweight().wrap(memory, offset, end);
+            L4Flyweight l4Reference = new L4Flyweight().wrap(buf, offset, end);
+            assertSameReads(l4Reference, l4, List.of(L4Flyweight::sourcePort, L4Flyweight::destinationPort,
+                    L4Flyweight::tcpFlags, L4Flyweight::icmpType, L4Flyweight::icmpIdentifier));
+            GreFlyweight gre = new GreFlyweight().wrap(memory, offset, end);
+            GreFlyweight greReference = new GreFlyweight().wrap(buf, offset, end);
+            assertSameReads(greReference, gre, List.of(GreFlyweight::flags, GreFlyweight::protocolType,
+                    GreFlyweight::key));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Property(tries = 200)
+    void shouldWriteWhatAWrapOfTheBufferWrites(@ForAll @Size(min = 40, max = 60) byte[] bytes,
+                                               @ForAll("kinds") int kind, @ForAll @IntRange(min = 0, max = 255) int ttl,
+                                               @ForAll int key, @ForAll @IntRange(min = 0, max = 0xFFFF) int word) {
+        ByteBuf buf = HeaderMemoryTest.buffer(kind, bytes);
+        ByteBuf reference = HeaderMemoryTest.buffer(kind, bytes);
+        try {
+            int end = bytes.length;
+            PacketMemory memory = new PacketMemory().locate(buf);
+            new Ipv4Flyweight().wrap(memory, 0, end).ttl(ttl);
+            new Ipv4Flyweight().wrap(reference, 0, end).ttl(ttl);
+            new Ipv4Flyweight().wrap(memory, 0, end).decrementTtl();
+            new Ipv4Flyweight().wrap(reference, 0, end).decrementTtl();
+            new Ipv6Flyweight().wrap(memory, 0, end).hopLimit(ttl);
+            new Ipv6Flyweight().wrap(reference, 0, end).hopLimit(ttl);
+            new GreFlyweight().wrap(memory, 20, end).flags(GreFlyweight.FLAG_KEY | word & GreFlyweight.FLAG_CHECKSUM)
+                    .protocolType(word).key(key);
+            new GreFlyweight().wrap(reference, 20, end).flags(GreFlyweight.FLAG_KEY | word & GreFlyweight.FLAG_CHECKSUM)
+                    .protocolType(word).key(key);
+
+            assertArrayEquals(bytes(reference), bytes(buf));
+        } finally {
+            buf.release();
+            reference.release();
+        }
+    }
+
+    @Test
+    void shouldDecrementTheTtlWithTheChecksumOfAFullRecompute() {
+        for (int ttl = 1; ttl <= 255; ttl++) {
+            ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(20).writeZero(20);
+            Ipv4Flyweight reference = new Ipv4Flyweight().wrap(buf, 0).versionAndHeaderLength(20).totalLength(20)
+                    .ttl(ttl).protocol(17).source(0x0A000001).destination(0xC0A80A05 + ttl).updateChecksum();
+            new Ipv4Flyweight().wrap(new PacketMemory().locate(buf), 0, 20).decrementTtl();
+
+            assertEquals(ttl - 1, reference.ttl());
+            assertEquals(true, reference.checksumValid(), "ttl " + ttl);
+            buf.release();
+        }
+    }
+
+    @Test
+    void shouldLeaveAReleasedBufferToNettysAccessors() {
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
+        buf.release();
+        PacketMemory memory = new PacketMemory().locate(buf);
+
+        assertThrows(IllegalReferenceCountException.class, () -> new Ipv4Flyweight().wrap(memory, 0, 64).ttl());
+        assertThrows(IllegalReferenceCountException.class, () -> new GreFlyweight().wrap(memory, 0, 64).flags());
+    }
+
+    @Test
+    void shouldCheckEachHeaderAgainstThePacketAndTheBuffer() {
+        ByteBuf buf = Unpooled.directBuffer(16).writeZero(16);
+        PacketMemory memory = new PacketMemory().locate(buf);
+
+        assertEquals(buf.memoryAddress() + 2, memory.address(2, 10, GreFlyweight.BASE_LENGTH));
+        assertEquals(HeaderMemory.NONE, memory.address(0, 3, GreFlyweight.BASE_LENGTH), "truncated");
+        assertEquals(HeaderMemory.NONE, memory.address(0, 17, GreFlyweight.BASE_LENGTH), "beyond capacity");
+        assertEquals(HeaderMemory.NONE, memory.address(-1, 8, GreFlyweight.BASE_LENGTH), "before the buffer");
+        buf.release();
+    }
+
+    private static <T> void assertSameReads(T reference, T candidate, List<Function<T, Object>> fields) {
+        for (Function<T, Object> field : fields) {
+            Object expected;
+            try {
+                expected = field.apply(reference);
+            } catch (RuntimeException e) {
+                assertThrows(e.getClass(), () -> field.apply(candidate));
+                continue;
+            }
+            assertEquals(expected, field.apply(candidate));
+        }
+    }
+
+    private static byte[] bytes(ByteBuf buf) {
+        byte[] out = new byte[buf.readableBytes()];
+        buf.getBytes(buf.readerIndex(), out);
+        return out;
+    }
+}
