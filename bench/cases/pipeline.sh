@@ -1,10 +1,12 @@
 # bench/run.sh pipeline — the in-process packet path: GRE-in-UDP decap, tunnel lookup, inner checks, flow lookup or
 # LPM, next hop, TTL and re-encapsulation on one thread, no sockets. Two cases per inner family:
-#   PacketPathBenchmark: one datagram of one flow, over and over (everything cache-hot), a flush per packet;
+#   PacketPathBenchmark: one datagram of one flow, over and over (everything cache-hot), a flush per packet, either
+#   from site-a (decision=arr: a flow-table hit, the pinned next hop) or from site-b (decision=lpm: no ARR, a
+#   longest-prefix match and next-hop selection every packet);
 #   PacketPathBatchBenchmark: read batches of 64 datagrams from 4096 flows (half ARR flow-table hits, half LPM
 #   lookups in 16384-route FIBs), a flush per batch, as the socket reader runs the path.
 # Prints:
-#   pipeline family=ipv4 packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
+#   pipeline family=ipv4 decision=arr|lpm packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
 #   pipeline family=ipv4 case=batch64 packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
 # The 10 M packets/s per core target is the (docs/performance.md). PIPELINE_JMH sets the run length.
 # shellcheck shell=bash
@@ -19,7 +21,8 @@ import sys
 for entry in json.load(open(sys.argv[1])):
     ops = entry["primaryMetric"]["score"]
     alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score", float("nan"))
-    case = (" case=batch64 entry=%s" % entry["params"]["entry"]) if "entry" in entry["params"] else ""
+    params = entry["params"]
+    case = (" case=batch64 entry=%s" % params["entry"]) if "entry" in params else " decision=%s" % params["decision"]
     print("pipeline family=%s%s packets_per_s=%.0f bytes_per_op=%.3f target_packets_per_s=10000000 ratio=%.2f"
           % (entry["params"]["family"], case, ops, alloc, ops / 1e7))
 PY

@@ -46,6 +46,14 @@ public class PacketPathBenchmark {
     @Param({"ipv4", "ipv6"})
     public String family;
 
+    /**
+     * How the path decides the next hop: {@code arr}, from site-a (key 100, production, {@code arr: true}), whose
+     * flow is in the flow table after the first packet (flow lookup, pinned next hop); {@code lpm}, from site-b (key
+     * 200, staging, no ARR), where every packet is a longest-prefix match and a next-hop selection.
+     */
+    @Param({"arr", "lpm"})
+    public String decision;
+
     private PacketPath path;
     private FlowTable flows;
     private ByteBuf receiveBuffer;
@@ -55,7 +63,10 @@ public class PacketPathBenchmark {
     private long senderLow;
     private Blackhole blackhole;
 
-    /** A worker's path on the default configuration and one datagram from site-a (key 100) to production's dc. */
+    /**
+     * A worker's path on the default configuration and one datagram from site-a (key 100) to production's data
+     * centre, or from site-b (key 200) to staging's.
+     */
     @Setup(Level.Trial)
     public void setUp(Blackhole bh) throws Exception {
         this.blackhole = bh;
@@ -75,13 +86,16 @@ public class PacketPathBenchmark {
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows,
                 new WorkerClock());
-        InetAddress sender = state.tunnel("site-a").remote().getAddress();
+        boolean lpm = "lpm".equals(decision);
+        InetAddress sender = state.tunnel(lpm ? "site-b" : "site-a").remote().getAddress();
         senderHigh = sender instanceof Inet4Address ? 0L : Tunnel.ipv6High(sender);
         senderLow = sender instanceof Inet4Address ? Tunnel.ipv4ToInt(sender) & 0xFFFF_FFFFL : Tunnel.ipv6Low(sender);
         ByteBuf packet = "ipv4".equals(family)
-                ? new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64).udp(40000, 443, new byte[64])
+                ? new PacketBuilder().gre(lpm ? 200 : 100).ip("192.168.10.5", "10.1.2.3", 64)
+                        .udp(40000, 443, new byte[64])
                         .build(UnpooledByteBufAllocator.DEFAULT)
-                : new PacketBuilder().gre(100).ip("fd00:a::5", "fd00:10::5", 64).udp(40000, 443, new byte[64])
+                : new PacketBuilder().gre(lpm ? 200 : 100).ip("fd00:a::5", "fd00:10::5", 64)
+                        .udp(40000, 443, new byte[64])
                         .build(UnpooledByteBufAllocator.DEFAULT);
         datagram = new byte[packet.readableBytes()];
         packet.getBytes(0, datagram);
