@@ -1,7 +1,8 @@
 # bench/cases/flowtable.sh — the ARR flow table against ConcurrentHashMap at 1 M flows (issue 4).
 # Sourced by bench/run.sh (ROOT, JAVA_HOME, BENCH_JAR, RESULTS, run_jmh). Prints:
 #   flowtable flows=1000000 lookups_per_s=... inserts_per_s=... chm_lookups_per_s=... bytes_per_flow=...
-#   flowtable flows=1000000 batch_lookups_per_s=... (32 keys per FlowTable.lookup(FlowLookupBatch))
+#   flowtable flows=1000000 batch_lookups_per_s=... (64 keys per FlowTable.lookup(FlowLookupBatch):
+#     the dataplane's receive batch)
 #   flowtable threads=2 lookups_per_s=... batch_lookups_per_s=... chm_lookups_per_s=... scaling=... ...
 #   flowtable lookup_vs_chm=... batch_vs_chm=... lookup_b_per_op=... batch_b_per_op=... chm_b_per_op=... ...
 #   flowtable touch flows=1|1024 touches_per_s=... b_per_op=... (FlowTable.touch of an ARR packet, one thread)
