@@ -104,26 +104,41 @@ PY
 # rte_lpm runs on 2 MiB hugetlbfs pages, as DPDK deploys it: reserved here when the script may (root), released
 # after. LPM_RTE_ROUNDS=0 skips the yardstick.
 LPM_RTE_ROUNDS=${LPM_RTE_ROUNDS:-5}
+
+# lpm_rte_release — ends rte_lpm_bench (EOF on its commands) and gives back what lpm_rte_yardstick took: the
+# hugepages it reserved, the hugetlbfs it mounted.
+lpm_rte_release() {
+    exec {RTE_IN}>&- {RTE_OUT}<&-
+    [ -z "$LPM_RTE_PID" ] || wait "$LPM_RTE_PID" || true
+    [ "$LPM_RTE_MOUNTED" = no ] || umount /dev/hugepages || true
+    [ -z "$LPM_RTE_RESERVED" ] || echo "$LPM_RTE_RESERVED" > /proc/sys/vm/nr_hugepages || true
+}
+
 lpm_rte_yardstick() {
     [ "$LPM_RTE_ROUNDS" -gt 0 ] || return 0
     if ! pkg-config --exists libdpdk 2>/dev/null; then
         echo "lpm yardstick=rte_lpm not_measured: libdpdk-dev is not installed (apt-get install libdpdk-dev)"
         return 0
     fi
-    local bin="$RESULTS/rte_lpm_bench" hugepages=no reserved="" round rte_build hits sum answers line
+    local bin="$RESULTS/rte_lpm_bench" hugepages=no round rte_build hits sum answers line
+    LPM_RTE_RESERVED="" LPM_RTE_MOUNTED=no LPM_RTE_PID=""
     if [ ! -x "$bin" ] || [ "$ROOT/bench/native/rte_lpm_bench.c" -nt "$bin" ]; then
         # shellcheck disable=SC2046 # pkg-config's flags are several words
         cc -O3 -Wall -o "$bin" "$ROOT/bench/native/rte_lpm_bench.c" $(pkg-config --cflags --libs libdpdk) \
             -march=native
     fi
-    local free total
+    local free
     free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
     if [ "$free" -lt 128 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
-        reserved=$(cat /proc/sys/vm/nr_hugepages)
-        echo $((reserved + 128 - free)) > /proc/sys/vm/nr_hugepages || true
+        LPM_RTE_RESERVED=$(cat /proc/sys/vm/nr_hugepages)
+        echo $((LPM_RTE_RESERVED + 128 - free)) > /proc/sys/vm/nr_hugepages || true
         free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
     fi
-    if [ "$free" -ge 96 ] && { mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages; }; then
+    if [ "$free" -ge 96 ] && ! mountpoint -q /dev/hugepages && mkdir -p /dev/hugepages \
+            && mount -t hugetlbfs nodev /dev/hugepages; then
+        LPM_RTE_MOUNTED=yes
+    fi
+    if [ "$free" -ge 96 ] && mountpoint -q /dev/hugepages; then
         hugepages=yes
     fi
     local rte_env=()
@@ -135,16 +150,17 @@ lpm_rte_yardstick() {
     fifos=$(mktemp -d)
     mkfifo "$fifos/in" "$fifos/out"
     env "${rte_env[@]}" "$bin" "$V4_ROUTES" "$V4_KEYS" < "$fifos/in" > "$fifos/out" 2> "$RESULTS/lpm-rte.err" &
-    local pid=$!
+    LPM_RTE_PID=$!
     exec {RTE_IN}>"$fifos/in" {RTE_OUT}<"$fifos/out"
     rm -r "$fifos"
-    read -r _ rte_build <&"$RTE_OUT" || { cat "$RESULTS/lpm-rte.err" >&2; return 1; }
+    read -r _ rte_build <&"$RTE_OUT" || { cat "$RESULTS/lpm-rte.err" >&2; lpm_rte_release; return 1; }
     read -r _ hits sum < <(lpm_rte_locked check)
     # shellcheck disable=SC2086 # the flags are several words
     answers=$("$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS -cp "$BENCH_JAR" dev.vnetd.bench.lpm.LpmAnswers \
         "$V4_ROUTES" "$V4_KEYS")
     if [ "$answers" != "lpm-answers hits=$hits value_sum=$sum" ]; then
         echo "bench: rte_lpm and the Poptrie answer differently: rte_lpm hits=$hits value_sum=$sum, $answers" >&2
+        lpm_rte_release
         return 1
     fi
     : > "$RESULTS/lpm-rte-rounds.txt"
@@ -156,9 +172,7 @@ lpm_rte_yardstick() {
         echo "$line poptrie_batch $(lpm_score "$RESULTS/lpm-v4-batch-lookup-round.json")" \
             | tee -a "$RESULTS/lpm-rte-rounds.txt" >&2
     done
-    exec {RTE_IN}>&- {RTE_OUT}<&-
-    wait "$pid" || true
-    [ -z "$reserved" ] || echo "$reserved" > /proc/sys/vm/nr_hugepages || true
+    lpm_rte_release
     python3 - "$RESULTS/lpm-rte-rounds.txt" "$(wc -l < "$V4_ROUTES" | tr -d ' ')" "$rte_build" "$hugepages" <<'PY'
 import statistics, sys
 rounds = []
