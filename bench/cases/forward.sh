@@ -279,7 +279,8 @@ done
 
 for size in $FORWARD_SIZES; do
     for workers in $FORWARD_WORKERS; do
-        pps=${VNETD[gre-udp,$size,$workers,$first_transport]}
+        pps=${VNETD[gre-udp,$size,$workers,$first_transport]:-}
+        [ -n "$pps" ] || continue # FORWARD_CARRIERS without gre-udp
         awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
             printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f\n",
                 s, w, t, v, r, v / r }'
@@ -288,6 +289,7 @@ done
 for transport in $FORWARD_TRANSPORTS; do
     for size in $FORWARD_SIZES; do
         for workers in $FORWARD_WORKERS; do
+            [ -n "${VNETD[gre-udp,$size,$workers,$transport]:-}" ] || continue
             awk -v s="$size" -v w="$workers" -v t="$transport" -v v="${VNETD[gre-udp,$size,$workers,$transport]}" \
                 -v r="${RELAY[$size]}" 'BEGIN {
                 printf "forward transport=%s size=%s workers=%s vnetd_pps=%.0f ratio=%.2f\n", t, s, w, v, v / r }'
