@@ -367,18 +367,16 @@ public final class FlowTable implements AutoCloseable {
         long[] handles = batch.handles;
         long tagsAddress = address + bucketBase + TAGS_OFFSET;
         long hotAddress = address + hotBase;
-        long buckets = bucketCount;
         long touched = 0;
         for (int i = 0; i < size; i++) {
             long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
-            touched ^= UnsafeApi.getLong(null, tagsAddress + (((hash >>> 32) * buckets) >>> 32) * BUCKET_HEADER_LENGTH)
-                    ^ UnsafeApi.getLong(null, tagsAddress
-                            + (((hash & 0xFFFF_FFFFL) * buckets) >>> 32) * BUCKET_HEADER_LENGTH);
+            touched ^= UnsafeApi.getLong(null, tagsAddress + (long) firstBucket(hash) * BUCKET_HEADER_LENGTH)
+                    ^ UnsafeApi.getLong(null, tagsAddress + (long) secondBucket(hash) * BUCKET_HEADER_LENGTH);
         }
         for (int i = 0; i < size; i++) {
             long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
-            int first = (int) (((hash >>> 32) * buckets) >>> 32);
-            int second = (int) (((hash & 0xFFFF_FFFFL) * buckets) >>> 32);
+            int first = firstBucket(hash);
+            int second = secondBucket(hash);
             int tag = tag(hash);
             long firstTags = UnsafeApi.getLong(null, tagsAddress + (long) first * BUCKET_HEADER_LENGTH);
             long secondTags = UnsafeApi.getLong(null, tagsAddress + (long) second * BUCKET_HEADER_LENGTH);
