@@ -40,13 +40,22 @@ final class HeaderMemory {
      * else {@link #NONE}. A released buffer gets {@link #NONE} too, so its first read throws as Netty's would.
      */
     static long locate(ByteBuf buf, int offset, int end, int headerLength) {
-        if (offset < 0 || end - offset < headerLength || end > buf.capacity() || buf.refCnt() == 0) {
+        if (!inside(offset, end, headerLength, buf.capacity()) || buf.refCnt() == 0) {
             return NONE;
         }
         if (buf.hasArray()) {
             return BYTE_ARRAY_BASE + buf.arrayOffset() + offset;
         }
         return buf.hasMemoryAddress() ? buf.memoryAddress() + offset : NONE;
+    }
+
+    /**
+     * Whether the {@code headerLength} bytes from {@code offset} lie inside a packet that ends at {@code end}, and
+     * the packet inside a buffer of {@code capacity} bytes: the bounds {@link #locate} and
+     * {@link PacketMemory#address} check once per header.
+     */
+    static boolean inside(int offset, int end, int headerLength, int capacity) {
+        return offset >= 0 && end - offset >= headerLength && end <= capacity;
     }
 
     static int u8(Object base, long address) {

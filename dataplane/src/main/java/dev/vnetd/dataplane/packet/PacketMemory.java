@@ -50,7 +50,7 @@ public final class PacketMemory {
      * {@link HeaderMemory#locate} on the buffer, without asking it.
      */
     long address(int offset, int end, int headerLength) {
-        return start != HeaderMemory.NONE && offset >= 0 && end - offset >= headerLength && end <= capacity
+        return start != HeaderMemory.NONE && HeaderMemory.inside(offset, end, headerLength, capacity)
                 ? start + offset : HeaderMemory.NONE;
     }
 }
