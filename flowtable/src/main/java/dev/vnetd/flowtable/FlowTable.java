@@ -1220,9 +1220,9 @@ public final class FlowTable implements AutoCloseable {
     }
 
     /**
-     * 1..255 from bits 32..39 (0 and 1 both give 1; 0 marks a free way): the bucket indexes come from the top bits of each half, so the
-     * tag is independent of both. All 255 nonzero values, so a foreign flow matches 1 in 255 (format version 1 used
-     * {@code 0x80 | 7 bits}: 1 in 128, see {@link #tagVersion1}).
+     * 1..255 from bits 32..39 (0 and 1 both give 1; 0 marks a free way): the bucket indexes come from the top bits
+     * of each half, so the tag is independent of both. All 255 nonzero values, so a foreign flow matches 1 in 255
+     * (format version 1 used {@code 0x80 | 7 bits}: 1 in 128, see {@link #tagVersion1}).
      */
     static int tag(long hash) {
         int bits = (int) (hash >>> 32) & 0xFF;
