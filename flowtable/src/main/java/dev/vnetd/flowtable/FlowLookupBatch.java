@@ -31,6 +31,8 @@ public final class FlowLookupBatch {
     final long[] handles;
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
+    /** Indexes of the keys whose candidate slot did not hold them, searched after the compare pass. */
+    final int[] misses;
     /** Where the tag and slot passes leave what they loaded, so the compiler keeps loads made only for the miss. */
     long touched;
     int size;
@@ -43,6 +45,7 @@ public final class FlowLookupBatch {
         keys = new long[capacity * KEY_STRIDE];
         handles = new long[capacity];
         slots = new int[capacity];
+        misses = new int[capacity];
     }
 
     /** Adds a key (arguments as for {@link FlowTable#lookup}); returns its index, or -1 when the batch is full. */

@@ -32,8 +32,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * │ header │ bucket tags (8 B)        │ hot slots (64 B, 1 line)    │ cold slots (40 B)           │
  * │  64 B  │ one byte per way         │ slot = bucket * 8 + way     │ counters and created time   │
  * └────────┴──────────────────────────┴─────────────────────────────┴─────────────────────────────┘
- * tags: byte w is 0 when way w is free, else 0x80 | 7 bits of the flow's hash (a reader compares the 8 tags
- * of a bucket in one long and reads only the slots whose tag matches)
+ * tags: byte w is 0 when way w is free, else 1..255 from 8 bits of the flow's hash (a reader compares the 8
+ * tags of a bucket in one long and reads only the slots whose tag matches; format version 1: 0x80 | 7 bits)
  *
  * hot slot (what a lookup reads)                    cold slot (what a packet updates)
  *  0 version   int  even: stable, odd: being written   0 packets from origin  long
@@ -145,7 +145,8 @@ public final class FlowTable implements AutoCloseable {
     static final int HOT_SLOT_LENGTH = 64;
     static final int COLD_SLOT_LENGTH = 40;
     static final long MAGIC = 0x574F_4C46_5445_4E56L;
-    static final int FORMAT_VERSION = 1;
+    /** 2 since all 255 nonzero tag values are used; version 1 files are upgraded when opened. */
+    static final int FORMAT_VERSION = 2;
 
     static final int MAGIC_OFFSET = 0;
     static final int FORMAT_VERSION_OFFSET = 8;
@@ -270,7 +271,8 @@ public final class FlowTable implements AutoCloseable {
     /**
      * A table of {@code capacity} flows in the memory-mapped file {@code path} ({@code flow_table.persist}): created
      * when missing or empty, otherwise opened after checking its header (magic, format version, capacity, slot
-     * sizes) and recovered: flows that a crash left half-written are dropped and the live count recounted. The file
+     * sizes) and recovered: flows that a crash left half-written are dropped and the live count recounted. A file
+     * of format version 1 (other tag values) is re-tagged in place first, keeping its flows. The file
      * is in native byte order and meant for the machine that wrote it. Flows survive a restart of the process and
      * reach the disk when the kernel writes the pages back or at {@link #close()}, not at every change.
      *
@@ -297,6 +299,9 @@ public final class FlowTable implements AutoCloseable {
         } catch (IOException e) {
             IoUtil.unmap(memory);
             throw e;
+        }
+        if (table.buffer.getInt(FORMAT_VERSION_OFFSET) == 1) {
+            table.upgradeFromVersion1();
         }
         table.recover();
         return table;
@@ -342,7 +347,7 @@ public final class FlowTable implements AutoCloseable {
     /**
      * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
      * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables (DPDK's
-     * {@code rte_hash_lookup_bulk}): four passes over the batch, each a short loop.
+     * {@code rte_hash_lookup_bulk}): four passes over the batch, each a short loop, and a fifth over its misses.
      * <ol>
      *   <li>Tags: one load of both tag words of every key (hashed by {@link FlowLookupBatch#add}) and nothing else.
      *       A load that misses holds up retirement, so how many misses are in flight at once is how many iterations
@@ -350,9 +355,13 @@ public final class FlowTable implements AutoCloseable {
      *       misses of the whole batch overlap, where a loop that also chose the slot fitted only a handful.</li>
      *   <li>Candidates: the candidate slot of every key, from the tag words now in cache.</li>
      *   <li>Slots: one load of every candidate slot and nothing else, for the same reason.</li>
-     *   <li>Compare, from cache: each key against its candidate slot under the slot's seqlock; the rare key that is
-     *       not there (tag false positive, missing flow, slot being written) searches both buckets as
-     *       {@link #lookup} does.</li>
+     *   <li>Compare, from cache: each key against its candidate slot under the slot's seqlock; the index of a key
+     *       that is not there (tag false positive, missing flow, slot being written) goes on a list, without a
+     *       branch.</li>
+     *   <li>Misses: one load of every slot whose tag matches in either bucket of each listed key, then the search
+     *       of both buckets as {@link #lookup} does, from cache. About 2% of keys at 1 M flows have a wrong
+     *       candidate (4% with format version 1's 7-bit tags); searched in place, each cost a DRAM miss that nothing
+     *       overlapped (12% of the batch's time with 7-bit tags), loaded together their misses overlap.</li>
      * </ol>
      * The tag words are read with plain loads: a tag only chooses which slot to compare, and whatever word was
      * read, a key is found only in a slot whose version, live flag and key the compare pass checked under the
@@ -385,7 +394,8 @@ public final class FlowTable implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             touched ^= UnsafeApi.getLong(null, hotAddress + (long) slots[i] * HOT_SLOT_LENGTH);
         }
-        batch.touched = touched;
+        int[] misses = batch.misses;
+        int missed = 0;
         for (int i = 0; i < size; i++) {
             int at = i * FlowLookupBatch.KEY_STRIDE;
             int slot = slots[i];
@@ -401,8 +411,32 @@ public final class FlowTable implements AutoCloseable {
                     | ~UnsafeApi.getByte(null, hot + FLAGS_OFFSET) & FLAG_LIVE;
             VarHandle.acquireFence();
             differs |= UnsafeApi.getInt(null, hot + VERSION_OFFSET) ^ (int) head;
-            handles[i] = differs == 0 ? handle(slot, (int) head) : search(keys, at);
+            handles[i] = handle(slot, (int) head);
+            misses[missed] = i;
+            missed += differs == 0 ? 0 : 1;
         }
+        for (int m = 0; m < missed; m++) {
+            long hash = keys[misses[m] * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
+            int tag = tag(hash);
+            touched ^= touchMatches(tagsAddress, hotAddress, firstBucket(hash), tag)
+                    ^ touchMatches(tagsAddress, hotAddress, secondBucket(hash), tag);
+        }
+        batch.touched = touched;
+        for (int m = 0; m < missed; m++) {
+            int i = misses[m];
+            handles[i] = search(keys, i * FlowLookupBatch.KEY_STRIDE);
+        }
+    }
+
+    /** Loads the first long of every slot of {@code bucket} whose tag matches, for the batch's miss wave. */
+    private static long touchMatches(long tagsAddress, long hotAddress, int bucket, int tag) {
+        long touched = 0;
+        long match = matches(UnsafeApi.getLong(null, tagsAddress + (long) bucket * BUCKET_HEADER_LENGTH), tag);
+        for (; match != 0; match &= match - 1) {
+            int slot = bucket * WAYS + (Long.numberOfTrailingZeros(match) >>> 3);
+            touched ^= UnsafeApi.getLong(null, hotAddress + (long) slot * HOT_SLOT_LENGTH);
+        }
+        return touched;
     }
 
     /** The batch's fallback for the key at {@code at} of {@code keys}: both buckets, as {@link #lookup} searches. */
@@ -693,7 +727,7 @@ public final class FlowTable implements AutoCloseable {
         int removed = 0;
         for (int bucket = 0; bucket < bucketCount; bucket++) {
             long tags = tags(bucket);
-            for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
+            for (long used = used(tags); used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 if (expired(hot(slot), nowMillis) && evict(slot, EvictionReason.EXPIRED, nowMillis)) {
                     removed++;
@@ -735,7 +769,7 @@ public final class FlowTable implements AutoCloseable {
         int visited = 0;
         for (int bucket = 0; bucket < bucketCount; bucket++) {
             long tags = tags(bucket);
-            for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
+            for (long used = used(tags); used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 int hot = hot(slot);
                 int version = stableVersion(hot);
@@ -827,6 +861,11 @@ public final class FlowTable implements AutoCloseable {
                 address + bucketBase + (long) bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET);
     }
 
+    /** The high bit of every way whose tag byte is not 0: the claimed ways (exact, no carries between bytes). */
+    private static long used(long tags) {
+        return ((tags & ~TAG_MASK_HIGH) + ~TAG_MASK_HIGH | tags) & TAG_MASK_HIGH;
+    }
+
     /** One high bit per way whose tag byte may equal {@code tag} (SWAR zero-byte test; false positives are fine). */
     private static long matches(long tags, int tag) {
         long diff = tags ^ (tag * TAG_ONES);
@@ -903,8 +942,8 @@ public final class FlowTable implements AutoCloseable {
             int secondHeader = bucketBase + second * BUCKET_HEADER_LENGTH + TAGS_OFFSET;
             long firstTags = buffer.getLongVolatile(firstHeader);
             long secondTags = buffer.getLongVolatile(secondHeader);
-            long firstFree = ~firstTags & TAG_MASK_HIGH;
-            long secondFree = ~secondTags & TAG_MASK_HIGH;
+            long firstFree = ~used(firstTags) & TAG_MASK_HIGH;
+            long secondFree = ~used(secondTags) & TAG_MASK_HIGH;
             if (firstFree == 0 && secondFree == 0) {
                 return -1;
             }
@@ -950,7 +989,7 @@ public final class FlowTable implements AutoCloseable {
         for (int pass = 0; pass < 2; pass++) {
             int bucket = pass == 0 ? first : second;
             long tags = tags(bucket);
-            for (long used = tags & TAG_MASK_HIGH; used != 0; used &= used - 1) {
+            for (long used = used(tags); used != 0; used &= used - 1) {
                 int slot = bucket * WAYS + (Long.numberOfTrailingZeros(used) >>> 3);
                 int hot = hot(slot);
                 if (expired(hot, nowMillis)) {
@@ -1068,7 +1107,8 @@ public final class FlowTable implements AutoCloseable {
 
     private void checkHeader(Path path) throws IOException {
         checkField(path, "magic", buffer.getLong(MAGIC_OFFSET), MAGIC);
-        checkField(path, "format version", buffer.getInt(FORMAT_VERSION_OFFSET), FORMAT_VERSION);
+        int version = buffer.getInt(FORMAT_VERSION_OFFSET);
+        checkField(path, "format version", version == 1 ? FORMAT_VERSION : version, FORMAT_VERSION);
         checkField(path, "capacity", buffer.getInt(CAPACITY_OFFSET), capacity);
         checkField(path, "bucket count", buffer.getInt(BUCKET_COUNT_OFFSET), bucketCount);
         checkField(path, "hot slot length", buffer.getInt(HOT_SLOT_LENGTH_OFFSET), HOT_SLOT_LENGTH);
@@ -1080,6 +1120,34 @@ public final class FlowTable implements AutoCloseable {
             throw new IOException(path + ": not a flow table for this configuration: " + name + " is " + found
                     + ", expected " + expected);
         }
+    }
+
+    /**
+     * Re-tags a table of format version 1 ({@link #tagVersion1}) with this version's tags, in place: every way whose
+     * tag is its key's version-1 tag (or already the new one) in one of its key's buckets gets the new tag, any other
+     * way is freed; no flow moves, since bucket placement did not change. Then the header says version 2. Before,
+     * so that an upgrade cut short by a crash is finished by the next open: a way it already re-tagged is kept as
+     * it is. {@link #recover} runs after it as on any open.
+     */
+    private void upgradeFromVersion1() {
+        for (int bucket = 0; bucket < bucketCount; bucket++) {
+            int header = bucketBase + bucket * BUCKET_HEADER_LENGTH + TAGS_OFFSET;
+            long tags = buffer.getLong(header);
+            long upgraded = 0;
+            for (int way = 0; way < WAYS; way++) {
+                int old = (int) (tags >>> (way * 8)) & 0xFF;
+                int hot = hot(bucket * WAYS + way);
+                long hash = storedHash(hot);
+                boolean keep = old != 0 && (buffer.getByte(hot + FLAGS_OFFSET) & FLAG_LIVE) != 0
+                        && (old == tagVersion1(hash) || old == tag(hash))
+                        && (bucket == firstBucket(hash) || bucket == secondBucket(hash));
+                if (keep) {
+                    upgraded |= (long) tag(hash) << (way * 8);
+                }
+            }
+            buffer.putLong(header, upgraded);
+        }
+        buffer.putInt(FORMAT_VERSION_OFFSET, FORMAT_VERSION);
     }
 
     /** Brings a table written by a process that may have died mid-write back to the invariants. */
@@ -1115,11 +1183,16 @@ public final class FlowTable implements AutoCloseable {
     }
 
     private boolean belongs(int hot, int bucket, int tag) {
-        long hash = hash(buffer.getInt(hot + VN_OFFSET), buffer.getShort(hot + KIND_OFFSET) & 0xFFFF,
+        long hash = storedHash(hot);
+        return tag == tag(hash) && (bucket == firstBucket(hash) || bucket == secondBucket(hash));
+    }
+
+    /** The hash of the key stored in the hot slot at {@code hot}. */
+    private long storedHash(int hot) {
+        return hash(buffer.getInt(hot + VN_OFFSET), buffer.getShort(hot + KIND_OFFSET) & 0xFFFF,
                 buffer.getInt(hot + PORTS_OFFSET), buffer.getLong(hot + SRC_HIGH_OFFSET),
                 buffer.getLong(hot + SRC_LOW_OFFSET), buffer.getLong(hot + DST_HIGH_OFFSET),
                 buffer.getLong(hot + DST_LOW_OFFSET));
-        return tag == tag(hash) && (bucket == firstBucket(hash) || bucket == secondBucket(hash));
     }
 
     private static long handle(int slot, int version) {
@@ -1146,8 +1219,18 @@ public final class FlowTable implements AutoCloseable {
         return h ^ (h >>> 33);
     }
 
-    /** Bits 32..38: the bucket indexes come from the top bits of each half, so the tag is independent of both. */
-    private static int tag(long hash) {
+    /**
+     * 1..255 from bits 32..39 (0 and 1 both give 1; 0 marks a free way): the bucket indexes come from the top bits
+     * of each half, so the tag is independent of both. All 255 nonzero values, so a foreign flow matches 1 in 255
+     * (format version 1 used {@code 0x80 | 7 bits}: 1 in 128, see {@link #tagVersion1}).
+     */
+    static int tag(long hash) {
+        int bits = (int) (hash >>> 32) & 0xFF;
+        return bits + (bits - 1 >>> 31);
+    }
+
+    /** The tag format version 1 stored, for {@link #upgradeFromVersion1}. */
+    static int tagVersion1(long hash) {
         return 0x80 | (int) (hash >>> 32) & 0x7F;
     }
 

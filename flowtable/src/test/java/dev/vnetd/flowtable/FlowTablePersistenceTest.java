@@ -7,14 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.function.IntPredicate;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FlowTablePersistenceTest {
     private static final long T0 = 1_700_000_000_000L;
+    private static final int UPGRADE_CAPACITY = 1000;
+    private static final int UPGRADE_FLOWS = 900;
 
     @TempDir
     Path dir;
@@ -94,6 +101,87 @@ class FlowTablePersistenceTest {
             assertTrue(lookup(table, 1) >= 0);
             assertEquals(FlowTable.NOT_FOUND, lookup(table, 2));
             assertTrue(FlowTable.created(insert(table, 2, 2)));
+        }
+    }
+
+    @Test
+    void shouldUpgradeAFileOfFormatVersionOneKeepingEveryFlow() throws IOException {
+        Path file = dir.resolve("flows.bin");
+        writeVersionOneFile(file, port -> true);
+        assertUpgradedWithEveryFlow(file);
+    }
+
+    @Test
+    void shouldFinishAnUpgradeThatACrashCutShort() throws IOException {
+        Path file = dir.resolve("flows.bin");
+        writeVersionOneFile(file, port -> port % 2 == 0);
+        assertUpgradedWithEveryFlow(file);
+    }
+
+    /**
+     * A full table as format version 1 left it: flows placed as now, their ways tagged {@code 0x80 | 7 bits}
+     * ({@link FlowTable#tagVersion1}) where {@code oldTag} says so (the others keep this version's tag, as an upgrade
+     * cut short leaves them), and version 1 in the header.
+     */
+    private void writeVersionOneFile(Path file, IntPredicate oldTag) throws IOException {
+        int[] slots = new int[UPGRADE_FLOWS + 1];
+        try (FlowTable table = FlowTable.mapped(file, UPGRADE_CAPACITY, FlowTimeouts.DEFAULTS)) {
+            for (int port = 1; port <= UPGRADE_FLOWS; port++) {
+                slots[port] = FlowTable.slot(insert(table, port, port % 7));
+            }
+            assertEquals(UPGRADE_FLOWS, table.liveFlows());
+        }
+        int changed = 0;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MappedByteBuffer raw = channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size());
+            raw.order(ByteOrder.nativeOrder());
+            assertEquals(FlowTable.FORMAT_VERSION, raw.getInt(FlowTable.FORMAT_VERSION_OFFSET));
+            raw.putInt(FlowTable.FORMAT_VERSION_OFFSET, 1);
+            for (int port = 1; port <= UPGRADE_FLOWS; port++) {
+                if (!oldTag.test(port)) {
+                    continue;
+                }
+                long hash = FlowTable.hash(3, FlowTable.kind(FlowTable.FAMILY_IPV4, FlowTable.PROTO_TCP),
+                        FlowTable.ports(port, 443), 0, 0x0A00_0105L, 0, 0xC0A8_0A0AL);
+                int at = FlowTable.HEADER_LENGTH + slots[port] / FlowTable.WAYS * FlowTable.BUCKET_HEADER_LENGTH
+                        + slots[port] % FlowTable.WAYS;
+                assertEquals((byte) FlowTable.tag(hash), raw.get(at), "port " + port);
+                raw.put(at, (byte) FlowTable.tagVersion1(hash));
+                changed += FlowTable.tag(hash) != FlowTable.tagVersion1(hash) ? 1 : 0;
+            }
+            raw.force();
+        }
+        assertTrue(changed > UPGRADE_FLOWS / 4, "the old tags differ from the new for most flows: " + changed);
+    }
+
+    private static void assertUpgradedWithEveryFlow(Path file) throws IOException {
+        try (FlowTable table = FlowTable.mapped(file, UPGRADE_CAPACITY, FlowTimeouts.DEFAULTS)) {
+            assertEquals(UPGRADE_FLOWS, table.liveFlows());
+            FlowLookupBatch batch = new FlowLookupBatch(UPGRADE_FLOWS);
+            for (int port = 1; port <= UPGRADE_FLOWS; port++) {
+                long handle = lookup(table, port);
+                assertTrue(handle >= 0, "port " + port);
+                assertEquals(port % 7, table.originTunnel(FlowTable.slot(handle)), "port " + port);
+                batch.add(3, FlowTable.FAMILY_IPV4, FlowTable.PROTO_TCP, 0, 0x0A00_0105L, 0, 0xC0A8_0A0AL, port, 443);
+            }
+            table.lookup(batch);
+            for (int port = 1; port <= UPGRADE_FLOWS; port++) {
+                assertEquals(lookup(table, port), batch.handle(port - 1), "batch, port " + port);
+                assertFalse(FlowTable.created(insert(table, port, 1)), "port " + port);
+            }
+            for (int origin = 0; origin < 7; origin++) {
+                int expected = 0;
+                for (int port = 1; port <= UPGRADE_FLOWS; port++) {
+                    expected += port % 7 == origin ? 1 : 0;
+                }
+                assertEquals(expected, table.liveFlows(origin), "origin " + origin);
+            }
+            assertTrue(FlowTable.created(insert(table, UPGRADE_FLOWS + 1, 1)));
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            MappedByteBuffer raw = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+            assertEquals(FlowTable.FORMAT_VERSION, raw.order(ByteOrder.nativeOrder()).getInt(
+                    FlowTable.FORMAT_VERSION_OFFSET));
         }
     }
 }
