@@ -89,9 +89,12 @@ public final class GreFlyweight {
      * from memory under the same bounds, without asking the buffer again.
      */
     public GreFlyweight wrap(PacketMemory memory, int offset, int end) {
-        this.buf = memory.buf();
+        if (buf != memory.buf() || base != memory.base()) {
+            // only when they change: a reference store pays G1's card-marking barrier even when it changes nothing
+            buf = memory.buf();
+            base = memory.base();
+        }
         this.offset = offset;
-        this.base = memory.base();
         this.address = memory.address(offset, end, BASE_LENGTH);
         this.limit = end - offset;
         return this;

@@ -101,9 +101,12 @@ public final class Ipv4Flyweight {
      * from memory under the same bounds, without asking the buffer again.
      */
     public Ipv4Flyweight wrap(PacketMemory memory, int offset, int end) {
-        this.buf = memory.buf();
+        if (buf != memory.buf() || base != memory.base()) {
+            // only when they change: a reference store pays G1's card-marking barrier even when it changes nothing
+            buf = memory.buf();
+            base = memory.base();
+        }
         this.offset = offset;
-        this.base = memory.base();
         this.address = memory.address(offset, end, MIN_HEADER_LENGTH);
         this.limit = end - offset;
         return this;

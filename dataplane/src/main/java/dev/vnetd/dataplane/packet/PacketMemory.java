@@ -27,8 +27,13 @@ public final class PacketMemory {
 
     /** Finds {@code buf}'s memory; returns this. */
     public PacketMemory locate(ByteBuf buf) {
-        this.buf = buf;
-        this.base = HeaderMemory.base(buf);
+        Object located = HeaderMemory.base(buf);
+        if (this.buf != buf || base != located) {
+            // only when they change (a reader's slot mostly gets its buffer back): a reference store pays G1's
+            // card-marking barrier, a memory fence, even when it changes nothing
+            this.buf = buf;
+            base = located;
+        }
         this.start = HeaderMemory.locate(buf, 0, 0, 0);
         this.capacity = buf.capacity();
         return this;

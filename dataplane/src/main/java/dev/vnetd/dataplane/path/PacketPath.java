@@ -240,7 +240,11 @@ public final class PacketPath {
         }
         int i = stagedCount++;
         stagedListener = listenerId;
-        stagedBufs[i] = buf;
+        if (stagedBufs[i] != buf) {
+            // a socket reader's slot mostly brings its buffer back; storing it again would still pay G1's
+            // card-marking barrier (a fence), so the array keeps each batch's buffers until replaced
+            stagedBufs[i] = buf;
+        }
         stagedSenderHighs[i] = senderHigh;
         stagedSenderLows[i] = senderLow;
     }
@@ -264,9 +268,7 @@ public final class PacketPath {
         boolean rawIpv4 = listener.type().raw() && listener.address().getAddress() instanceof Inet4Address;
         if (listener.type().tun() || listener.type().esp() || rawIpv4) {
             for (int i = 0; i < count; i++) {
-                ByteBuf buf = stagedBufs[i];
-                stagedBufs[i] = null;
-                receive(listenerId, buf, stagedSenderHighs[i], stagedSenderLows[i]);
+                receive(listenerId, stagedBufs[i], stagedSenderHighs[i], stagedSenderLows[i]);
             }
             return;
         }
@@ -277,7 +279,6 @@ public final class PacketPath {
         warmHints(state);
         for (int i = 0; i < count; i++) {
             ByteBuf buf = stagedBufs[i];
-            stagedBufs[i] = null;
             int tunnelId = stagedTunnels[i];
             if (tunnelId == TunnelIndex.NO_TUNNEL) {
                 drop(buf, stagedDrops[i]);

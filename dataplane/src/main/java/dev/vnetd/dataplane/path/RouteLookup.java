@@ -1,7 +1,7 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.fib.Ipv4Lpm;
-import dev.vnetd.dataplane.nexthop.TunnelHealth;
+import dev.vnetd.dataplane.nexthop.NextHopGroup;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.Route;
 import dev.vnetd.dataplane.state.Tunnel;
@@ -15,7 +15,11 @@ import dev.vnetd.dataplane.state.VirtualNetwork;
 public final class RouteLookup {
     /** A route hint that says nothing: the lookup asks the table itself. */
     public static final int NO_HINT = Integer.MIN_VALUE;
-    private Route route;
+    /**
+     * The last match as an index into {@link #matchedIn}'s routes, not the route itself: a reference store per
+     * packet pays G1's card-marking barrier (a fence), and the virtual network is stored only when it changes.
+     */
+    private int routeIndex = Ipv4Lpm.NO_ROUTE;
     private VirtualNetwork matchedIn;
     private int entry;
 
@@ -59,26 +63,26 @@ public final class RouteLookup {
     }
 
     private Tunnel select(ForwardingState state, VirtualNetwork in, int index, int flowHash) {
+        routeIndex = index;
         if (index == Ipv4Lpm.NO_ROUTE) {
-            route = null;
-            matchedIn = null;
             return null;
         }
-        TunnelHealth health = state.health();
-        route = in.routes()[index];
-        matchedIn = in;
-        entry = route.group().selectEntry(flowHash, health);
-        return state.tunnels()[route.group().tunnel(entry)];
+        if (matchedIn != in) {
+            matchedIn = in;
+        }
+        NextHopGroup group = in.routes()[index].group();
+        entry = group.selectEntry(flowHash, state.health());
+        return state.tunnels()[group.tunnel(entry)];
     }
 
     /** The route matched by the last lookup, or null. */
     public Route route() {
-        return route;
+        return routeIndex == Ipv4Lpm.NO_ROUTE ? null : matchedIn.routes()[routeIndex];
     }
 
-    /** The virtual network the last route was found in (the packet's own or its fallback). */
+    /** The virtual network the last route was found in (the packet's own or its fallback), or null. */
     public VirtualNetwork matchedIn() {
-        return matchedIn;
+        return routeIndex == Ipv4Lpm.NO_ROUTE ? null : matchedIn;
     }
 
     /** Index of the chosen entry in the route's next-hop group. */

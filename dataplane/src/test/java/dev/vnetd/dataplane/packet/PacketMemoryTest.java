@@ -115,6 +115,30 @@ class PacketMemoryTest {
         assertThrows(IllegalReferenceCountException.class, () -> new GreFlyweight().wrap(memory, 0, 64).flags());
     }
 
+    /**
+     * A memory and its flyweights reused from packet to packet (they keep the buffer reference they have when it does
+     * not change) read each packet's own bytes: another buffer, the same one again, and a heap buffer whose array
+     * was replaced by a capacity change.
+     */
+    @Test
+    void shouldReadEachPacketWhenReusedAcrossBuffers() {
+        ByteBuf first = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64).setShort(2, 0x0800);
+        ByteBuf second = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64).setShort(2, 0x86DD);
+        ByteBuf heap = Unpooled.buffer(8).writeZero(8).setShort(2, 0x6558);
+        PacketMemory memory = new PacketMemory();
+        GreFlyweight gre = new GreFlyweight();
+
+        assertEquals(0x0800, gre.wrap(memory.locate(first), 0, 64).protocolType());
+        assertEquals(0x86DD, gre.wrap(memory.locate(second), 0, 64).protocolType());
+        assertEquals(0x0800, gre.wrap(memory.locate(first), 0, 64).protocolType());
+        assertEquals(0x6558, gre.wrap(memory.locate(heap), 0, 8).protocolType());
+        heap.capacity(4096).setShort(2, 0x88BE);
+        assertEquals(0x88BE, gre.wrap(memory.locate(heap), 0, 8).protocolType());
+        first.release();
+        second.release();
+        heap.release();
+    }
+
     @Test
     void shouldCheckEachHeaderAgainstThePacketAndTheBuffer() {
         ByteBuf buf = Unpooled.directBuffer(16).writeZero(16);
