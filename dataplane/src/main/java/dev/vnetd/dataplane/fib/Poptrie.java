@@ -92,9 +92,10 @@ final class Poptrie {
 
     /**
      * One published version of the lookup arrays: {@code slots} holds the {@code 2^directBits} direct entries, then
-     * the records and leaf runs; the direct entries are the only slots written after publication.
+     * the records and leaf runs; the direct entries are the only slots written after publication. An IPv4 engine's
+     * tables are {@link Ipv4Lpm.View}s, which a reader may hold for a batch of lookups.
      */
-    static final class Table {
+    static class Table {
         final int directBits;
         final int[] slots;
         final long[] nodes;
@@ -153,11 +154,15 @@ final class Poptrie {
         putLeafvec(slots, record, 1);
         slots[record + 2] = NO_ROUTE;
         this.leafTop = slots.length;
-        this.table = new Table(directBits, slots, nodes);
+        this.table = newTable();
     }
 
     int size() {
         return size;
+    }
+
+    private Table newTable() {
+        return width == 2 ? new Ipv4Lpm.View(directBits, slots, nodes) : new Table(directBits, slots, nodes);
     }
 
     // ---------------------------------------------------------------------------------------------------- lookups
@@ -659,7 +664,7 @@ final class Poptrie {
         nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
         slots = Arrays.copyOf(slots, leafTop + spareLeaves);
         fresh = false;
-        table = new Table(directBits, slots, nodes);
+        table = newTable();
     }
 
     private void refreshBlocks(int first, int count) {
