@@ -69,7 +69,9 @@ import org.agrona.UnsafeApi;
  * sees the new entry sees the whole new subtree, and one that sees the old entry walks the old, unchanged subtree;
  * (3) arrays replaced by a rebuild are never written again, and the garbage collector frees them only once no reader
  * holds them. So one lookup reads one consistent version of its block: the table before or after each update.
- * Single writer: callers serialise add, remove and build.
+ * A reader that holds a {@link Table} (an {@link Ipv4Lpm.View}) across lookups relies on the same three points: its
+ * lookups still load each direct entry with acquire, so they see that table's later block switches whole or not at
+ * all, and a rebuild leaves its arrays as they were. Single writer: callers serialise add, remove and build.
  */
 final class Poptrie {
     static final int NO_ROUTE = -1;
