@@ -2,9 +2,11 @@
 # memory, on gen-routes.py tables (generated once into $RESULTS and reused). Prints one line per family:
 #   lpm family=v4 routes=1000000 lookups_per_s=... build_s=... bytes_per_route=... updates_per_s=... gc_bytes_per_lookup=...
 #       lookups_per_s_best_iteration=... batch_lookups_per_s=... total_bytes_per_route=...
+#       [v4: view_lookups_per_s=... view_gc_bytes_per_lookup=...]
 # (lookups_per_s is JMH's mean over the measured iterations; the best iteration shows what the shared machine allows
 # when the other engineers' benchmarks pause; bytes_per_route counts the lookup arrays, total_ adds the writer's
-# route store) and one line for 10 000 virtual networks x 100 routes. Raw JMH output: $RESULTS/lpm-*.{txt,json}.
+# route store; view_ are single lookups through Ipv4Lpm.view(), taken every 64 keys as a worker takes it per receive
+# batch) and one line for 10 000 virtual networks x 100 routes. Raw JMH output: $RESULTS/lpm-*.{txt,json}.
 # Settings: LPM_JMH (default "-f 1 -wi 3 -w 1s -i 5 -r 1s", moderate: the machine is shared).
 GEN="$ROOT/../shared/tools/gen-routes.py"
 LPM_JMH=${LPM_JMH:--f 1 -wi 3 -w 1s -i 5 -r 1s}
@@ -52,6 +54,10 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
     count=$(wc -l < "$routes" | tr -d ' ')
     # shellcheck disable=SC2086
     lpm_jmh "$family-lookup" "${prefix}LookupBenchmark" "$routes" "$keys" $LPM_JMH -prof gc
+    if [ "$family" = v4 ]; then
+        # shellcheck disable=SC2086
+        lpm_jmh "$family-view-lookup" "${prefix}ViewLookupBenchmark" "$routes" "$keys" $LPM_JMH -prof gc
+    fi
     # shellcheck disable=SC2086
     lpm_jmh "$family-batch-lookup" "${prefix}BatchLookupBenchmark" "$routes" "$keys" $LPM_JMH -prof gc
     lpm_jmh "$family-build" "${prefix}BuildBenchmark" "$routes" - -f 1 -wi 2 -i 5
@@ -70,8 +76,13 @@ lpm_family() { # FAMILY ROUTES KEYS CLASS_PREFIX
         "$family" "$count" "$lookups" "$build" "$(sed -n 's/.* bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")" \
         "$updates"
     printf ' gc_bytes_per_lookup=%s lookups_per_s_best_iteration=%.0f batch_lookups_per_s=%.0f' "$gc" "$best" "$batch"
-    printf ' total_bytes_per_route=%s\n' \
-        "$(sed -n 's/.*total_bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")"
+    printf ' total_bytes_per_route=%s' "$(sed -n 's/.*total_bytes_per_route=\([^ ]*\).*/\1/p' <<< "$memory")"
+    if [ "$family" = v4 ]; then
+        printf ' view_lookups_per_s=%.0f view_gc_bytes_per_lookup=%s' \
+            "$(lpm_score "$RESULTS/lpm-$family-view-lookup.json")" \
+            "$(lpm_score "$RESULTS/lpm-$family-view-lookup.json" gc.alloc.rate.norm)"
+    fi
+    printf '\n'
 }
 
 # lpm_rte_locked COMMAND — one command to the running rte_lpm_bench, its answer on stdout, while holding JMH's
@@ -95,11 +106,13 @@ PY
 # lpm_rte_yardstick — DESIGN.md's yardstick, DPDK rte_lpm, measured in this run on the same routes and keys:
 # bench/native/rte_lpm_bench.c (built here against Debian's libdpdk-dev) is built once, checked to give the same
 # answers as the Poptrie (hits and the sum of the routes' values over all keys), then LPM_RTE_ROUNDS rounds
-# alternate rte_lpm's iterations (3 x 2 s) with one JMH fork of the Poptrie (2 + 3 iterations of 2 s), single
-# lookups then batches of 64 (rte_lpm_lookup_bulk against Ipv4Lpm's batch lookup). Prints
+# alternate rte_lpm's iterations (3 x 2 s) with JMH forks of the Poptrie (2 + 3 iterations of 2 s): single lookups
+# (rte_lpm_lookup against Ipv4Lpm.lookup, then against lookups through a view taken every 64 keys), then batches of
+# 64 (rte_lpm_lookup_bulk against Ipv4Lpm's batch lookup). Prints
 #   lpm yardstick=rte_lpm family=v4 routes=... rounds=... rte_lookups_per_s=... poptrie_lookups_per_s=...
-#       ratio=... ratio_min=... ratio_max=... rte_bulk_lookups_per_s=... poptrie_batch_lookups_per_s=...
-#       batch_ratio=... rte_build_s=... hugepages=yes|no
+#       ratio=... ratio_min=... ratio_max=... poptrie_view_lookups_per_s=... view_ratio=... view_ratio_min=...
+#       view_ratio_max=... rte_bulk_lookups_per_s=... poptrie_batch_lookups_per_s=... batch_ratio=...
+#       batch_ratio_min=... batch_ratio_max=... rte_build_s=... hugepages=yes|no
 # (rates: medians of the rounds' means; ratios: median, least and most of the per-round Poptrie / rte_lpm ratios).
 # rte_lpm runs on 2 MiB hugetlbfs pages, as DPDK deploys it: reserved here when the script may (root), released
 # after. LPM_RTE_ROUNDS=0 skips the yardstick.
@@ -167,7 +180,9 @@ lpm_rte_yardstick() {
     for round in $(seq 1 "$LPM_RTE_ROUNDS"); do
         line="round $round $(lpm_rte_locked 'single 3 2')"
         lpm_jmh "v4-lookup-round" Ipv4LookupBenchmark "$V4_ROUTES" "$V4_KEYS" -f 1 -wi 2 -w 2s -i 3 -r 2s
-        line="$line poptrie $(lpm_score "$RESULTS/lpm-v4-lookup-round.json") $(lpm_rte_locked 'bulk 3 2')"
+        line="$line poptrie $(lpm_score "$RESULTS/lpm-v4-lookup-round.json")"
+        lpm_jmh "v4-view-lookup-round" Ipv4ViewLookupBenchmark "$V4_ROUTES" "$V4_KEYS" -f 1 -wi 2 -w 2s -i 3 -r 2s
+        line="$line view $(lpm_score "$RESULTS/lpm-v4-view-lookup-round.json") $(lpm_rte_locked 'bulk 3 2')"
         lpm_jmh "v4-batch-lookup-round" Ipv4BatchLookupBenchmark "$V4_ROUTES" "$V4_KEYS" -f 1 -wi 2 -w 2s -i 3 -r 2s
         echo "$line poptrie_batch $(lpm_score "$RESULTS/lpm-v4-batch-lookup-round.json")" \
             | tee -a "$RESULTS/lpm-rte-rounds.txt" >&2
@@ -177,18 +192,21 @@ lpm_rte_yardstick() {
 import statistics, sys
 rounds = []
 for line in open(sys.argv[1]):
-    w = line.split()  # round N single a b c poptrie P bulk a b c poptrie_batch B
+    w = line.split()  # round N single a b c poptrie P view V bulk a b c poptrie_batch B
     single = statistics.mean(map(float, w[3:6]))
-    bulk = statistics.mean(map(float, w[9:12]))
-    rounds.append((single, float(w[7]), bulk, float(w[13])))
-ratios = [p / r for r, p, _, _ in rounds]
-batch = [p / r for _, _, r, p in rounds]
+    bulk = statistics.mean(map(float, w[11:14]))
+    rounds.append((single, float(w[7]), float(w[9]), bulk, float(w[15])))
+ratios = [p / r for r, p, _, _, _ in rounds]
+views = [v / r for r, _, v, _, _ in rounds]
+batch = [p / r for _, _, _, r, p in rounds]
 med = lambda i: statistics.median(x[i] for x in rounds)
+spread = lambda xs: (statistics.median(xs), min(xs), max(xs))
 print("lpm yardstick=rte_lpm family=v4 routes=%s rounds=%d rte_lookups_per_s=%.0f poptrie_lookups_per_s=%.0f"
-      " ratio=%.2f ratio_min=%.2f ratio_max=%.2f rte_bulk_lookups_per_s=%.0f poptrie_batch_lookups_per_s=%.0f"
-      " batch_ratio=%.2f rte_build_s=%s hugepages=%s"
-      % (sys.argv[2], len(rounds), med(0), med(1), statistics.median(ratios), min(ratios), max(ratios), med(2),
-         med(3), statistics.median(batch), sys.argv[3], sys.argv[4]))
+      " ratio=%.2f ratio_min=%.2f ratio_max=%.2f poptrie_view_lookups_per_s=%.0f view_ratio=%.2f"
+      " view_ratio_min=%.2f view_ratio_max=%.2f rte_bulk_lookups_per_s=%.0f poptrie_batch_lookups_per_s=%.0f"
+      " batch_ratio=%.2f batch_ratio_min=%.2f batch_ratio_max=%.2f rte_build_s=%s hugepages=%s"
+      % ((sys.argv[2], len(rounds), med(0), med(1)) + spread(ratios) + (med(2),) + spread(views) + (med(3), med(4))
+         + spread(batch) + (sys.argv[3], sys.argv[4])))
 PY
 }
 

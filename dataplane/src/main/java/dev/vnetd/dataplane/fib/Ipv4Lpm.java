@@ -13,9 +13,9 @@ package dev.vnetd.dataplane.fib;
  * </pre>
  *
  * <p>Threading: one writer thread ({@link #build}, {@link #add}, {@link #remove}; callers serialise them), any number
- * of concurrent readers ({@link #lookup}, {@link #size}). A lookup is lock-free and allocation-free and answers from
- * the table as it was before or after each update, never from a half-applied one; a batch lookup answers every
- * address from one version. {@link #build} returns a new table, for a reload to publish with its snapshot.
+ * of concurrent readers ({@link #lookup}, {@link #view}, {@link #size}). A lookup is lock-free and allocation-free
+ * and answers from the table as it was before or after each update, never from a half-applied one; a batch lookup
+ * answers every address from one version. {@link #build} returns a new table, for a reload to publish with its snapshot.
  */
 public final class Ipv4Lpm {
     /** Returned by {@link #lookup(int)} when no prefix covers the address. */
@@ -62,6 +62,17 @@ public final class Ipv4Lpm {
     }
 
     /**
+     * The table as published now, for a reader to hold across a batch of lookups (a worker's receive batch): its
+     * lookups skip the load of the published version that every {@link #lookup(int)} makes. A view answers as this
+     * table did when it was taken or later: updates that switch one block reach it, the whole-table rebuilds that
+     * updates force now and then do not (their arrays are new). Hold a view for one batch, then take a new one; a
+     * held view also keeps a replaced version's arrays from being freed.
+     */
+    public View view() {
+        return (View) trie.table;
+    }
+
+    /**
      * The value of the longest prefix covering {@code address} here, else in {@code fallback} (the {@code default}
      * virtual network of a virtual network configured with {@code fallback: default}), else {@link #NO_ROUTE}.
      */
@@ -99,6 +110,21 @@ public final class Ipv4Lpm {
     /** Bytes of the writer's own copy of the routes, kept so that single routes can be added and removed. */
     public long routeStoreBytes() {
         return trie.routeStoreBytes();
+    }
+
+    /**
+     * One published version of an {@link Ipv4Lpm}, from {@link Ipv4Lpm#view()}: lookups as the table's, lock-free and
+     * allocation-free, on any thread.
+     */
+    public static final class View extends Poptrie.Table {
+        View(int directBits, int[] slots, long[] nodes) {
+            super(directBits, slots, nodes);
+        }
+
+        /** The value of the longest prefix covering {@code address}, or {@link #NO_ROUTE}. */
+        public int lookup(int address) {
+            return Poptrie.lookup(this, address);
+        }
     }
 
     static int mask(int length) {

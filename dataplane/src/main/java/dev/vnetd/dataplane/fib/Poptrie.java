@@ -69,7 +69,9 @@ import org.agrona.UnsafeApi;
  * sees the new entry sees the whole new subtree, and one that sees the old entry walks the old, unchanged subtree;
  * (3) arrays replaced by a rebuild are never written again, and the garbage collector frees them only once no reader
  * holds them. So one lookup reads one consistent version of its block: the table before or after each update.
- * Single writer: callers serialise add, remove and build.
+ * A reader that holds a {@link Table} (an {@link Ipv4Lpm.View}) across lookups relies on the same three points: its
+ * lookups still load each direct entry with acquire, so they see that table's later block switches whole or not at
+ * all, and a rebuild leaves its arrays as they were. Single writer: callers serialise add, remove and build.
  */
 final class Poptrie {
     static final int NO_ROUTE = -1;
@@ -92,9 +94,10 @@ final class Poptrie {
 
     /**
      * One published version of the lookup arrays: {@code slots} holds the {@code 2^directBits} direct entries, then
-     * the records and leaf runs; the direct entries are the only slots written after publication.
+     * the records and leaf runs; the direct entries are the only slots written after publication. An IPv4 engine's
+     * tables are {@link Ipv4Lpm.View}s, which a reader may hold for a batch of lookups.
      */
-    static final class Table {
+    static class Table {
         final int directBits;
         final int[] slots;
         final long[] nodes;
@@ -153,11 +156,15 @@ final class Poptrie {
         putLeafvec(slots, record, 1);
         slots[record + 2] = NO_ROUTE;
         this.leafTop = slots.length;
-        this.table = new Table(directBits, slots, nodes);
+        this.table = newTable();
     }
 
     int size() {
         return size;
+    }
+
+    private Table newTable() {
+        return width == 2 ? new Ipv4Lpm.View(directBits, slots, nodes) : new Table(directBits, slots, nodes);
     }
 
     // ---------------------------------------------------------------------------------------------------- lookups
@@ -659,7 +666,7 @@ final class Poptrie {
         nodes = Arrays.copyOf(nodes, 3 * (nodeTop + spareNodes));
         slots = Arrays.copyOf(slots, leafTop + spareLeaves);
         fresh = false;
-        table = new Table(directBits, slots, nodes);
+        table = newTable();
     }
 
     private void refreshBlocks(int first, int count) {

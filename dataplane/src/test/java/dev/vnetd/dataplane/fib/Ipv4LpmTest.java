@@ -112,6 +112,7 @@ class Ipv4LpmTest {
             int expected = reference.lookup(address);
             assertEquals(expected, lpm.lookup(address), () -> "address " + Integer.toHexString(address));
             assertEquals(expected, results[i], () -> "batch lookup of " + Integer.toHexString(address));
+            assertEquals(expected, lpm.view().lookup(address), () -> "view lookup of " + Integer.toHexString(address));
         }
     }
 
@@ -135,10 +136,14 @@ class Ipv4LpmTest {
             assertEquals(reference.routes.size(), lpm.size());
             int address = r.prefix() ^ probe >>> r.length();
             assertEquals(reference.lookup(address), lpm.lookup(address));
+            assertEquals(reference.lookup(address), lpm.view().lookup(address));
         }
+        Ipv4Lpm.View view = lpm.view();
         for (int address : probesFor(seen, probe)) {
             assertEquals(reference.lookup(address), lpm.lookup(address),
                     () -> "address " + Integer.toHexString(address));
+            assertEquals(reference.lookup(address), view.lookup(address),
+                    () -> "view lookup of " + Integer.toHexString(address));
         }
     }
 
@@ -164,6 +169,28 @@ class Ipv4LpmTest {
         for (Route r : added.subList(0, 3000)) {
             int address = r.prefix() ^ random.nextInt() >>> r.length();
             assertEquals(reference.lookup(address), lpm.lookup(address));
+        }
+    }
+
+    @Test
+    void shouldKeepAnsweringFromAHeldViewAcrossWholeTableRebuilds() {
+        Random random = new Random(5);
+        Reference reference = new Reference();
+        Ipv4Lpm lpm = new Ipv4Lpm();
+        for (int i = 0; i < 1000; i++) {
+            Route r = new Route(0x0A00_0000 | random.nextInt(1 << 24), 9 + random.nextInt(24), i);
+            reference.add(r.prefix(), r.length(), r.value());
+            lpm.add(r.prefix(), r.length(), r.value());
+        }
+        Ipv4Lpm.View held = lpm.view();
+        for (int i = 0; i < 50_000; i++) {
+            lpm.add(0x0B00_0000 | random.nextInt(1 << 24), 9 + random.nextInt(24), 1000 + i);
+        }
+        assertTrue(lpm.view() != held, "the table was rebuilt into new arrays");
+        for (int i = 0; i < 10_000; i++) {
+            int address = 0x0A00_0000 | random.nextInt(1 << 24);
+            assertEquals(reference.lookup(address), held.lookup(address));
+            assertEquals(reference.lookup(address), lpm.view().lookup(address));
         }
     }
 
@@ -213,7 +240,8 @@ class Ipv4LpmTest {
 
     /**
      * A writer toggles a long route and a short one that spans many direct-array blocks while readers look up: every
-     * answer must be the answer of one of the four versions the writer publishes, never a mix or garbage.
+     * answer must be the answer of one of the four versions the writer publishes, never a mix or garbage. One reader
+     * looks up through the table, the other through views it takes every 64 lookups, as a worker per receive batch.
      */
     @Test
     void shouldOnlyAnswerFromPublishedVersionsWhileAWriterChurns() throws InterruptedException {
@@ -249,10 +277,15 @@ class Ipv4LpmTest {
         AtomicReference<String> failure = new AtomicReference<>();
         List<Thread> readers = new ArrayList<>();
         for (int t = 0; t < 2; t++) {
+            boolean views = t == 1;
             Thread reader = new Thread(() -> {
                 while (running.get() && failure.get() == null) {
+                    Ipv4Lpm.View view = lpm.view();
                     for (int i = 0; i < probes.length; i++) {
-                        int answer = lpm.lookup(probes[i]);
+                        if (views && i % 64 == 0) {
+                            view = lpm.view();
+                        }
+                        int answer = views ? view.lookup(probes[i]) : lpm.lookup(probes[i]);
                         if (!allowed.get(i).contains(answer)) {
                             failure.set("address " + Integer.toHexString(probes[i]) + " answered " + answer);
                         }
