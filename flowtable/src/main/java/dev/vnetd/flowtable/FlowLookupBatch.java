@@ -1,5 +1,7 @@
 package dev.vnetd.flowtable;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * A worker's batch of flow keys, looked up together by {@link FlowTable#lookup(FlowLookupBatch)}.
  *
@@ -31,6 +33,8 @@ public final class FlowLookupBatch {
     final long[] handles;
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
+    /** {@link #slots} as a heap segment, made once, for the prefetch stub's critical downcall. */
+    final MemorySegment slotsSegment;
     /** Indexes of the keys whose candidate slot did not hold them, searched after the compare pass. */
     final int[] misses;
     /** Where the tag and slot passes leave what they loaded, so the compiler keeps loads made only for the miss. */
@@ -45,6 +49,7 @@ public final class FlowLookupBatch {
         keys = new long[capacity * KEY_STRIDE];
         handles = new long[capacity];
         slots = new int[capacity];
+        slotsSegment = MemorySegment.ofArray(slots);
         misses = new int[capacity];
     }
 
