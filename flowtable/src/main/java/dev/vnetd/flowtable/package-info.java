@@ -33,6 +33,7 @@
  * shared map); the admin flow listing is the same walk, stopped at the limit.
  *
  * <p>Every JVM that loads this module needs {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} (Agrona
- * 2) and {@code --enable-native-access=ALL-UNNAMED} (huge page mapping through FFM).
+ * 2) and {@code --enable-native-access=ALL-UNNAMED} (huge page mapping and the batch lookup's prefetch stub, through
+ * FFM).
  */
 package dev.vnetd.flowtable;
