@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
 
@@ -23,6 +25,8 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "run", description = "Run the daemon (config/vnetd.yaml in a checkout, else /etc/vnetd/vnetd.yaml).")
 public final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
     @Option(names = "--config", paramLabel = "PATH", description = "the configuration file")
     Path config;
 
@@ -32,9 +36,18 @@ public final class RunCommand implements Callable<Integer> {
     /** SIGHUP: RELOADING=1 (with the monotonic time systemd asks for), the reload, READY=1 with the outcome. */
     private static void reload(Daemon daemon, SystemdNotifier systemd) {
         systemd.notify("RELOADING=1\nMONOTONIC_USEC=" + System.nanoTime() / 1000);
-        Reloader.Result result = daemon.reload();
-        systemd.notify("READY=1\nSTATUS=" + (result.success() ? "reloaded"
-                : "reload failed, running the previous configuration: " + result.errors().getFirst()));
+        String status;
+        try {
+            Reloader.Result result = daemon.reload();
+            status = result.success() ? "reloaded"
+                    : "reload failed, running the previous configuration: " + result.errors().getFirst();
+        } catch (RuntimeException e) {
+            // an unexpected failure must still end the reload for systemd (READY=1), which otherwise waits in
+            // "reloading" until its timeout; the signal thread would only print the stack trace to stderr
+            LOG.error("event=config_reload_failed reason=unexpected", e);
+            status = "reload failed, running the previous configuration: " + e;
+        }
+        systemd.notify("READY=1\nSTATUS=" + status);
     }
 
     @Override
