@@ -134,8 +134,9 @@ public final class Daemon implements AutoCloseable {
             return FlowTable.allocate(config.capacity(), config.timeouts());
         }
         FlowTable table = FlowTable.mapped(config.persist(), config.capacity(), config.timeouts());
-        LOG.info("event=flow_table_opened path={} capacity={} flows={}", config.persist(), config.capacity(),
-                table.liveFlows());
+        LOG.info("event=flow_table_opened path={} capacity={} flows={} format_version={} found_format_version={}",
+                config.persist(), config.capacity(), table.liveFlows(), FlowTable.FORMAT_VERSION,
+                table.openedFormatVersion());
         return table;
     }
 

@@ -152,7 +152,7 @@ public final class FlowTable implements AutoCloseable {
     static final int PREFETCH_CHUNK = 16;
     static final long MAGIC = 0x574F_4C46_5445_4E56L;
     /** 2 since all 255 nonzero tag values are used; version 1 files are upgraded when opened. */
-    static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 2;
 
     static final int MAGIC_OFFSET = 0;
     static final int FORMAT_VERSION_OFFSET = 8;
@@ -209,6 +209,8 @@ public final class FlowTable implements AutoCloseable {
     }
 
     private final UnsafeBuffer buffer;
+    /** The format version the file had when opened ({@link #FORMAT_VERSION} for a new table). */
+    private int openedFormatVersion = FORMAT_VERSION;
     /**
      * Address of byte 0 of {@link #buffer}, for the lookup paths' reads: they only touch buckets and slots derived
      * from a hash by {@link #firstBucket} and {@link #secondBucket}, which are below {@link #bucketCount}, so every
@@ -306,11 +308,20 @@ public final class FlowTable implements AutoCloseable {
             IoUtil.unmap(memory);
             throw e;
         }
-        if (table.buffer.getInt(FORMAT_VERSION_OFFSET) == 1) {
+        table.openedFormatVersion = table.buffer.getInt(FORMAT_VERSION_OFFSET);
+        if (table.openedFormatVersion == 1) {
             table.upgradeFromVersion1();
         }
         table.recover();
         return table;
+    }
+
+    /**
+     * The format version of the persisted file as it was opened: {@link #FORMAT_VERSION}, or 1 when this open upgraded
+     * a version-1 file in place (for the operator's log); {@link #FORMAT_VERSION} for a new or in-memory table.
+     */
+    public int openedFormatVersion() {
+        return openedFormatVersion;
     }
 
     /** Bytes of memory (or file) a table of {@code capacity} flows takes. */

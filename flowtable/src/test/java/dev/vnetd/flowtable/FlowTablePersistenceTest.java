@@ -156,6 +156,7 @@ class FlowTablePersistenceTest {
 
     private static void assertUpgradedWithEveryFlow(Path file) throws IOException {
         try (FlowTable table = FlowTable.mapped(file, UPGRADE_CAPACITY, FlowTimeouts.DEFAULTS)) {
+            assertEquals(1, table.openedFormatVersion(), "the open says it upgraded a version-1 file");
             assertEquals(UPGRADE_FLOWS, table.liveFlows());
             FlowLookupBatch batch = new FlowLookupBatch(UPGRADE_FLOWS);
             for (int port = 1; port <= UPGRADE_FLOWS; port++) {
@@ -182,6 +183,9 @@ class FlowTablePersistenceTest {
             MappedByteBuffer raw = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
             assertEquals(FlowTable.FORMAT_VERSION, raw.order(ByteOrder.nativeOrder()).getInt(
                     FlowTable.FORMAT_VERSION_OFFSET));
+        }
+        try (FlowTable table = FlowTable.mapped(file, UPGRADE_CAPACITY, FlowTimeouts.DEFAULTS)) {
+            assertEquals(FlowTable.FORMAT_VERSION, table.openedFormatVersion(), "upgraded once, not again");
         }
     }
 }
