@@ -15,7 +15,8 @@ package dev.vnetd.dataplane.fib;
  * <p>Threading: one writer thread ({@link #build}, {@link #add}, {@link #remove}; callers serialise them), any number
  * of concurrent readers ({@link #lookup}, {@link #view}, {@link #size}). A lookup is lock-free and allocation-free
  * and answers from the table as it was before or after each update, never from a half-applied one; a batch lookup
- * answers every address from one version. {@link #build} returns a new table, for a reload to publish with its snapshot.
+ * answers every address from one version. {@link #build} returns a new table, for a reload to publish with its
+ * snapshot.
  */
 public final class Ipv4Lpm {
     /** Returned by {@link #lookup(int)} when no prefix covers the address. */
