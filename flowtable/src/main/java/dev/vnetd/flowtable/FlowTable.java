@@ -1182,8 +1182,7 @@ public final class FlowTable implements AutoCloseable {
                 int hot = hot(bucket * WAYS + way);
                 long hash = storedHash(hot);
                 boolean keep = old != 0 && (buffer.getByte(hot + FLAGS_OFFSET) & FLAG_LIVE) != 0
-                        && (old == tagVersion1(hash) || old == tag(hash))
-                        && (bucket == firstBucket(hash) || bucket == secondBucket(hash));
+                        && (old == tagVersion1(hash) || old == tag(hash)) && homeBucket(hash, bucket);
                 if (keep) {
                     upgraded |= (long) tag(hash) << (way * 8);
                 }
@@ -1227,7 +1226,12 @@ public final class FlowTable implements AutoCloseable {
 
     private boolean belongs(int hot, int bucket, int tag) {
         long hash = storedHash(hot);
-        return tag == tag(hash) && (bucket == firstBucket(hash) || bucket == secondBucket(hash));
+        return tag == tag(hash) && homeBucket(hash, bucket);
+    }
+
+    /** Whether {@code bucket} is one of the two buckets a flow with this hash may live in. */
+    private boolean homeBucket(long hash, int bucket) {
+        return bucket == firstBucket(hash) || bucket == secondBucket(hash);
     }
 
     /** The hash of the key stored in the hot slot at {@code hot}. */
