@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -86,7 +87,12 @@ public final class RunCommand implements Callable<Integer> {
         }, "vnetd-shutdown"));
         // the handler before READY=1: systemd may send SIGHUP (ExecReload) as soon as it reads READY=1, and the
         // JVM's default action for SIGHUP is to exit
-        Signal.handle(new Signal("HUP"), signal -> reload(daemon, systemd));
+        SignalHandler before = Signal.handle(new Signal("HUP"), signal -> reload(daemon, systemd));
+        if (before == SignalHandler.SIG_IGN) {
+            // the JVM leaves a signal ignored at exec ignored (nohup, some supervisors) and installs no handler
+            LOG.warn("event=sighup_ignored reason=\"SIGHUP was ignored when vnetd started (nohup?): it will not "
+                    + "reload the configuration; use vnetd reload or POST /api/v1/reload\"");
+        }
         settleHeap();
         systemd.notify("READY=1\nSTATUS=forwarding on " + daemon.config().listeners().size() + " listener(s)\nMAINPID="
                 + ProcessHandle.current().pid());
