@@ -21,7 +21,7 @@ import java.lang.invoke.MethodHandle;
  * <p>Two stubs: {@code prefetch_slots} for the candidate slots, and {@code prefetch_tags} for the tag words of both
  * buckets of every key, which it finds from the keys' hashes itself (see {@link #tags}).
  *
- * <p>The stub is {@code void prefetch_slots(long base, int *slots, int from, int to)}: for each {@code i} in
+ * <p>The slot stub is {@code void prefetch_slots(long base, int *slots, int from, int to)}: for each {@code i} in
  * {@code [from, to)}, {@code prefetcht0 [base + slots[i] * 64]} (System V arguments in rdi, rsi, edx, ecx):
  * <pre>
  *   0: 89 d2           mov    edx, edx              ; zero-extend from (an int's upper half is undefined)
