@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Why: a lookup in a table of a million flows is one cache miss (the 64-byte slot; the tag words are small enough
  * to stay cached), and the CPU overlaps only as many misses as its reorder window holds instructions of later
  * packets. Looking up a receive batch at once lets the table issue the slot loads of every key in one tight loop
- * (on x86-64 Linux, prefetch them a few keys at a time with {@link Prefetch}) before it compares any, so the misses
+ * (on x86-64 Linux, prefetch the tag words of all keys, then the slots a few keys at a time, with {@link Prefetch})
+ * before it compares any, so the misses
  * overlap (the idea of DPDK's {@code rte_hash_lookup_bulk}). One batch per worker, reused for every receive batch:
  * nothing is allocated per packet.
  */
@@ -31,6 +32,8 @@ public final class FlowLookupBatch {
      * key's fields with one bounds check and keep nothing but a few locals live.
      */
     final long[] keys;
+    /** {@link #keys} as a heap segment, made once, for the tag prefetch stub's critical downcall. */
+    final MemorySegment keysSegment;
     final long[] handles;
     /** The candidate slot of each key: the first way of its buckets whose tag matches. */
     final int[] slots;
@@ -48,6 +51,7 @@ public final class FlowLookupBatch {
             throw new IllegalArgumentException("batch capacity must be positive, was " + capacity);
         }
         keys = new long[capacity * KEY_STRIDE];
+        keysSegment = MemorySegment.ofArray(keys);
         handles = new long[capacity];
         slots = new int[capacity];
         slotsSegment = MemorySegment.ofArray(slots);

@@ -364,13 +364,16 @@ public final class FlowTable implements AutoCloseable {
     /**
      * Looks up every key of {@code batch} and leaves each handle (or {@link #NOT_FOUND}) in
      * {@link FlowLookupBatch#handle(int)}. Same result as {@link #lookup} key by key, faster on large tables (DPDK's
-     * {@code rte_hash_lookup_bulk}): four passes over the batch (three with the prefetch), each a short loop, and
-     * one over its misses.
+     * {@code rte_hash_lookup_bulk}): four passes over the batch (two and the prefetch stubs' calls with the
+     * prefetch), each a short loop, and one over its misses.
      * <ol>
      *   <li>Tags: one load of both tag words of every key (hashed by {@link FlowLookupBatch#add}) and nothing else.
      *       A load that misses holds up retirement, so how many misses are in flight at once is how many iterations
      *       of the loop that issues them fit in the CPU's reorder window: loops of a few instructions each let the
-     *       misses of the whole batch overlap, where a loop that also chose the slot fitted only a handful.</li>
+     *       misses of the whole batch overlap, where a loop that also chose the slot fitted only a handful. Where
+     *       {@link #softwarePrefetch()}, one call to {@link Prefetch#tags} prefetches all of them instead, so no load
+     *       waits before the candidates start: they meet the first keys' words in flight and the rest arrive while
+     *       the first keys are computed (measured 1.05-1.10x of the loads at 1 M flows).</li>
      *   <li>Candidates: the candidate slot of every key, from the tag words now in cache, in chunks of
      *       {@value #PREFETCH_CHUNK} keys; where {@link #softwarePrefetch()}, each chunk's candidate slots are
      *       prefetched by {@link Prefetch} as soon as they are known, so their lines arrive while the next chunks'
@@ -412,10 +415,14 @@ public final class FlowTable implements AutoCloseable {
         long tagsAddress = address + bucketBase + TAGS_OFFSET;
         long hotAddress = address + hotBase;
         long touched = 0;
-        for (int i = 0; i < size; i++) {
-            long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
-            touched ^= UnsafeApi.getLong(null, tagsAddress + (long) firstBucket(hash) * BUCKET_HEADER_LENGTH)
-                    ^ UnsafeApi.getLong(null, tagsAddress + (long) secondBucket(hash) * BUCKET_HEADER_LENGTH);
+        if (prefetch) {
+            Prefetch.tags(tagsAddress, batch.keysSegment, 0, size, bucketCount);
+        } else {
+            for (int i = 0; i < size; i++) {
+                long hash = keys[i * FlowLookupBatch.KEY_STRIDE + FlowLookupBatch.HASH];
+                touched ^= UnsafeApi.getLong(null, tagsAddress + (long) firstBucket(hash) * BUCKET_HEADER_LENGTH)
+                        ^ UnsafeApi.getLong(null, tagsAddress + (long) secondBucket(hash) * BUCKET_HEADER_LENGTH);
+            }
         }
         for (int from = 0; from < size; from += PREFETCH_CHUNK) {
             int to = Math.min(size, from + PREFETCH_CHUNK);
