@@ -51,7 +51,7 @@ case $FORWARD_GC in
     default) FORWARD_GC_FLAG= ;;
     *) echo "forward: FORWARD_GC must be parallel, g1, serial, z or default, was $FORWARD_GC" >&2; exit 2 ;;
 esac
-if [[ $FORWARD_JVM_OPTS =~ -XX:\+Use[A-Za-z]+GC ]]; then
+if [[ $FORWARD_JVM_OPTS =~ -XX:\+Use[A-Za-z0-9]+GC ]]; then
     FORWARD_GC_FLAG=
     FORWARD_GC=${BASH_REMATCH[0]}
 fi
