@@ -5,9 +5,10 @@
 #   (b) vnetd forwarding GRE-in-UDP from site A (the blasters) to the data centre (the sink) in one virtual network,
 #       with the full per-packet work: decap, tunnel lookup, inner checks, ARR flow lookup, LPM, TTL, encap;
 # at 100 and 1400 bytes of outer UDP payload, FORWARD_RUNS times each, and prints the medians:
-#   forward size=100 workers=1 transport=io_uring vnetd_pps=... relay_pps=... ratio=...
-#   forward transport=epoll size=100 workers=1 vnetd_pps=...
+#   forward size=100 workers=1 transport=io_uring vnetd_pps=... relay_pps=... ratio=... gc=parallel
+#   forward transport=epoll size=100 workers=1 vnetd_pps=... ratio=... gc=parallel
 #   forward carrier=esp-udp transform=aes-gcm-128 size=100 workers=1 transport=... vnetd_pps=... relay_pps=... ratio=...
+#       gc=parallel
 #       (c) the same with ESP-in-UDP AES-GCM-128 in and out: decrypt, the same path, re-encrypt to the sink's SA.
 #       The blasters repeat one ESP datagram, so site A's inbound SA has replay_window 0 (as on anycast edges); the
 #       relay's rate is carrier-blind, so both carriers share its line. Only the first transport runs ESP.
@@ -24,6 +25,10 @@
 # FORWARD_JFR=1 records a JFR profile of the first vnetd configuration into $RESULTS/forward.jfr;
 # FORWARD_JVM_OPTS adds JVM options to vnetd (e.g. -Dio.netty.leakDetection.level=disabled) and FORWARD_VNETD_JAR
 # runs another build of vnetd (an experiment built elsewhere) with the same load, for A/B comparisons.
+# vnetd runs on the collector its launchers give it, ParallelGC (docs/operations.md "JVM and garbage collector");
+# FORWARD_GC=g1 (or serial, z, default: the JVM's own choice) measures another one, and the result lines end with
+# gc=... saying which. A collector named in FORWARD_JVM_OPTS (-XX:+UseG1GC, say) wins: the JVM refuses two, so
+# FORWARD_GC's flag is then left out and gc= says the option.
 # shellcheck shell=bash
 FORWARD_SECONDS=${FORWARD_SECONDS:-5}
 FORWARD_RUNS=${FORWARD_RUNS:-3}
@@ -37,6 +42,19 @@ FORWARD_SINK_CPU=${FORWARD_SINK_CPU:-1}
 FORWARD_FWD_CPUS=${FORWARD_FWD_CPUS:-0,1}
 FORWARD_JFR=${FORWARD_JFR:-0}
 FORWARD_JVM_OPTS=${FORWARD_JVM_OPTS:-}
+FORWARD_GC=${FORWARD_GC:-parallel}
+case $FORWARD_GC in
+    parallel) FORWARD_GC_FLAG=-XX:+UseParallelGC ;;
+    g1) FORWARD_GC_FLAG=-XX:+UseG1GC ;;
+    serial) FORWARD_GC_FLAG=-XX:+UseSerialGC ;;
+    z) FORWARD_GC_FLAG=-XX:+UseZGC ;;
+    default) FORWARD_GC_FLAG= ;;
+    *) echo "forward: FORWARD_GC must be parallel, g1, serial, z or default, was $FORWARD_GC" >&2; exit 2 ;;
+esac
+if [[ $FORWARD_JVM_OPTS =~ -XX:\+Use[A-Za-z0-9]+GC ]]; then
+    FORWARD_GC_FLAG=
+    FORWARD_GC=${BASH_REMATCH[0]}
+fi
 FORWARD_VNETD_JAR=${FORWARD_VNETD_JAR:-$ROOT/control/target/vnetd.jar}
 # Ports away from the defaults (4754, 9400) so a demo or another engineer's vnetd on this machine does not collide.
 FORWARD_LISTEN_PORT=${FORWARD_LISTEN_PORT:-24754}
@@ -236,7 +254,8 @@ EOF
         flags+=("-XX:StartFlightRecording=filename=$RESULTS/forward.jfr,settings=profile,dumponexit=true")
     fi
     # shellcheck disable=SC2086
-    taskset -c "$FORWARD_FWD_CPUS" "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $FORWARD_JVM_OPTS "${flags[@]}" \
+    taskset -c "$FORWARD_FWD_CPUS" "$JAVA_HOME/bin/java" $VNETD_JVM_FLAGS $FORWARD_GC_FLAG $FORWARD_JVM_OPTS \
+        "${flags[@]}" \
         -Xlog:gc:file="$FWD_DIR/gc-$CARRIER-$workers-$transport.log" \
         -jar "$FORWARD_VNETD_JAR" run --config "$config" > "$FWD_DIR/vnetd-$CARRIER-$workers-$transport.log" 2>&1 &
     VNETD_PID=$!
@@ -281,9 +300,10 @@ for size in $FORWARD_SIZES; do
     for workers in $FORWARD_WORKERS; do
         pps=${VNETD[gre-udp,$size,$workers,$first_transport]:-}
         [ -n "$pps" ] || continue # FORWARD_CARRIERS without gre-udp
-        awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
-            printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f\n",
-                s, w, t, v, r, v / r }'
+        awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" \
+            -v gc="$FORWARD_GC" 'BEGIN {
+            printf "forward size=%s workers=%s transport=%s vnetd_pps=%.0f relay_pps=%.0f ratio=%.2f gc=%s\n",
+                s, w, t, v, r, v / r, gc }'
     done
 done
 for transport in $FORWARD_TRANSPORTS; do
@@ -291,8 +311,9 @@ for transport in $FORWARD_TRANSPORTS; do
         for workers in $FORWARD_WORKERS; do
             [ -n "${VNETD[gre-udp,$size,$workers,$transport]:-}" ] || continue
             awk -v s="$size" -v w="$workers" -v t="$transport" -v v="${VNETD[gre-udp,$size,$workers,$transport]}" \
-                -v r="${RELAY[$size]}" 'BEGIN {
-                printf "forward transport=%s size=%s workers=%s vnetd_pps=%.0f ratio=%.2f\n", t, s, w, v, v / r }'
+                -v r="${RELAY[$size]}" -v gc="$FORWARD_GC" 'BEGIN {
+                printf "forward transport=%s size=%s workers=%s vnetd_pps=%.0f ratio=%.2f gc=%s\n",
+                    t, s, w, v, v / r, gc }'
         done
     done
 done
@@ -300,9 +321,10 @@ for size in $FORWARD_SIZES; do
     for workers in $FORWARD_WORKERS; do
         pps=${VNETD[esp-udp,$size,$workers,$first_transport]:-}
         [ -n "$pps" ] || continue
-        awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" 'BEGIN {
+        awk -v s="$size" -v w="$workers" -v t="$first_transport" -v v="$pps" -v r="${RELAY[$size]}" \
+            -v gc="$FORWARD_GC" 'BEGIN {
             printf "forward carrier=esp-udp transform=aes-gcm-128 size=%s workers=%s transport=%s vnetd_pps=%.0f " \
-                "relay_pps=%.0f ratio=%.2f\n", s, w, t, v, r, v / r }'
+                "relay_pps=%.0f ratio=%.2f gc=%s\n", s, w, t, v, r, v / r, gc }'
     done
 done
 cat "$FWD_DIR/trials.txt"

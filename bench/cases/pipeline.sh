@@ -7,14 +7,29 @@
 #   lookups in 16384-route FIBs), a flush per batch, as the socket reader runs the path.
 # Prints:
 #   pipeline family=ipv4 decision=arr|lpm packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
-#   pipeline family=ipv4 case=batch64 packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
+#       gc=parallel
+#   pipeline family=ipv4 case=batch64 entry=receiveBatch|receive packets_per_s=... bytes_per_op=...
+#       target_packets_per_s=10000000 ratio=... gc=parallel
 # The 10 M packets/s per core target is the issue's (docs/performance.md). PIPELINE_JMH sets the run length.
+# The forks run the collector the launchers give vnetd (ParallelGC, docs/operations.md "JVM and garbage
+# collector"); PIPELINE_GC=g1 (or serial, z, default: the JVM's own choice) measures another one, and the line says
+# which. Each benchmark's set-up ends with System.gc(), so the path's objects are old, as in a running daemon.
 # shellcheck shell=bash
 PIPELINE_JMH=${PIPELINE_JMH:--f 1 -wi 3 -w 2s -i 5 -r 2s}
+PIPELINE_GC=${PIPELINE_GC:-parallel}
+case $PIPELINE_GC in
+    parallel) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseParallelGC) ;;
+    g1) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseG1GC) ;;
+    serial) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseSerialGC) ;;
+    z) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseZGC) ;;
+    default) PIPELINE_GC_FLAGS=() ;;
+    *) echo "pipeline: PIPELINE_GC must be parallel, g1, serial, z or default, was $PIPELINE_GC" >&2; exit 2 ;;
+esac
 # shellcheck disable=SC2086
-run_jmh 'dev.vnetd.bench.pipeline.PacketPath(Batch)?Benchmark' $PIPELINE_JMH -prof gc -rf json \
-    -rff "$RESULTS/pipeline.json" > "$RESULTS/pipeline.txt" 2>&1 || { cat "$RESULTS/pipeline.txt" >&2; exit 1; }
-python3 - "$RESULTS/pipeline.json" <<'PY'
+run_jmh 'dev.vnetd.bench.pipeline.PacketPath(Batch)?Benchmark' $PIPELINE_JMH "${PIPELINE_GC_FLAGS[@]}" -prof gc \
+    -rf json -rff "$RESULTS/pipeline.json" > "$RESULTS/pipeline.txt" 2>&1 \
+    || { cat "$RESULTS/pipeline.txt" >&2; exit 1; }
+python3 - "$RESULTS/pipeline.json" "$PIPELINE_GC" <<'PY'
 import json
 import sys
 
@@ -23,6 +38,6 @@ for entry in json.load(open(sys.argv[1])):
     alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score", float("nan"))
     params = entry["params"]
     case = (" case=batch64 entry=%s" % params["entry"]) if "entry" in params else " decision=%s" % params["decision"]
-    print("pipeline family=%s%s packets_per_s=%.0f bytes_per_op=%.3f target_packets_per_s=10000000 ratio=%.2f"
-          % (entry["params"]["family"], case, ops, alloc, ops / 1e7))
+    print("pipeline family=%s%s packets_per_s=%.0f bytes_per_op=%.3f target_packets_per_s=10000000 ratio=%.2f gc=%s"
+          % (entry["params"]["family"], case, ops, alloc, ops / 1e7, sys.argv[2]))
 PY

@@ -361,7 +361,8 @@ public final class PacketPath {
     /**
      * Reads, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
      * lookups did not: a found flow's counters (the cold half of its slot, which {@code touch} adds to: a separate
-     * cache line) and a matched route's next-hop group (route, group, the group's tunnels: dependent loads). With
+     * cache line) and a matched route's next hop: its entry in the virtual network's sole tunnels (one array read),
+     * or for a route of several next hops its group (route, group, the group's tunnels: dependent loads). With
      * many flows and a large FIB each is a cache miss, which forwarding would take one datagram after another. Read
      * here, each kind in a pass of its own over a list of those datagrams (no branch on the random mix of flows and
      * routes to mispredict) and each route's chain a link per pass, the misses of the whole batch overlap. Only
@@ -376,12 +377,19 @@ public final class PacketPath {
             }
         }
         int routed = routedCount;
+        int groups = 0;
         for (int k = 0; k < routed; k++) {
             int i = routedDatagrams[k];
             VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
-            routedGroups[k] = vn.routes()[routeHints[i]].group();
+            int sole = vn.soleTunnels()[routeHints[i]];
+            if (sole != VirtualNetwork.SEVERAL_NEXT_HOPS) {
+                // forwarding reads only this entry and the tunnel (RouteLookup): no group to bring in
+                sum += sole;
+            } else {
+                routedGroups[groups++] = vn.routes()[routeHints[i]].group();
+            }
         }
-        for (int k = 0; k < routed; k++) {
+        for (int k = 0; k < groups; k++) {
             sum += routedGroups[k].tunnel(0);
             routedGroups[k] = null;
         }

@@ -70,6 +70,12 @@ public final class RouteLookup {
         if (matchedIn != in) {
             matchedIn = in;
         }
+        int sole = in.soleTunnels()[index];
+        if (sole != VirtualNetwork.SEVERAL_NEXT_HOPS) {
+            // a one-entry group chooses its entry whatever the hash and health: no need to read the group
+            entry = 0;
+            return state.tunnels()[sole];
+        }
         NextHopGroup group = in.routes()[index].group();
         entry = group.selectEntry(flowHash, state.health());
         return state.tunnels()[group.tunnel(entry)];
