@@ -9,9 +9,8 @@ import java.lang.foreign.MemorySegment;
  * to stay cached), and the CPU overlaps only as many misses as its reorder window holds instructions of later
  * packets. Looking up a receive batch at once lets the table issue the slot loads of every key in one tight loop
  * (on x86-64 Linux, prefetch the tag words of all keys, then the slots a few keys at a time, with {@link Prefetch})
- * before it compares any, so the misses
- * overlap (the idea of DPDK's {@code rte_hash_lookup_bulk}). One batch per worker, reused for every receive batch:
- * nothing is allocated per packet.
+ * before it compares any, so the misses overlap (the idea of DPDK's {@code rte_hash_lookup_bulk}). One batch per
+ * worker, reused for every receive batch: nothing is allocated per packet.
  */
 public final class FlowLookupBatch {
     /** Longs per key in {@link #keys}: one 64-byte line, so a key's fields arrive together. */
