@@ -7,10 +7,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Why: a lookup in a table of a million flows misses the caches: on the 64-byte slot, and often on the two tag
  * words (1.2 MB of them at a million flows, more than the L2 beside the streaming slots), and the CPU overlaps only
- * as many misses as its reorder window holds instructions of later packets. Looking up a receive batch at once lets the table issue the slot loads of every key in one tight loop
- * (on x86-64 Linux, prefetch the tag words of all keys, then the slots a few keys at a time, with {@link Prefetch})
- * before it compares any, so the misses overlap (the idea of DPDK's {@code rte_hash_lookup_bulk}). One batch per
- * worker, reused for every receive batch: nothing is allocated per packet.
+ * as many misses as its reorder window holds instructions of later packets. Looking up a receive batch at once
+ * lets the table issue the loads of every key in tight loops (on x86-64 Linux, prefetch the tag words of all keys,
+ * then the slots a few keys at a time, with {@link Prefetch}) before it compares any, so the misses overlap (the
+ * idea of DPDK's {@code rte_hash_lookup_bulk}). One batch per worker, reused for every receive batch: nothing is
+ * allocated per packet.
  */
 public final class FlowLookupBatch {
     /** Longs per key in {@link #keys}: one 64-byte line, so a key's fields arrive together. */
