@@ -1,6 +1,5 @@
 package dev.vnetd.control;
 
-import dev.vnetd.control.peers.FreePort;
 import dev.vnetd.control.peers.VnetdProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,16 +23,7 @@ class IgnoredSighupTest {
     @Test
     void shouldWarnThatSighupCannotReloadWhenStartedWithItIgnored() throws Exception {
         Path config = dir.resolve("vnetd.yaml");
-        Files.writeString(config, """
-                node: {name: nohup-test, workers: 1}
-                admin: {listen: 127.0.0.1:%d}
-                listeners:
-                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d}
-                virtual_networks:
-                  - {name: v}
-                tunnels:
-                  - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3, virtual_network: v}
-                """.formatted(FreePort.tcp(), FreePort.udp("127.0.0.1")));
+        Files.writeString(config, VnetdProcess.minimalConfig("nohup-test"));
         Path log = dir.resolve("vnetd.log");
         try (VnetdProcess vnetd = VnetdProcess.start(List.of("nohup"), config, log)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -1,6 +1,5 @@
 package dev.vnetd.control;
 
-import dev.vnetd.control.peers.FreePort;
 import dev.vnetd.control.peers.Prerequisites;
 import dev.vnetd.control.peers.VnetdProcess;
 import org.junit.jupiter.api.Test;
@@ -53,16 +52,7 @@ class SystemdNotifierTest {
     @Test
     void shouldSayReadyFeedTheWatchdogReloadAndSayStopping() throws Exception {
         Path config = dir.resolve("vnetd.yaml");
-        String yaml = """
-                node: {name: systemd-test, workers: 1}
-                admin: {listen: 127.0.0.1:%d}
-                listeners:
-                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d}
-                virtual_networks:
-                  - {name: v}
-                tunnels:
-                  - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3, virtual_network: v}
-                """.formatted(FreePort.tcp(), FreePort.udp("127.0.0.1"));
+        String yaml = VnetdProcess.minimalConfig("systemd-test");
         Files.writeString(config, yaml);
         Path socket = dir.resolve("notify.sock");
         Process receiver = new ProcessBuilder(Prerequisites.PYTHON, "-c", RECEIVER, socket.toString(), "30")

@@ -55,6 +55,23 @@ public final class VnetdProcess implements AutoCloseable {
         throw new AssertionError("vnetd did not start:\n" + Files.readString(log));
     }
 
+    /**
+     * The smallest configuration {@code vnetd run} starts on: node {@code name} with one worker, the admin API and one
+     * GRE-in-UDP listener on free loopback ports, one virtual network {@code v} with one tunnel {@code dc}, no route.
+     */
+    public static String minimalConfig(String name) throws IOException {
+        return """
+                node: {name: %s, workers: 1}
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d}
+                virtual_networks:
+                  - {name: v}
+                tunnels:
+                  - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3, virtual_network: v}
+                """.formatted(name, FreePort.tcp(), FreePort.udp("127.0.0.1"));
+    }
+
     /** The process id (of vnetd itself when started without a prefix). */
     public long pid() {
         return process.pid();
