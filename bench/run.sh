@@ -35,6 +35,19 @@ fi
 # The flags every vnetd JVM needs: FFM native access (raw sockets, huge pages) and Agrona's jdk.internal.misc.
 VNETD_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
 
+# collector_flag VARIABLE NAME — the JVM flag of collector NAME (parallel, g1, serial, z; default: none, the JVM's own
+# choice), for the cases that let the collector be chosen (PIPELINE_GC, FORWARD_GC); exits on another name.
+collector_flag() {
+    case $2 in
+        parallel) echo -XX:+UseParallelGC ;;
+        g1) echo -XX:+UseG1GC ;;
+        serial) echo -XX:+UseSerialGC ;;
+        z) echo -XX:+UseZGC ;;
+        default) ;;
+        *) echo "$1 must be parallel, g1, serial, z or default, was $2" >&2; exit 2 ;;
+    esac
+}
+
 # run_jmh ARGS... — JMH from BENCH_JAR, its forks started with VNETD_JVM_FLAGS. Another JMH run on this shared
 # machine holds /tmp/jmh.lock while it runs: wait for it (up to 20 minutes) rather than measure on top of it.
 run_jmh() {

@@ -43,14 +43,7 @@ FORWARD_FWD_CPUS=${FORWARD_FWD_CPUS:-0,1}
 FORWARD_JFR=${FORWARD_JFR:-0}
 FORWARD_JVM_OPTS=${FORWARD_JVM_OPTS:-}
 FORWARD_GC=${FORWARD_GC:-parallel}
-case $FORWARD_GC in
-    parallel) FORWARD_GC_FLAG=-XX:+UseParallelGC ;;
-    g1) FORWARD_GC_FLAG=-XX:+UseG1GC ;;
-    serial) FORWARD_GC_FLAG=-XX:+UseSerialGC ;;
-    z) FORWARD_GC_FLAG=-XX:+UseZGC ;;
-    default) FORWARD_GC_FLAG= ;;
-    *) echo "forward: FORWARD_GC must be parallel, g1, serial, z or default, was $FORWARD_GC" >&2; exit 2 ;;
-esac
+FORWARD_GC_FLAG=$(collector_flag FORWARD_GC "$FORWARD_GC")
 if [[ $FORWARD_JVM_OPTS =~ -XX:\+Use[A-Za-z0-9]+GC ]]; then
     FORWARD_GC_FLAG=
     FORWARD_GC=${BASH_REMATCH[0]}

@@ -17,14 +17,9 @@
 # shellcheck shell=bash
 PIPELINE_JMH=${PIPELINE_JMH:--f 1 -wi 3 -w 2s -i 5 -r 2s}
 PIPELINE_GC=${PIPELINE_GC:-parallel}
-case $PIPELINE_GC in
-    parallel) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseParallelGC) ;;
-    g1) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseG1GC) ;;
-    serial) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseSerialGC) ;;
-    z) PIPELINE_GC_FLAGS=(-jvmArgsAppend -XX:+UseZGC) ;;
-    default) PIPELINE_GC_FLAGS=() ;;
-    *) echo "pipeline: PIPELINE_GC must be parallel, g1, serial, z or default, was $PIPELINE_GC" >&2; exit 2 ;;
-esac
+PIPELINE_GC_FLAG=$(collector_flag PIPELINE_GC "$PIPELINE_GC")
+PIPELINE_GC_FLAGS=()
+[ -z "$PIPELINE_GC_FLAG" ] || PIPELINE_GC_FLAGS=(-jvmArgsAppend "$PIPELINE_GC_FLAG")
 # shellcheck disable=SC2086
 run_jmh 'dev.vnetd.bench.pipeline.PacketPath(Batch)?Benchmark' $PIPELINE_JMH "${PIPELINE_GC_FLAGS[@]}" -prof gc \
     -rf json -rff "$RESULTS/pipeline.json" > "$RESULTS/pipeline.txt" 2>&1 \

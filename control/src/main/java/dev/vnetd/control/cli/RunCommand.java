@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "run", description = "Run the daemon (config/vnetd.yaml in a checkout, else /etc/vnetd/vnetd.yaml).")
 public final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+    /** systemd's STATUS after a reload that changed nothing, followed by why. */
+    private static final String RELOAD_FAILED = "reload failed, running the previous configuration: ";
 
     @Option(names = "--config", paramLabel = "PATH", description = "the configuration file")
     Path config;
@@ -40,13 +42,12 @@ public final class RunCommand implements Callable<Integer> {
         String status;
         try {
             Reloader.Result result = daemon.reload();
-            status = result.success() ? "reloaded"
-                    : "reload failed, running the previous configuration: " + result.errors().getFirst();
+            status = result.success() ? "reloaded" : RELOAD_FAILED + result.errors().getFirst();
         } catch (RuntimeException e) {
             // an unexpected failure must still end the reload for systemd (READY=1), which otherwise waits in
             // "reloading" until its timeout; the signal thread would only print the stack trace to stderr
             LOG.error("event=config_reload_failed reason=unexpected", e);
-            status = "reload failed, running the previous configuration: " + e;
+            status = RELOAD_FAILED + e;
         }
         systemd.notify("READY=1\nSTATUS=" + status);
     }
