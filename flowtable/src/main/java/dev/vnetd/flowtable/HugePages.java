@@ -1,13 +1,7 @@
 package dev.vnetd.flowtable;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Anonymous memory on transparent huge pages: Linux {@code mmap} plus {@code madvise(MADV_HUGEPAGE)}, through the
@@ -23,19 +17,7 @@ final class HugePages {
     /** Size of an x86-64 and arm64 transparent huge page; mappings are aligned to it. */
     static final long HUGE_PAGE = 2L * 1024 * 1024;
 
-    /* Linux values, the same on x86-64 and arm64. */
-    private static final int PROT_READ = 0x1;
-    private static final int PROT_WRITE = 0x2;
-    private static final int MAP_PRIVATE = 0x02;
-    private static final int MAP_ANONYMOUS = 0x20;
     private static final int MADV_HUGEPAGE = 14;
-    private static final long MAP_FAILED = -1;
-
-    private static final MethodHandle MMAP = libc("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MADVISE = libc("madvise",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MUNMAP = libc("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     private HugePages() {
     }
@@ -46,16 +28,10 @@ final class HugePages {
      * {@link #aligned(long)} for the usable start and {@link #unmap(long, long)} with the same length to free.
      */
     static long map(long length) {
-        if (MMAP == null || MADVISE == null || MUNMAP == null) {
+        if (Mmap.MADVISE == null || Mmap.MUNMAP == null) {
             return 0;
         }
-        try {
-            long base = ((MemorySegment) MMAP.invokeExact(MemorySegment.NULL, length + HUGE_PAGE,
-                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L)).address();
-            return base == MAP_FAILED ? 0 : base;
-        } catch (Throwable e) {
-            return 0;
-        }
+        return Mmap.anonymous(length + HUGE_PAGE);
     }
 
     /**
@@ -64,26 +40,9 @@ final class HugePages {
      */
     static boolean advise(long base, long length) {
         try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(aligned(base)), length, MADV_HUGEPAGE) == 0;
+            return (int) Mmap.MADVISE.invokeExact(MemorySegment.ofAddress(aligned(base)), length, MADV_HUGEPAGE) == 0;
         } catch (Throwable e) {
             return false;
-        }
-    }
-
-    /**
-     * The libc function {@code name}, or null off Linux or where native access is denied. Linking is a restricted
-     * FFM operation; the JVM must run with {@code --enable-native-access=ALL-UNNAMED}, as vnetd's launchers do.
-     */
-    @SuppressWarnings("restricted")
-    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
-        if (!System.getProperty("os.name", "").startsWith("Linux")) {
-            return null;
-        }
-        try {
-            Linker linker = Linker.nativeLinker();
-            return linker.downcallHandle(linker.defaultLookup().findOrThrow(name), descriptor);
-        } catch (RuntimeException | LinkageError e) {
-            return null;
         }
     }
 
@@ -95,7 +54,7 @@ final class HugePages {
     /** Unmaps a mapping made by {@link #map(long)} with the same {@code length}. */
     static void unmap(long base, long length) {
         try {
-            int result = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(base), length + HUGE_PAGE);
+            int result = (int) Mmap.MUNMAP.invokeExact(MemorySegment.ofAddress(base), length + HUGE_PAGE);
             if (result != 0) {
                 throw new IllegalStateException("munmap failed for the flow table");
             }

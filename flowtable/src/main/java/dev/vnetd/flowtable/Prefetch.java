@@ -119,14 +119,6 @@ final class Prefetch {
     private static final int TAGS_AT = 64;
     private static final long PAGE = 4096;
 
-    /* Linux values on x86-64. */
-    private static final int PROT_READ = 0x1;
-    private static final int PROT_WRITE = 0x2;
-    private static final int PROT_EXEC = 0x4;
-    private static final int MAP_PRIVATE = 0x02;
-    private static final int MAP_ANONYMOUS = 0x20;
-    private static final long MAP_FAILED = -1;
-
     /** {@code prefetch_slots} and {@code prefetch_tags}, or null where the stubs could not be made. */
     private static final Stubs STUBS = link(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
     private static final MethodHandle PREFETCH_SLOTS_STUB = STUBS == null ? null : STUBS.slots();
@@ -177,22 +169,20 @@ final class Prefetch {
             return null;
         }
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle mmap = linker.downcallHandle(linker.defaultLookup().findOrThrow("mmap"),
-                    FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-            MethodHandle mprotect = linker.downcallHandle(linker.defaultLookup().findOrThrow("mprotect"),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-            MemorySegment page = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, PAGE, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
-            if (page.address() == MAP_FAILED) {
+            if (Mmap.MPROTECT == null) {
                 return null;
             }
-            MemorySegment code = page.reinterpret(PAGE);
+            long page = Mmap.anonymous(PAGE);
+            if (page == 0) {
+                return null;
+            }
+            MemorySegment code = MemorySegment.ofAddress(page).reinterpret(PAGE);
             MemorySegment.copy(MemorySegment.ofArray(PREFETCH_SLOTS), 0, code, 0, PREFETCH_SLOTS.length);
             MemorySegment.copy(MemorySegment.ofArray(PREFETCH_TAGS), 0, code, TAGS_AT, PREFETCH_TAGS.length);
-            if ((int) mprotect.invokeExact(code, PAGE, PROT_READ | PROT_EXEC) != 0) {
+            if ((int) Mmap.MPROTECT.invokeExact(code, PAGE, Mmap.PROT_READ | Mmap.PROT_EXEC) != 0) {
                 return null;
             }
+            Linker linker = Linker.nativeLinker();
             return new Stubs(
                     linker.downcallHandle(code, FunctionDescriptor.ofVoid(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT),
                             Linker.Option.critical(true)),
