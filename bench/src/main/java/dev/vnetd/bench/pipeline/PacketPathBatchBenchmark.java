@@ -102,10 +102,7 @@ public class PacketPathBatchBenchmark {
         for (int i = 0; i < BATCH; i++) {
             receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
         }
-        // a daemon's path objects are old after its first minutes; a fork's would stay young for the whole run
-        // (nothing is collected after set-up), and a young object's reference stores skip part of some collectors'
-        // write barriers (G1's fence): collect once, so the measurement sees the barriers a running daemon pays
-        System.gc();
+        PacketPathBenchmark.ageAsInADaemon();
     }
 
     /**

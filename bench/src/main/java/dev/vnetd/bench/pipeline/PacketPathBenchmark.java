@@ -101,10 +101,7 @@ public class PacketPathBenchmark {
         packet.getBytes(0, datagram);
         packet.release();
         receiveBuffer = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
-        // a daemon's path objects are old after its first minutes; a fork's would stay young for the whole run
-        // (nothing is collected after set-up), and a young object's reference stores skip part of some collectors'
-        // write barriers (G1's fence): collect once, so the measurement sees the barriers a running daemon pays
-        System.gc();
+        ageAsInADaemon();
     }
 
     /** Releases the receive buffer. */
@@ -122,5 +119,14 @@ public class PacketPathBenchmark {
         buf.setIndex(0, datagram.length);
         path.receive(0, buf, senderHigh, senderLow);
         path.flush();
+    }
+
+    /**
+     * Ends a set-up: a daemon's path objects are old after its first minutes, a fork's would stay young for the whole
+     * run (nothing is collected after set-up), and a young object's reference stores skip part of some collectors'
+     * write barriers (G1's fence). One collection, so the measurement sees the barriers a running daemon pays.
+     */
+    static void ageAsInADaemon() {
+        System.gc();
     }
 }
