@@ -4,12 +4,14 @@
 #   from site-a (decision=arr: a flow-table hit, the pinned next hop) or from site-b (decision=lpm: no ARR, a
 #   longest-prefix match and next-hop selection every packet);
 #   PacketPathBatchBenchmark: read batches of 64 datagrams from 4096 flows (half ARR flow-table hits, half LPM
-#   lookups in 16384-route FIBs), a flush per batch, as the socket reader runs the path.
+#   lookups in 16384-route FIBs), a flush per batch, as the socket reader runs the path; traffic=forward has the
+#   ARR half all from site-a's own flows, traffic=replies makes half of it dc-prod's replies to them (ARR's return
+#   direction: the swapped key found, back to site-a without a FIB lookup).
 # Prints:
 #   pipeline family=ipv4 decision=arr|lpm packets_per_s=... bytes_per_op=... target_packets_per_s=10000000 ratio=...
 #       gc=parallel
-#   pipeline family=ipv4 case=batch64 entry=receiveBatch|receive packets_per_s=... bytes_per_op=...
-#       target_packets_per_s=10000000 ratio=... gc=parallel
+#   pipeline family=ipv4 case=batch64 entry=receiveBatch|receive traffic=forward|replies packets_per_s=...
+#       bytes_per_op=... target_packets_per_s=10000000 ratio=... gc=parallel
 # The 10 M packets/s per core target is the issue's (docs/performance.md). PIPELINE_JMH sets the run length.
 # The forks run the collector the launchers give vnetd (ParallelGC, docs/operations.md "JVM and garbage
 # collector"); PIPELINE_GC=g1 (or serial, z, default: the JVM's own choice) measures another one, and the line says
@@ -32,7 +34,8 @@ for entry in json.load(open(sys.argv[1])):
     ops = entry["primaryMetric"]["score"]
     alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score", float("nan"))
     params = entry["params"]
-    case = (" case=batch64 entry=%s" % params["entry"]) if "entry" in params else " decision=%s" % params["decision"]
+    case = (" case=batch64 entry=%s traffic=%s" % (params["entry"], params["traffic"]) if "entry" in params
+            else " decision=%s" % params["decision"])
     print("pipeline family=%s%s packets_per_s=%.0f bytes_per_op=%.3f target_packets_per_s=10000000 ratio=%.2f gc=%s"
           % (entry["params"]["family"], case, ops, alloc, ops / 1e7, sys.argv[2]))
 PY
