@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A socket read batch through a worker's path: {@value #BATCH} GRE-in-UDP datagrams of {@link BatchTraffic}'s
- * {@value BatchTraffic#FLOWS} flows (half ARR flow-table hits, half LPM lookups in a FIB of
+ * {@link #flows} flows (half ARR flow-table hits, half LPM lookups in a FIB of
  * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
  * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
  * {@code SocketQueue.readBatch} does. The
@@ -63,8 +63,16 @@ public class PacketPathBatchBenchmark {
     @Param({"forward", "replies"})
     public String traffic;
 
+    /**
+     * Distinct flows the datagrams belong to, sent round-robin: 4096 (the flows' lines stay in the caches; a flow
+     * table of 65 536) or more, with a table of at least 16 per flow (131 072 flows: 1 048 576, the daemon's default
+     * {@code flow_table} capacity, and flow lines far beyond the caches, as on a busy edge).
+     */
+    @Param({"4096"})
+    public int flows;
+
     private PacketPath path;
-    private FlowTable flows;
+    private FlowTable table;
     private final ByteBuf[] receiveBuffers = new ByteBuf[BATCH];
     private byte[][] datagrams;
     private int next;
@@ -76,7 +84,7 @@ public class PacketPathBatchBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         batched = "receiveBatch".equals(entry);
-        BatchTraffic mix = BatchTraffic.build("ipv6".equals(family), "replies".equals(traffic));
+        BatchTraffic mix = BatchTraffic.build("ipv6".equals(family), "replies".equals(traffic), flows);
         ForwardingState state = mix.state();
         datagrams = mix.datagrams();
         senders = mix.senders();
@@ -100,9 +108,9 @@ public class PacketPathBatchBenchmark {
                 count = 0;
             }
         };
-        flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
+        table = FlowTable.allocate(Math.max(1 << 16, Integer.highestOneBit(flows - 1) << 4), FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
-                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
+                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, table, new WorkerClock());
         for (int i = 0; i < BATCH; i++) {
             receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
         }
@@ -127,7 +135,7 @@ public class PacketPathBatchBenchmark {
         for (ByteBuf buf : receiveBuffers) {
             buf.release();
         }
-        flows.close();
+        table.close();
     }
 
     /** One read batch in, its packets out, one flush. */
