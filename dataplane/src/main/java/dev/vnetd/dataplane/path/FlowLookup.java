@@ -172,12 +172,12 @@ public final class FlowLookup {
     }
 
     /**
-     * Reads the counters of the flow a found hint names (both directions': the lines {@code touch} will add to), and
-     * returns their sum; for a batch to bring them into the cache ahead of {@link #decide}.
+     * Brings the counters of every flow {@link #lookupHints} found in {@code batch} (the lines {@code touch} will add
+     * to, apart from the slot the lookup read) into the cache ahead of {@link #decide}
+     * ({@link FlowTable#prefetchCounters}); returns what it loaded where it could not prefetch, for the caller to keep.
      */
-    public long readCounters(long hint) {
-        int at = FlowTable.slot(hint);
-        return flows.packetsFromOrigin(at) + flows.bytesToOrigin(at);
+    public long prefetchCounters(FlowLookupBatch batch) {
+        return flows.prefetchCounters(batch);
     }
 
     /**

@@ -380,29 +380,18 @@ public final class PacketPath {
     }
 
     /**
-     * Reads, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
+     * Brings in, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
      * lookups did not: a found flow's counters (the cold half of its slot, which {@code touch} adds to: a separate
-     * cache line) and a matched route's next hop: its entry in the virtual network's sole tunnels (one array read),
-     * or for a route of several next hops its group (route, group, the group's tunnels: dependent loads). With
-     * many flows and a large FIB each is a cache miss, which forwarding would take one datagram after another. Read
-     * here, each kind in a pass of its own over a list of those datagrams (no branch on the random mix of flows and
-     * routes to mispredict) and each route's chain a link per pass, the misses of the whole batch overlap. Only
-     * reads: no decision changes.
+     * cache line; prefetched by the flow table, {@link FlowLookup#prefetchCounters}, in both directions' batches)
+     * and a matched route's next hop: its entry in the virtual network's sole tunnels (one array read), or for a
+     * route of several next hops its group (route, group, the group's tunnels: dependent loads). With many flows and
+     * a large FIB each is a cache miss, which forwarding would take one datagram after another. Here, each kind in a
+     * pass of its own over a list of those datagrams (no branch on the random mix of flows and routes to
+     * mispredict) and each route's chain a link per pass, the misses of the whole batch overlap. Only reads: no
+     * decision changes.
      */
     private void warmHints(ForwardingState state) {
-        long sum = 0;
-        for (int k = 0; k < flowBatch.size(); k++) {
-            long flow = flowBatch.handle(k);
-            if (flow >= 0) {
-                sum += flowLookup.readCounters(flow);
-            }
-        }
-        for (int k = 0; k < returnBatch.size(); k++) {
-            long flow = returnBatch.handle(k);
-            if (flow >= 0) {
-                sum += flowLookup.readCounters(flow);
-            }
-        }
+        long sum = flowLookup.prefetchCounters(flowBatch) + flowLookup.prefetchCounters(returnBatch);
         int routed = routedCount;
         int groups = 0;
         for (int k = 0; k < routed; k++) {
