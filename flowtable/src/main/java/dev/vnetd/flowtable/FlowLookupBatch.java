@@ -41,6 +41,13 @@ public final class FlowLookupBatch {
     final MemorySegment slotsSegment;
     /** Indexes of the keys whose candidate slot did not hold them, searched after the compare pass. */
     final int[] misses;
+    /**
+     * The cache lines of the found flows' counters, for {@link FlowTable#prefetchCounters}: up to two a key, as
+     * 64-byte line numbers from the table's first line.
+     */
+    final int[] counterLines;
+    /** {@link #counterLines} as a heap segment, made once, for the prefetch stub's critical downcall. */
+    final MemorySegment counterLinesSegment;
     /** Where the tag and slot passes leave what they loaded, so the compiler keeps loads made only for the miss. */
     long touched;
     int size;
@@ -56,6 +63,8 @@ public final class FlowLookupBatch {
         slots = new int[capacity];
         slotsSegment = MemorySegment.ofArray(slots);
         misses = new int[capacity];
+        counterLines = new int[capacity * 2];
+        counterLinesSegment = MemorySegment.ofArray(counterLines);
     }
 
     /** Adds a key (arguments as for {@link FlowTable#lookup}); returns its index, or -1 when the batch is full. */

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -128,6 +130,43 @@ class FlowLookupBatchTest {
             assertEquals(FlowTable.NOT_FOUND, batch.handle(1));
             assertEquals(FlowTable.NOT_FOUND, batch.handle(2));
             assertEquals(FlowTable.NOT_FOUND, batch.handle(3));
+        }
+    }
+
+    @Test
+    void shouldListTheLinesOfTheFoundFlowsCountersForTheirPrefetch() {
+        try (FlowTable table = FlowTable.allocate(4096, FlowTimeouts.DEFAULTS)) {
+            for (int port = 0; port < 64; port += 2) {
+                table.insert(1, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, 10, 0, 20, port, 53, 3, 7,
+                        FlowTable.NO_PORT, 0, T0);
+            }
+            FlowLookupBatch batch = new FlowLookupBatch(64);
+            for (int port = 0; port < 64; port++) {
+                batch.add(1, FlowTable.FAMILY_IPV4, FlowTable.PROTO_UDP, 0, 10, 0, 20, port, 53);
+            }
+            table.lookup(batch);
+            table.prefetchCounters(batch, false);
+            Set<Long> expected = new HashSet<>();
+            int entries = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                long handle = batch.handle(i);
+                assertEquals(i % 2 == 0, handle >= 0, "key " + i);
+                if (handle >= 0) {
+                    // the lines of the first and the last byte of the counters touch adds to
+                    long counters = table.coldAddress(FlowTable.slot(handle));
+                    expected.add(counters >>> 6);
+                    expected.add((counters + 31) >>> 6);
+                    entries += counters >>> 6 == (counters + 31) >>> 6 ? 1 : 2;
+                }
+            }
+            Set<Long> listed = new HashSet<>();
+            for (int k = 0; k < entries; k++) {
+                listed.add((table.address() >>> 6) + batch.counterLines[k]);
+            }
+            assertEquals(expected, listed, "the counters' lines, and only those of found flows");
+            if (FlowTable.softwarePrefetch()) {
+                assertEquals(0, table.prefetchCounters(batch, true));
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import dev.vnetd.control.config.ConfigLoader;
 import dev.vnetd.control.snapshot.ForwardingStateBuilder;
 import dev.vnetd.dataplane.packet.PacketBuilder;
 import dev.vnetd.dataplane.state.ForwardingState;
+import dev.vnetd.dataplane.state.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 
@@ -18,15 +19,17 @@ import java.util.SplittableRandom;
 
 /**
  * Traffic that looks like a socket's read batches rather than one packet repeated: the default configuration with
- * a larger FIB in both site virtual networks, and {@link #FLOWS} GRE-in-UDP datagrams, half from site-a (key 100,
+ * a larger FIB in both site virtual networks, and one GRE-in-UDP datagram for each of {@code flows} flows, half from
+ * site-a (key 100,
  * production, {@code arr: true}: every packet goes through the flow table) and half from site-b (key 200, staging,
  * no ARR: every packet goes through the LPM), each to a destination inside a random one of the generated routes.
- * The prefix lengths follow the IPv4 and IPv6 default-free-zone mix of {@code shared/tools/gen-routes.py}; the
- * seed is fixed, so every run sends the same packets.
+ * With {@code replies}, every other site-a datagram is instead the reply to the site-a flow just before it, sent
+ * by dc-prod (no key, 127.0.0.3) with the addresses and ports swapped: ARR's return direction, found by the
+ * swapped key and sent back to site-a without a FIB lookup. The prefix lengths follow the IPv4 and IPv6
+ * default-free-zone mix of {@code shared/tools/gen-routes.py}; the seed is fixed, so every run sends the same
+ * packets.
  */
 final class BatchTraffic {
-    /** Distinct flows (5-tuples) the datagrams belong to. */
-    static final int FLOWS = 4096;
     /** Routes added to each of production and staging. */
     static final int ROUTES_PER_VN = 16384;
     private static final int[] V4_LENGTHS = {24, 24, 24, 24, 24, 24, 22, 23, 20, 21, 19, 16};
@@ -35,14 +38,19 @@ final class BatchTraffic {
 
     private final ForwardingState state;
     private final byte[][] datagrams;
+    private final long[] senders;
 
-    private BatchTraffic(ForwardingState state, byte[][] datagrams) {
+    private BatchTraffic(ForwardingState state, byte[][] datagrams, long[] senders) {
         this.state = state;
         this.datagrams = datagrams;
+        this.senders = senders;
     }
 
-    /** The state and the datagrams for inner family {@code ipv6} or IPv4. */
-    static BatchTraffic build(boolean ipv6) throws Exception {
+    /**
+     * The state and one datagram for each of {@code flows} flows (a multiple of 4), inner family {@code ipv6} or
+     * IPv4, with ARR replies or without.
+     */
+    static BatchTraffic build(boolean ipv6, boolean replies, int flows) throws Exception {
         SplittableRandom random = new SplittableRandom(SEED);
         String[] production = prefixes(random, ipv6);
         String[] staging = prefixes(random, ipv6);
@@ -51,19 +59,45 @@ final class BatchTraffic {
         appendRoutes(yaml, staging, "staging", "dc-staging");
         ForwardingState state = ForwardingStateBuilder.build(
                 ConfigLoader.parse("pipeline-batch.yaml", yaml.toString(), null));
-        byte[][] datagrams = new byte[FLOWS][];
-        for (int flow = 0; flow < FLOWS; flow++) {
+        byte[][] datagrams = new byte[flows][];
+        long[] senders = new long[flows];
+        String destination = null;
+        for (int flow = 0; flow < flows; flow++) {
             boolean siteA = (flow & 1) == 0;
+            boolean reply = replies && (flow & 3) == 2;
             String[] routes = siteA ? production : staging;
-            String destination = addressIn(random, routes[random.nextInt(routes.length)]);
-            String source = ipv6 ? "fd00:a::" + Integer.toHexString(1 + flow % 250) : "192.168.10." + (1 + flow % 250);
-            ByteBuf packet = new PacketBuilder().gre(siteA ? 100 : 200).ip(source, destination, 64)
-                    .udp(10000 + flow, 443, new byte[64]).build(UnpooledByteBufAllocator.DEFAULT);
+            PacketBuilder builder = new PacketBuilder();
+            if (reply) {
+                // the reply to flow - 2 (site-a's, opened in the same batch or an earlier one), from dc-prod
+                builder.gre(-1).ip(destination, siteHost(ipv6, flow - 2), 64)
+                        .udp(443, sourcePort(flow - 2), new byte[64]);
+                senders[flow] = Tunnel.ipv4ToInt(state.tunnel("dc-prod").remote().getAddress()) & 0xFFFF_FFFFL;
+            } else {
+                destination = addressIn(random, routes[random.nextInt(routes.length)]);
+                builder.gre(siteA ? 100 : 200).ip(siteHost(ipv6, flow), destination, 64)
+                        .udp(sourcePort(flow), 443, new byte[64]);
+                senders[flow] = Tunnel.ipv4ToInt(state.tunnel(siteA ? "site-a" : "site-b").remote().getAddress())
+                        & 0xFFFF_FFFFL;
+            }
+            ByteBuf packet = builder.build(UnpooledByteBufAllocator.DEFAULT);
             datagrams[flow] = new byte[packet.readableBytes()];
             packet.getBytes(0, datagrams[flow]);
             packet.release();
         }
-        return new BatchTraffic(state, datagrams);
+        return new BatchTraffic(state, datagrams, senders);
+    }
+
+    /**
+     * The site host that sends flow {@code flow}: one of 250 in the site prefix (192.168.10.0/24, fd00:a::/64), so
+     * that with {@link #sourcePort} every flow up to 6.9 million is its own 5-tuple.
+     */
+    private static String siteHost(boolean ipv6, int flow) {
+        return ipv6 ? "fd00:a::" + Integer.toHexString(1 + flow % 250) : "192.168.10." + (1 + flow % 250);
+    }
+
+    /** The source port of flow {@code flow}: 10000 + flow for the first 55 536 flows, then round again. */
+    private static int sourcePort(int flow) {
+        return 10000 + flow % 55536;
     }
 
     /** The forwarding state: the default configuration plus the generated routes. */
@@ -74,6 +108,11 @@ final class BatchTraffic {
     /** The datagrams, one per flow, in the order they are sent round-robin. */
     byte[][] datagrams() {
         return datagrams;
+    }
+
+    /** The IPv4 address (in the low 32 bits) of each datagram's sender: its tunnel's remote. */
+    long[] senders() {
+        return senders;
     }
 
     private static String embeddedYaml() throws IOException {

@@ -6,7 +6,6 @@ import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
-import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.WorkerClock;
 import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
@@ -24,13 +23,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A socket read batch through a worker's path: {@value #BATCH} GRE-in-UDP datagrams of {@link BatchTraffic}'s
- * {@value BatchTraffic#FLOWS} flows (half ARR flow-table hits, half LPM lookups in a FIB of
+ * {@link #flows} flows (half ARR flow-table hits, half LPM lookups in a FIB of
  * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
  * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
  * {@code SocketQueue.readBatch} does. The
@@ -58,22 +56,39 @@ public class PacketPathBatchBenchmark {
     @Param({"receiveBatch", "receive"})
     public String entry;
 
+    /**
+     * The mix: {@code forward} is half ARR packets of site-a's own flows, half LPM packets of site-b;
+     * {@code replies} makes half of the ARR packets dc-prod's replies to site-a's flows ({@link BatchTraffic}).
+     */
+    @Param({"forward", "replies"})
+    public String traffic;
+
+    /**
+     * Distinct flows the datagrams belong to, sent round-robin: 4096 (the flows' lines stay in the caches; a flow
+     * table of 65 536) or more, with a table of at least 16 per flow (131 072 flows: 1 048 576, the daemon's default
+     * {@code flow_table} capacity, and flow lines far beyond the caches, as on a busy edge).
+     */
+    @Param({"4096"})
+    public int flows;
+
     private PacketPath path;
-    private FlowTable flows;
+    private FlowTable table;
     private final ByteBuf[] receiveBuffers = new ByteBuf[BATCH];
     private byte[][] datagrams;
     private int next;
-    private long senderHigh;
-    private long senderLow;
+    private long[] senders;
+    private int siteA;
     private boolean batched;
 
     /** A worker's path on {@link BatchTraffic}'s state, with a port that releases what it sent at each flush. */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         batched = "receiveBatch".equals(entry);
-        BatchTraffic traffic = BatchTraffic.build("ipv6".equals(family));
-        ForwardingState state = traffic.state();
-        datagrams = traffic.datagrams();
+        BatchTraffic mix = BatchTraffic.build("ipv6".equals(family), "replies".equals(traffic), flows);
+        ForwardingState state = mix.state();
+        datagrams = mix.datagrams();
+        senders = mix.senders();
+        siteA = state.tunnel("site-a").id();
         ByteBuf[] sent = new ByteBuf[BATCH * 2];
         TxPort port = new TxPort() {
             private int count;
@@ -93,12 +108,9 @@ public class PacketPathBatchBenchmark {
                 count = 0;
             }
         };
-        flows = FlowTable.allocate(1 << 16, FlowTimeouts.DEFAULTS);
+        table = FlowTable.allocate(Math.max(1 << 16, Integer.highestOneBit(flows - 1) << 4), FlowTimeouts.DEFAULTS);
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
-                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, flows, new WorkerClock());
-        InetAddress sender = state.tunnel("site-a").remote().getAddress();
-        senderHigh = 0L;
-        senderLow = Tunnel.ipv4ToInt(sender) & 0xFFFF_FFFFL;
+                new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, table, new WorkerClock());
         for (int i = 0; i < BATCH; i++) {
             receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
         }
@@ -106,8 +118,8 @@ public class PacketPathBatchBenchmark {
     }
 
     /**
-     * Releases the receive buffers and the flow table; fails the run if the path dropped anything, since it would
-     * then have measured something other than forwarding.
+     * Releases the receive buffers and the flow table; fails the run if the path dropped anything, or with
+     * {@code replies} sent no reply back through ARR, since it would then have measured something else.
      */
     @TearDown(Level.Trial)
     public void tearDown() {
@@ -117,10 +129,13 @@ public class PacketPathBatchBenchmark {
                 throw new IllegalStateException("the path dropped " + counters.drops(reason) + " packets: " + reason);
             }
         }
+        if ("replies".equals(traffic) && counters.arrReturns(siteA) == 0) {
+            throw new IllegalStateException("no reply went back to site-a through ARR: not the mix this benchmark measures");
+        }
         for (ByteBuf buf : receiveBuffers) {
             buf.release();
         }
-        flows.close();
+        table.close();
     }
 
     /** One read batch in, its packets out, one flush. */
@@ -131,14 +146,15 @@ public class PacketPathBatchBenchmark {
         int flow = next;
         for (int i = 0; i < BATCH; i++) {
             byte[] datagram = datagrams[flow];
+            long sender = senders[flow];
             flow = flow + 1 == datagrams.length ? 0 : flow + 1;
             ByteBuf buf = receiveBuffers[i];
             buf.setBytes(HEADROOM, datagram);
             buf.retain().setIndex(HEADROOM, HEADROOM + datagram.length);
             if (staged) {
-                path.stage(0, buf, senderHigh, senderLow);
+                path.stage(0, buf, 0L, sender);
             } else {
-                path.receive(0, buf, senderHigh, senderLow);
+                path.receive(0, buf, 0L, sender);
             }
         }
         next = flow;

@@ -76,19 +76,21 @@ public final class FlowLookup {
      */
     public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet, ByteBuf buf,
                          WorkerCounters counters) {
-        return decide(state, vn, ingress, packet, buf, counters, NO_HINT);
+        return decide(state, vn, ingress, packet, buf, counters, NO_HINT, NO_HINT);
     }
 
     /**
      * Decides as {@link #decide(ForwardingState, VirtualNetwork, Tunnel, InnerPacket, ByteBuf, WorkerCounters)}
-     * does, with {@code hint}: what {@link #lookupHints} found for the packet's own-direction key, or
-     * {@link #NO_HINT}. A hint stands in for the lookup only while it is still the answer the table would give: a
-     * found flow whose slot has not changed since ({@link FlowTable#validate}), a miss while this lookup has inserted
-     * no flow since; otherwise the flow is looked up again. Either way the decision is the one a lookup made now
-     * would give, except that another worker's insert after the hints were looked up is seen with the next batch.
+     * does, with {@code hint} and {@code returnHint}: what {@link #lookupHints} found for the packet's own-direction
+     * key ({@link #addHintKey}) and for its return key ({@link #addReturnKey}, looked up only when the own key
+     * missed), each {@link #NO_HINT} when not looked up. A hint stands in for its lookup only while it is still the
+     * answer the table would give: a found flow whose slot has not changed since ({@link FlowTable#validate}), a miss
+     * while this lookup has inserted no flow since; otherwise the flow is looked up again. Either way the decision is
+     * the one a lookup made now would give, except that another worker's insert after the hints were looked up is
+     * seen with the next batch.
      */
     public Tunnel decide(ForwardingState state, VirtualNetwork vn, Tunnel ingress, InnerPacket packet, ByteBuf buf,
-                         WorkerCounters counters, long hint) {
+                         WorkerCounters counters, long hint, long returnHint) {
         slot = NONE;
         translatedPort = NONE;
         if (!vn.arr()) {
@@ -125,11 +127,11 @@ public final class FlowLookup {
                 return translated(state, vn, ingress, packet, buf, counters, true);
             }
         }
-        boolean icmp = proto == ICMP || proto == ICMPV6;
-        // an ICMP echo reply carries the request's identifier where the request had it: no ports to swap
-        handle = flows.lookup(vn.id(), family, proto, dstHigh, dstLow, srcHigh, srcLow,
-                icmp ? packet.sourcePort() : packet.destinationPort(),
-                icmp ? packet.destinationPort() : packet.sourcePort());
+        handle = returnHint >= 0 || returnHint == FlowTable.NOT_FOUND && inserts == hintInserts ? returnHint
+                : returnFlow(vn, packet);
+        if (handle >= 0 && handle == returnHint && !flows.validate(handle)) {
+            handle = returnFlow(vn, packet); // the hinted flow changed since: look again
+        }
         if (handle >= 0) {
             int at = FlowTable.slot(handle);
             int origin = flows.originTunnel(at);
@@ -170,12 +172,48 @@ public final class FlowLookup {
     }
 
     /**
-     * Reads the counters of the flow a found hint names (both directions': the lines {@code touch} will add to), and
-     * returns their sum; for a batch to bring them into the cache ahead of {@link #decide}.
+     * Brings the counters of every flow {@link #lookupHints} found in {@code batch} (the lines {@code touch} will add
+     * to, apart from the slot the lookup read) into the cache ahead of {@link #decide}
+     * ({@link FlowTable#prefetchCounters}); returns what it loaded where it could not prefetch, for the caller to keep.
      */
-    public long readCounters(long hint) {
-        int at = FlowTable.slot(hint);
-        return flows.packetsFromOrigin(at) + flows.bytesToOrigin(at);
+    public long prefetchCounters(FlowLookupBatch batch) {
+        return flows.prefetchCounters(batch);
+    }
+
+    /**
+     * Adds the return key of {@code packet} (parsed, from a tunnel of {@code vn}) to {@code batch}: its key with
+     * source and destination swapped, the key of a flow it would be the reply to, which {@link #decide} looks up
+     * when the own-direction key finds nothing. Returns its index in the batch, or -1 when the batch is full.
+     */
+    public static int addReturnKey(FlowLookupBatch batch, VirtualNetwork vn, InnerPacket packet) {
+        boolean v6 = packet.ipv6();
+        return batch.add(vn.id(), v6 ? FlowTable.FAMILY_IPV6 : FlowTable.FAMILY_IPV4, packet.protocol(),
+                v6 ? packet.destinationHigh() : 0, v6 ? packet.destinationLow() : packet.destination4() & 0xFFFF_FFFFL,
+                v6 ? packet.sourceHigh() : 0, v6 ? packet.sourceLow() : packet.source4() & 0xFFFF_FFFFL,
+                returnSourcePort(packet), returnDestinationPort(packet));
+    }
+
+    /** The flow {@code packet} is a reply to: its return key looked up now. */
+    private long returnFlow(VirtualNetwork vn, InnerPacket packet) {
+        return flows.lookup(vn.id(), family, packet.protocol(), dstHigh, dstLow, srcHigh, srcLow,
+                returnSourcePort(packet), returnDestinationPort(packet));
+    }
+
+    /**
+     * The source port of a packet's return key: its destination port, except for ICMP, where an echo reply carries
+     * the request's identifier where the request had it (no ports to swap).
+     */
+    private static int returnSourcePort(InnerPacket packet) {
+        return icmp(packet.protocol()) ? packet.sourcePort() : packet.destinationPort();
+    }
+
+    /** The destination port of a packet's return key (see {@link #returnSourcePort}). */
+    private static int returnDestinationPort(InnerPacket packet) {
+        return icmp(packet.protocol()) ? packet.destinationPort() : packet.sourcePort();
+    }
+
+    private static boolean icmp(int proto) {
+        return proto == ICMP || proto == ICMPV6;
     }
 
     private long forward(VirtualNetwork vn, int proto, int sport, int dport) {

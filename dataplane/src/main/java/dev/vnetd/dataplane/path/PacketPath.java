@@ -98,6 +98,12 @@ public final class PacketPath {
     private final FlowLookupBatch flowBatch = new FlowLookupBatch(MAX_BATCH);
     /** Datagram of each key in {@link #flowBatch}. */
     private final int[] flowBatchDatagrams = new int[MAX_BATCH];
+    /** Per staged datagram, what {@link #returnBatch} found for its return key, or {@link FlowLookup#NO_HINT}. */
+    private final long[] returnHints = new long[MAX_BATCH];
+    /** The return keys of the ARR datagrams whose own key found no flow: replies, looked up together. */
+    private final FlowLookupBatch returnBatch = new FlowLookupBatch(MAX_BATCH);
+    /** Datagram of each key in {@link #returnBatch}. */
+    private final int[] returnBatchDatagrams = new int[MAX_BATCH];
     /** Datagrams still waiting for a batch route lookup, and the addresses and answers of one FIB's lookup. */
     private final int[] routePending = new int[MAX_BATCH];
     private final int[] routeDatagrams = new int[MAX_BATCH];
@@ -289,7 +295,8 @@ public final class PacketPath {
                 drop(buf, stagedDrops[i]);
                 continue;
             }
-            forwardParsed(state, stagedMemories[i], stagedPackets[i], tunnelId, flowHints[i], routeHints[i]);
+            forwardParsed(state, stagedMemories[i], stagedPackets[i], tunnelId, flowHints[i], returnHints[i],
+                    routeHints[i]);
         }
     }
 
@@ -322,15 +329,18 @@ public final class PacketPath {
 
     /**
      * Looks up, for every staged datagram that will reach the flow table or the FIB, its own-direction flow (ARR
-     * virtual networks) in one batch, then the route in its virtual network's FIB (the others, and flows not found)
-     * in one batch per FIB. The answers become the datagrams' hints; the rest get none.
+     * virtual networks) in one batch, then for those whose own key found nothing the flow they would reply to (the
+     * return key) in a second batch, then the route in its virtual network's FIB (the others, and flows found in
+     * neither direction) in one batch per FIB. The answers become the datagrams' hints; the rest get none.
      */
     private void lookUpHints(ForwardingState state, int count) {
         flowBatch.clear();
+        returnBatch.clear();
         routedCount = 0;
         int routes = 0;
         for (int i = 0; i < count; i++) {
             flowHints[i] = FlowLookup.NO_HINT;
+            returnHints[i] = FlowLookup.NO_HINT;
             routeHints[i] = RouteLookup.NO_HINT;
             if (stagedTunnels[i] == TunnelIndex.NO_TUNNEL || stagedDrops[i] != null
                     || stagedPackets[i].ttl() <= 1) {
@@ -349,6 +359,17 @@ public final class PacketPath {
                 int i = flowBatchDatagrams[k];
                 flowHints[i] = flowBatch.handle(k);
                 if (flowHints[i] == FlowTable.NOT_FOUND) {
+                    VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+                    returnBatchDatagrams[FlowLookup.addReturnKey(returnBatch, vn, stagedPackets[i])] = i;
+                }
+            }
+        }
+        if (returnBatch.size() > 0) {
+            flowLookup.lookupHints(returnBatch);
+            for (int k = 0; k < returnBatch.size(); k++) {
+                int i = returnBatchDatagrams[k];
+                returnHints[i] = returnBatch.handle(k);
+                if (returnHints[i] == FlowTable.NOT_FOUND) {
                     routePending[routes++] = i;
                 }
             }
@@ -359,23 +380,18 @@ public final class PacketPath {
     }
 
     /**
-     * Reads, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
+     * Brings in, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
      * lookups did not: a found flow's counters (the cold half of its slot, which {@code touch} adds to: a separate
-     * cache line) and a matched route's next hop: its entry in the virtual network's sole tunnels (one array read),
-     * or for a route of several next hops its group (route, group, the group's tunnels: dependent loads). With
-     * many flows and a large FIB each is a cache miss, which forwarding would take one datagram after another. Read
-     * here, each kind in a pass of its own over a list of those datagrams (no branch on the random mix of flows and
-     * routes to mispredict) and each route's chain a link per pass, the misses of the whole batch overlap. Only
-     * reads: no decision changes.
+     * cache line; prefetched by the flow table, {@link FlowLookup#prefetchCounters}, in both directions' batches)
+     * and a matched route's next hop: its entry in the virtual network's sole tunnels (one array read), or for a
+     * route of several next hops its group (route, group, the group's tunnels: dependent loads). With many flows and
+     * a large FIB each is a cache miss, which forwarding would take one datagram after another. Here, each kind in a
+     * pass of its own over a list of those datagrams (no branch on the random mix of flows and routes to
+     * mispredict) and each route's chain a link per pass, the misses of the whole batch overlap. Only reads: no
+     * decision changes.
      */
     private void warmHints(ForwardingState state) {
-        long sum = 0;
-        for (int k = 0; k < flowBatch.size(); k++) {
-            long flow = flowBatch.handle(k);
-            if (flow >= 0) {
-                sum += flowLookup.readCounters(flow);
-            }
-        }
+        long sum = flowLookup.prefetchCounters(flowBatch) + flowLookup.prefetchCounters(returnBatch);
         int routed = routedCount;
         int groups = 0;
         for (int k = 0; k < routed; k++) {
@@ -541,7 +557,7 @@ public final class PacketPath {
             drop(located.buf(), packet.dropReason());
             return;
         }
-        forwardParsed(state, located, packet, tunnelId, FlowLookup.NO_HINT, RouteLookup.NO_HINT);
+        forwardParsed(state, located, packet, tunnelId, FlowLookup.NO_HINT, FlowLookup.NO_HINT, RouteLookup.NO_HINT);
     }
 
     /**
@@ -549,7 +565,7 @@ public final class PacketPath {
      * received), with the batch lookups' hints or {@link FlowLookup#NO_HINT} and {@link RouteLookup#NO_HINT}.
      */
     private void forwardParsed(ForwardingState state, PacketMemory located, InnerPacket packet, int tunnelId,
-                               long flowHint, int routeHint) {
+                               long flowHint, long returnHint, int routeHint) {
         ByteBuf buf = located.buf();
         Tunnel ingress = state.tunnels()[tunnelId];
         if (probes.consume(tunnelId, packet, buf)) {
@@ -564,7 +580,7 @@ public final class PacketPath {
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
         int flowHash = packet.flowHash();
-        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters, flowHint);
+        Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters, flowHint, returnHint);
         if (egress != null && flowLookup.pinned() && (state.health().state(egress.id()) == TunnelHealth.DOWN
                 || state.retiredTunnel(egress.id()))) {
             Tunnel better = route(state, vn, packet, flowHash, routeHint);
