@@ -17,7 +17,8 @@
 # The 10 M packets/s per core target is the issue's (docs/performance.md). PIPELINE_JMH sets the run length.
 # The forks run the collector the launchers give vnetd (ParallelGC, docs/operations.md "JVM and garbage
 # collector"); PIPELINE_GC=g1 (or serial, z, default: the JVM's own choice) measures another one, and the line says
-# which. Each benchmark's set-up ends with System.gc(), so the path's objects are old, as in a running daemon.
+# which. Each benchmark's set-up ends with System.gc(), so the path's objects are old, as in a running daemon. The
+# forks fail on error (-foe): a batch case that dropped packets, or sent no reply back through ARR, fails the run.
 # shellcheck shell=bash
 PIPELINE_JMH=${PIPELINE_JMH:--f 1 -wi 3 -w 2s -i 5 -r 2s}
 PIPELINE_GC=${PIPELINE_GC:-parallel}
@@ -26,14 +27,14 @@ PIPELINE_GC_FLAGS=()
 [ -z "$PIPELINE_GC_FLAG" ] || PIPELINE_GC_FLAGS=(-jvmArgsAppend "$PIPELINE_GC_FLAG")
 PIPELINE_SCALE=${PIPELINE_SCALE:-1}
 # shellcheck disable=SC2086
-run_jmh 'dev.vnetd.bench.pipeline.PacketPath(Batch)?Benchmark' $PIPELINE_JMH "${PIPELINE_GC_FLAGS[@]}" -prof gc \
+run_jmh 'dev.vnetd.bench.pipeline.PacketPath(Batch)?Benchmark' $PIPELINE_JMH "${PIPELINE_GC_FLAGS[@]}" -foe true -prof gc \
     -rf json -rff "$RESULTS/pipeline.json" > "$RESULTS/pipeline.txt" 2>&1 \
     || { cat "$RESULTS/pipeline.txt" >&2; exit 1; }
 echo '[]' > "$RESULTS/pipeline-scale.json"
 if [ "$PIPELINE_SCALE" != 0 ]; then
     # shellcheck disable=SC2086
     run_jmh 'dev.vnetd.bench.pipeline.PacketPathBatchBenchmark' -p entry=receiveBatch -p flows=131072 $PIPELINE_JMH \
-        "${PIPELINE_GC_FLAGS[@]}" -prof gc -rf json -rff "$RESULTS/pipeline-scale.json" \
+        "${PIPELINE_GC_FLAGS[@]}" -foe true -prof gc -rf json -rff "$RESULTS/pipeline-scale.json" \
         > "$RESULTS/pipeline-scale.txt" 2>&1 || { cat "$RESULTS/pipeline-scale.txt" >&2; exit 1; }
 fi
 python3 - "$RESULTS/pipeline.json" "$PIPELINE_GC" "$RESULTS/pipeline-scale.json" <<'PY'

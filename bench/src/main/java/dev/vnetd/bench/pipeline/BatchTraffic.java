@@ -61,7 +61,7 @@ final class BatchTraffic {
                 ConfigLoader.parse("pipeline-batch.yaml", yaml.toString(), null));
         byte[][] datagrams = new byte[flows][];
         long[] senders = new long[flows];
-        String destination = null;
+        String opened = null; // the destination of the last site-a flow: where its reply comes from
         for (int flow = 0; flow < flows; flow++) {
             boolean siteA = (flow & 1) == 0;
             boolean reply = replies && (flow & 3) == 2;
@@ -69,11 +69,14 @@ final class BatchTraffic {
             PacketBuilder builder = new PacketBuilder();
             if (reply) {
                 // the reply to flow - 2 (site-a's, opened in the same batch or an earlier one), from dc-prod
-                builder.gre(-1).ip(destination, siteHost(ipv6, flow - 2), 64)
+                builder.gre(-1).ip(opened, siteHost(ipv6, flow - 2), 64)
                         .udp(443, sourcePort(flow - 2), new byte[64]);
                 senders[flow] = Tunnel.ipv4ToInt(state.tunnel("dc-prod").remote().getAddress()) & 0xFFFF_FFFFL;
             } else {
-                destination = addressIn(random, routes[random.nextInt(routes.length)]);
+                String destination = addressIn(random, routes[random.nextInt(routes.length)]);
+                if (siteA) {
+                    opened = destination;
+                }
                 builder.gre(siteA ? 100 : 200).ip(siteHost(ipv6, flow), destination, 64)
                         .udp(sourcePort(flow), 443, new byte[64]);
                 senders[flow] = Tunnel.ipv4ToInt(state.tunnel(siteA ? "site-a" : "site-b").remote().getAddress())
