@@ -11,8 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes the exact lookup arrays of the IPv4 Poptrie built from a route file, for {@code bench/native/poptrie_c_bench.c}
- * to look up the same table in C (issue 3: is the gap to rte_lpm the Java code or the layout?).
+ * Writes the exact lookup arrays of the IPv4 Poptrie built from a route file, for
+ * {@code bench/native/poptrie_c_bench.c} to look up the same table in C (issue 3: is the gap to rte_lpm the Java code
+ * or the layout?).
  *
  * <pre>
  *   PoptrieDump ROUTES KEYS OUT_DIR
@@ -68,7 +69,8 @@ public final class PoptrieDump {
         }
         write(out.resolve("keys-v4.bin"), ints(keys));
         write(out.resolve("answers-v4.bin"), ints(answers));
-        System.out.printf("poptrie-dump routes=%d directBits=%d slots=%d nodes=%d lookup_bytes=%d bytes_per_route=%.2f%n",
+        System.out.printf(
+                "poptrie-dump routes=%d directBits=%d slots=%d nodes=%d lookup_bytes=%d bytes_per_route=%.2f%n",
                 lpm.size(), directBits, slots.length, nodes.length, 4L * slots.length + 8L * nodes.length,
                 (4.0 * slots.length + 8.0 * nodes.length) / lpm.size());
         System.out.printf("lpm-answers hits=%d value_sum=%d%n", hits, sum);

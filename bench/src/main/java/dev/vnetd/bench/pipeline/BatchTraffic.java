@@ -20,9 +20,9 @@ import java.util.SplittableRandom;
 /**
  * Traffic that looks like a socket's read batches rather than one packet repeated: the default configuration with
  * a larger FIB in both site virtual networks, and one GRE-in-UDP datagram for each of {@code flows} flows, half from
- * site-a (key 100,
- * production, {@code arr: true}: every packet goes through the flow table) and half from site-b (key 200, staging,
- * no ARR: every packet goes through the LPM), each to a destination inside a random one of the generated routes.
+ * site-a (key 100, production, {@code arr: true}: every packet goes through the flow table) and half from site-b
+ * (key 200, staging, no ARR: every packet goes through the LPM), each to a destination inside a random one of the
+ * generated routes.
  * With {@code replies}, every other site-a datagram is instead the reply to the site-a flow just before it, sent
  * by dc-prod (no key, 127.0.0.3) with the addresses and ports swapped: ARR's return direction, found by the
  * swapped key and sent back to site-a without a FIB lookup. The prefix lengths follow the IPv4 and IPv6

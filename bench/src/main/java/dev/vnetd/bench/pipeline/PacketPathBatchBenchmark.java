@@ -130,7 +130,8 @@ public class PacketPathBatchBenchmark {
             }
         }
         if ("replies".equals(traffic) && counters.arrReturns(siteA) == 0) {
-            throw new IllegalStateException("no reply went back to site-a through ARR: not the mix this benchmark measures");
+            throw new IllegalStateException(
+                    "no reply went back to site-a through ARR: not the mix this benchmark measures");
         }
         for (ByteBuf buf : receiveBuffers) {
             buf.release();
