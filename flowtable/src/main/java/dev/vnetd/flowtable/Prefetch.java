@@ -19,7 +19,9 @@ import java.lang.invoke.MethodHandle;
  * as DPDK's {@code rte_hash_lookup_bulk} does with {@code rte_prefetch0}.
  *
  * <p>Two stubs: {@code prefetch_slots} for the candidate slots, and {@code prefetch_tags} for the tag words of both
- * buckets of every key, which it finds from the keys' hashes itself (see {@link #tags}).
+ * buckets of every key, which it finds from the keys' hashes itself (see {@link #tags}). {@code prefetch_slots}
+ * also brings in the found flows' counters ({@link FlowTable#prefetchCounters}): any 64-byte lines, given as line
+ * numbers from a 64-byte-aligned base.
  *
  * <p>The slot stub is {@code void prefetch_slots(long base, int *slots, int from, int to)}: for each {@code i} in
  * {@code [from, to)}, {@code prefetcht0 [base + slots[i] * 64]} (System V arguments in rdi, rsi, edx, ecx):
