@@ -346,7 +346,7 @@ public final class PacketPath {
                     || stagedPackets[i].ttl() <= 1) {
                 continue;
             }
-            VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+            VirtualNetwork vn = stagedVirtualNetwork(state, i);
             if (vn.arr()) {
                 flowBatchDatagrams[FlowLookup.addHintKey(flowBatch, vn, stagedPackets[i])] = i;
             } else {
@@ -359,7 +359,7 @@ public final class PacketPath {
                 int i = flowBatchDatagrams[k];
                 flowHints[i] = flowBatch.handle(k);
                 if (flowHints[i] == FlowTable.NOT_FOUND) {
-                    VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+                    VirtualNetwork vn = stagedVirtualNetwork(state, i);
                     returnBatchDatagrams[FlowLookup.addReturnKey(returnBatch, vn, stagedPackets[i])] = i;
                 }
             }
@@ -379,6 +379,11 @@ public final class PacketPath {
         }
     }
 
+    /** The virtual network of staged datagram {@code i}'s ingress tunnel (one it has: decapsulated and found). */
+    private VirtualNetwork stagedVirtualNetwork(ForwardingState state, int i) {
+        return state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+    }
+
     /**
      * Brings in, for the datagrams with a hint, what their forwarding will read next behind the lookup and the batch
      * lookups did not: a found flow's counters (the cold half of its slot, which {@code touch} adds to: a separate
@@ -396,7 +401,7 @@ public final class PacketPath {
         int groups = 0;
         for (int k = 0; k < routed; k++) {
             int i = routedDatagrams[k];
-            VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+            VirtualNetwork vn = stagedVirtualNetwork(state, i);
             int sole = vn.soleTunnels()[routeHints[i]];
             if (sole != VirtualNetwork.SEVERAL_NEXT_HOPS) {
                 // forwarding reads only this entry and the tunnel (RouteLookup): no group to bring in
@@ -419,8 +424,7 @@ public final class PacketPath {
     private int lookUpRouteHints(ForwardingState state, int pending) {
         InnerPacket first = stagedPackets[routePending[0]];
         boolean v6 = first.ipv6();
-        VirtualNetwork firstVn = state.virtualNetworks()[state.tunnels()[stagedTunnels[routePending[0]]]
-                .virtualNetwork()];
+        VirtualNetwork firstVn = stagedVirtualNetwork(state, routePending[0]);
         Ipv4Lpm table4 = firstVn.ipv4();
         Ipv6Lpm table6 = firstVn.ipv6();
         int matched = 0;
@@ -428,7 +432,7 @@ public final class PacketPath {
         for (int k = 0; k < pending; k++) {
             int i = routePending[k];
             InnerPacket inner = stagedPackets[i];
-            VirtualNetwork vn = state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+            VirtualNetwork vn = stagedVirtualNetwork(state, i);
             if (inner.ipv6() != v6 || (v6 ? vn.ipv6() != table6 : vn.ipv4() != table4)) {
                 routePending[rest++] = i;
                 continue;
