@@ -583,11 +583,10 @@ public final class PacketPath {
             return;
         }
         VirtualNetwork vn = state.virtualNetworks()[ingress.virtualNetwork()];
-        int flowHash = packet.flowHash();
         Tunnel egress = flowLookup.decide(state, vn, ingress, packet, buf, counters, flowHint, returnHint);
         if (egress != null && flowLookup.pinned() && (state.health().state(egress.id()) == TunnelHealth.DOWN
                 || state.retiredTunnel(egress.id()))) {
-            Tunnel better = route(state, vn, packet, flowHash, routeHint);
+            Tunnel better = lookup.route(state, vn, packet, routeHint);
             if (better != null && better != egress) {
                 flowLookup.repin(better);
                 counters.flowFailover();
@@ -595,7 +594,7 @@ public final class PacketPath {
             }
         }
         if (egress == null) {
-            egress = route(state, vn, packet, flowHash, routeHint);
+            egress = lookup.route(state, vn, packet, routeHint);
             if (egress == null) {
                 sendIcmpError(state, buf, packet, IcmpErrors.Kind.NO_ROUTE, 0, ingress);
                 drop(buf, DropReason.NO_ROUTE);
@@ -621,13 +620,7 @@ public final class PacketPath {
         } else {
             ipv4.wrap(located, packet.offset(), packet.offset() + packet.length()).decrementTtl();
         }
-        transmit(located, packet.offset(), packet.length(), packet.ipv6(), egress, flowHash);
-    }
-
-    private Tunnel route(ForwardingState state, VirtualNetwork vn, InnerPacket packet, int flowHash, int hint) {
-        return packet.ipv6()
-                ? lookup.ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), flowHash, hint)
-                : lookup.ipv4(state, vn, packet.destination4(), flowHash, hint);
+        transmit(located, packet.offset(), packet.length(), packet.ipv6(), egress, packet, 0);
     }
 
     private void sendIcmpError(ForwardingState state, ByteBuf buf, InnerPacket packet, IcmpErrors.Kind kind, int mtu,
@@ -641,14 +634,18 @@ public final class PacketPath {
         }
         ByteBuf error = icmpErrors.build(buf, packet, kind, mtu, ingress, alloc);
         if (transmit(builtMemory.locate(error), error.readerIndex(), error.readableBytes(), packet.ipv6(), ingress,
-                packet.flowHash())) {
+                packet, 0)) {
             counters.icmpSent();
         }
     }
 
-    /** Steps 7-8 for the packet at [{@code offset}, {@code offset + length}) of the {@code located} buffer. */
+    /**
+     * Steps 7-8 for the packet at [{@code offset}, {@code offset + length}) of the {@code located} buffer; a port
+     * that {@linkplain TxPort#spreadsFlows spreads flows} is given {@code hashOf}'s flow hash, or {@code flowHash}
+     * when that is null (computed only then: most ports have one socket).
+     */
     private boolean transmit(PacketMemory located, int offset, int length, boolean isIpv6, Tunnel egress,
-                             int flowHash) {
+                             InnerPacket hashOf, int flowHash) {
         ByteBuf buf = located.buf();
         if (egress.listener().type().masque()) {
             if (!masque.send(egress, buf, offset, length, counters)) {
@@ -672,7 +669,8 @@ public final class PacketPath {
         }
         int bytes = out.readableBytes();
         boolean portCounts = port.countsSends();
-        if (!port.send(out, egress.remote(), flowHash, egress.id())) {
+        int hash = !port.spreadsFlows() ? 0 : hashOf != null ? hashOf.flowHash() : flowHash;
+        if (!port.send(out, egress.remote(), hash, egress.id())) {
             if (!portCounts) {
                 counters.drop(egress.tun() ? DropReason.TUN_WRITE_FAILED : DropReason.TX_FAILED);
             }
@@ -699,7 +697,7 @@ public final class PacketPath {
         Tunnel tunnel = state.tunnels()[tunnelId];
         ByteBuf probe = probes.build(alloc, request, tunnel.icmpSourceV4(), target, sequence);
         boolean sent = transmit(builtMemory.locate(probe), probe.readerIndex(), probe.readableBytes(), false, tunnel,
-                sequence);
+                null, sequence);
         flush();
         return sent;
     }

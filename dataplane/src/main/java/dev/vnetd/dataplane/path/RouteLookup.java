@@ -37,13 +37,29 @@ public final class RouteLookup {
      * {@link #NO_HINT}.
      */
     public Tunnel ipv4(ForwardingState state, VirtualNetwork vn, int destination, int flowHash, int hint) {
+        return ipv4(state, vn, destination, null, flowHash, hint);
+    }
+
+    /**
+     * Finds the route for {@code packet} (parsed, IPv4 or IPv6) with a batch lookup's {@code hint}, as
+     * {@link #ipv4(ForwardingState, VirtualNetwork, int, int, int)} does; the packet's flow hash is computed only
+     * when the matched route has several next hops to choose from.
+     */
+    Tunnel route(ForwardingState state, VirtualNetwork vn, InnerPacket packet, int hint) {
+        return packet.ipv6()
+                ? ipv6(state, vn, packet.destinationHigh(), packet.destinationLow(), packet, 0, hint)
+                : ipv4(state, vn, packet.destination4(), packet, 0, hint);
+    }
+
+    private Tunnel ipv4(ForwardingState state, VirtualNetwork vn, int destination, InnerPacket hashOf, int flowHash,
+                        int hint) {
         VirtualNetwork in = vn;
         int index = hint != NO_HINT ? hint : in.ipv4().lookup(destination);
         if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
             in = state.virtualNetworks()[in.fallback()];
             index = in.ipv4().lookup(destination);
         }
-        return select(state, in, index, flowHash);
+        return select(state, in, index, hashOf, flowHash);
     }
 
     /** Finds the route for an IPv6 destination, as {@link #ipv4}. */
@@ -53,16 +69,25 @@ public final class RouteLookup {
 
     /** Finds the route for an IPv6 destination with a batch lookup's {@code hint}, as {@link #ipv4} does. */
     public Tunnel ipv6(ForwardingState state, VirtualNetwork vn, long high, long low, int flowHash, int hint) {
+        return ipv6(state, vn, high, low, null, flowHash, hint);
+    }
+
+    private Tunnel ipv6(ForwardingState state, VirtualNetwork vn, long high, long low, InnerPacket hashOf,
+                        int flowHash, int hint) {
         VirtualNetwork in = vn;
         int index = hint != NO_HINT ? hint : in.ipv6().lookup(high, low);
         if (index == Ipv4Lpm.NO_ROUTE && in.fallback() != VirtualNetwork.NO_FALLBACK) {
             in = state.virtualNetworks()[in.fallback()];
             index = in.ipv6().lookup(high, low);
         }
-        return select(state, in, index, flowHash);
+        return select(state, in, index, hashOf, flowHash);
     }
 
-    private Tunnel select(ForwardingState state, VirtualNetwork in, int index, int flowHash) {
+    /**
+     * The matched route's next hop; a group of several chooses by flow hash: {@code hashOf}'s when it is given
+     * (computed here, only for such a group: most routes have one next hop), else {@code flowHash}.
+     */
+    private Tunnel select(ForwardingState state, VirtualNetwork in, int index, InnerPacket hashOf, int flowHash) {
         routeIndex = index;
         if (index == Ipv4Lpm.NO_ROUTE) {
             return null;
@@ -77,7 +102,7 @@ public final class RouteLookup {
             return state.tunnels()[sole];
         }
         NextHopGroup group = in.routes()[index].group();
-        entry = group.selectEntry(flowHash, state.health());
+        entry = group.selectEntry(hashOf != null ? hashOf.flowHash() : flowHash, state.health());
         return state.tunnels()[group.tunnel(entry)];
     }
 

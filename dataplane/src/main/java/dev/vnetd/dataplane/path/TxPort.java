@@ -11,7 +11,8 @@ import java.net.InetSocketAddress;
 public interface TxPort {
     /**
      * Queues {@code packet} (readable bytes: the datagram payload, or the IP payload for raw listeners) to
-     * {@code remote}; {@code flowHash} picks the source port where the carrier has flow entropy (GRE-in-UDP).
+     * {@code remote}; {@code flowHash} picks the source port where the carrier has flow entropy (GRE-in-UDP), and
+     * is 0 from a path when this port does not {@link #spreadsFlows() spread flows}.
      * Takes ownership of the buffer, accepted or not. Returns false when the socket refused it.
      */
     boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash);
@@ -30,6 +31,15 @@ public interface TxPort {
      * counts tx when {@code send} returns true and a drop when it returns false.
      */
     default boolean countsSends() {
+        return false;
+    }
+
+    /**
+     * Whether {@code send} reads its {@code flowHash}: a port of several sockets or channels that spreads flows
+     * over them. The path computes a packet's flow hash only for a port that does (or for a route of several
+     * next hops); any other port is given 0.
+     */
+    default boolean spreadsFlows() {
         return false;
     }
 

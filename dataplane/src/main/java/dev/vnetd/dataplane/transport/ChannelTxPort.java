@@ -44,6 +44,11 @@ final class ChannelTxPort implements TxPort {
     }
 
     @Override
+    public boolean spreadsFlows() {
+        return channels.length > 1;
+    }
+
+    @Override
     public void flush() {
         long mask = pending;
         pending = 0;

@@ -37,6 +37,11 @@ final class SourcePorts implements TxPort {
     }
 
     @Override
+    public boolean spreadsFlows() {
+        return sockets.length > 1;
+    }
+
+    @Override
     public boolean countsSends() {
         return true;
     }
