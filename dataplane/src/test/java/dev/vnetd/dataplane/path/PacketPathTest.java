@@ -1,5 +1,6 @@
 package dev.vnetd.dataplane.path;
 
+import dev.vnetd.dataplane.nexthop.FlowHash;
 import dev.vnetd.dataplane.packet.GreFlyweight;
 import dev.vnetd.dataplane.packet.InternetChecksum;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
@@ -60,6 +61,19 @@ class PacketPathTest {
         assertEquals(1, net.counters.rxPackets(SITE_A));
         assertEquals(1, net.counters.txPackets(DC_PROD));
         assertEquals(1, net.ports[0].flushes, "one flush per batch");
+    }
+
+    @Test
+    void shouldGiveAPortThatSpreadsFlowsThePacketsFlowHashAndAnyOtherPortZero() {
+        net.ports[0].spreads = true;
+        net.receive(SITE_A, gre(100, "192.168.10.5", "10.1.2.3", 64));
+        net.ports[0].spreads = false;
+        net.receive(SITE_A, gre(100, "192.168.10.6", "10.1.2.3", 64));
+
+        int expected = FlowHash.ipv4(Tunnel.ipv4ToInt(InetAddress.ofLiteral("192.168.10.5")),
+                Tunnel.ipv4ToInt(InetAddress.ofLiteral("10.1.2.3")), Ipv4Flyweight.PROTO_UDP, 40000, 53);
+        assertEquals(expected, net.ports[0].sent.get(0).flowHash(), "the flow hash picks one of several sockets");
+        assertEquals(0, net.ports[0].sent.get(1).flowHash(), "a port of one socket is not given a hash");
     }
 
     @Test

@@ -133,13 +133,15 @@ public final class TestNetwork {
 
     /** A TxPort that keeps what is sent. */
     static final class CapturingTxPort implements TxPort {
-        record Sent(ByteBuf packet, InetSocketAddress remote) {
+        record Sent(ByteBuf packet, InetSocketAddress remote, int flowHash) {
         }
 
         final List<Sent> sent = new ArrayList<>();
         long total;
         int flushes;
         boolean refuse;
+        /** What {@link #spreadsFlows()} says: as a port of several sockets. */
+        boolean spreads;
 
         @Override
         public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
@@ -147,9 +149,14 @@ public final class TestNetwork {
                 packet.release();
                 return false;
             }
-            sent.add(new Sent(packet, remote));
+            sent.add(new Sent(packet, remote, flowHash));
             total++;
             return true;
+        }
+
+        @Override
+        public boolean spreadsFlows() {
+            return spreads;
         }
 
         @Override

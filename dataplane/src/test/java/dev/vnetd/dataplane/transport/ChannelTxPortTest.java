@@ -32,6 +32,12 @@ class ChannelTxPortTest {
     }
 
     @Test
+    void shouldAskForFlowHashesOnlyWithSeveralChannelsToSpreadFlowsOver() {
+        assertFalse(new ChannelTxPort(channel()).spreadsFlows(), "one channel: every flow takes it");
+        assertTrue(new ChannelTxPort(channel(), channel()).spreadsFlows(), "two channels: the flow hash picks one");
+    }
+
+    @Test
     void shouldFlushEarlyRatherThanDropWhenABatchOutgrowsTheHighWaterMark() {
         EmbeddedChannel channel = channel();
         ChannelTxPort port = new ChannelTxPort(channel);
