@@ -74,6 +74,8 @@ public class PacketPathBatchBenchmark {
     private PacketPath path;
     private FlowTable table;
     private final ByteBuf[] receiveBuffers = new ByteBuf[BATCH];
+    /** Each receive buffer's native address, which the socket reader hands the path with each datagram. */
+    private final long[] addresses = new long[BATCH];
     private byte[][] datagrams;
     private int next;
     private long[] senders;
@@ -113,6 +115,7 @@ public class PacketPathBatchBenchmark {
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, table, new WorkerClock());
         for (int i = 0; i < BATCH; i++) {
             receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
+            addresses[i] = receiveBuffers[i].memoryAddress();
         }
         PacketPathBenchmark.ageAsInADaemon();
     }
@@ -153,7 +156,7 @@ public class PacketPathBatchBenchmark {
             buf.setBytes(HEADROOM, datagram);
             buf.retain().setIndex(HEADROOM, HEADROOM + datagram.length);
             if (staged) {
-                path.stage(0, buf, 0L, sender);
+                path.stage(0, buf, addresses[i], 0L, sender);
             } else {
                 path.receive(0, buf, 0L, sender);
             }

@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBuf;
  *
  * <pre>
  *  locate(buf):   buffer live, heap array or native address     ⇒ start = address of byte 0, capacity
+ *  locate(buf, address):  the address its holder gave the kernel ⇒ start = address, capacity (the buffer not asked)
  *  address(offset, end, headerLength):
  *                 0 <= offset, offset + headerLength <= end <= capacity  ⇒ start + offset
  *                 otherwise, or no start (a composite buffer)          ⇒ {@link HeaderMemory#NONE}: Netty's accessors
@@ -24,6 +25,25 @@ public final class PacketMemory {
     private Object base;
     private long start;
     private int capacity;
+
+    /**
+     * Takes {@code address} as the native address of direct buffer {@code buf}'s byte 0, as its holder knows it (a
+     * socket reader that gave the kernel the address to write the datagram to), instead of asking the buffer: the
+     * buffer's memory-kind queries and reference count are most of a locate's cost. {@link HeaderMemory#NONE}
+     * (0, no address known) asks, as {@link #locate(ByteBuf)}. Returns this.
+     */
+    public PacketMemory locate(ByteBuf buf, long address) {
+        if (address == HeaderMemory.NONE) {
+            return locate(buf);
+        }
+        if (this.buf != buf || base != null) {
+            this.buf = buf;
+            base = null;
+        }
+        this.start = address;
+        this.capacity = buf.capacity();
+        return this;
+    }
 
     /** Finds {@code buf}'s memory; returns this. */
     public PacketMemory locate(ByteBuf buf) {

@@ -82,6 +82,8 @@ public final class PacketPath {
     private int stagedListener;
     private int stagedCount;
     private final ByteBuf[] stagedBufs = new ByteBuf[MAX_BATCH];
+    /** Each datagram's buffer's native address as its reader gave it, or 0. */
+    private final long[] stagedAddresses = new long[MAX_BATCH];
     private final long[] stagedSenderHighs = new long[MAX_BATCH];
     private final long[] stagedSenderLows = new long[MAX_BATCH];
     /** Each datagram's parsed inner packet. */
@@ -236,11 +238,13 @@ public final class PacketPath {
 
     /**
      * Adds one datagram received on listener {@code listenerId} to the batch {@link #receiveBatch} processes; its
-     * sender as in {@link #receive(int, ByteBuf, long, long)}. Takes ownership of {@code buf}. A batch holds one
+     * sender as in {@link #receive(int, ByteBuf, long, long)}; {@code memoryAddress} the native address of the
+     * direct buffer's byte 0 as the reader knows it (it gave the kernel that memory to write to), which the path
+     * then uses instead of asking the buffer, or 0 when not known. Takes ownership of {@code buf}. A batch holds one
      * listener's datagrams, at most {@link #MAX_BATCH}: a datagram of another listener, or one too many, first runs
      * the batch staged so far.
      */
-    public void stage(int listenerId, ByteBuf buf, long senderHigh, long senderLow) {
+    public void stage(int listenerId, ByteBuf buf, long memoryAddress, long senderHigh, long senderLow) {
         if (stagedCount == MAX_BATCH || stagedCount > 0 && listenerId != stagedListener) {
             receiveBatch();
         }
@@ -251,6 +255,7 @@ public final class PacketPath {
             // card-marking barrier (a fence), so the array keeps each batch's buffers until replaced
             stagedBufs[i] = buf;
         }
+        stagedAddresses[i] = memoryAddress;
         stagedSenderHighs[i] = senderHigh;
         stagedSenderLows[i] = senderLow;
     }
@@ -310,7 +315,7 @@ public final class PacketPath {
         int end = buf.writerIndex();
         stagedOuterBytes[i] = end - start;
         stagedTunnels[i] = TunnelIndex.NO_TUNNEL;
-        PacketMemory located = stagedMemories[i].locate(buf);
+        PacketMemory located = stagedMemories[i].locate(buf, stagedAddresses[i]);
         int innerStart = decap.decap(located, start, end);
         if (innerStart < 0) {
             stagedDrops[i] = decap.dropReason();

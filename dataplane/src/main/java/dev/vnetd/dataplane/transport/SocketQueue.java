@@ -27,7 +27,8 @@ import java.net.InetSocketAddress;
  * <pre>
  *  readiness ({@link PolledDescriptor}: epoll level-triggered, or an io_uring POLL_ADD re-armed each time)
  *    └─ recvmmsg(up to RX_BATCH) into the slots' pooled buffers at RX_HEADROOM
- *         └─ PacketPath.receive(listener, buf, senderHigh, senderLow) per datagram ─▶ PacketPath.flush()
+ *         └─ PacketPath.stage(listener, buf, slot's address, senderHigh, senderLow) per datagram
+ *              ─▶ PacketPath.receiveBatch() ─▶ PacketPath.flush()
  *  PacketPath ─▶ send(packet, remote): address, length, sockaddr into the next tx mmsghdr, buffer held
  *  flush()    ─▶ sendmmsg(all queued); a partial send continues after the entry the kernel refused;
  *                EAGAIN drops the rest (tx_buffer_full); each packet counted once: tx, or a drop with its reason
@@ -86,6 +87,8 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     private final MemorySegment rxIovecs;
     private final MemorySegment rxNames;
     private final ByteBuf[] rxBufs = new ByteBuf[RX_BATCH];
+    /** The native address of each receive slot's buffer (its byte 0), for the path: see {@link PacketPath#stage}. */
+    private final long[] rxAddresses = new long[RX_BATCH];
     private final MemorySegment txMsgs;
     private final MemorySegment txIovecs;
     private final MemorySegment txNames;
@@ -303,10 +306,11 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
             long name = (long) i * UdpSocket.SOCKADDR_SIZE;
             ByteBuf buf = rxBufs[i].retain().setIndex(TunQueue.RX_HEADROOM, TunQueue.RX_HEADROOM + length);
             if (rxNames.get(ValueLayout.JAVA_SHORT, name) == UdpSocket.AF_INET) {
-                path.stage(listenerId, buf, 0L,
+                path.stage(listenerId, buf, rxAddresses[i], 0L,
                         rxNames.get(UdpSocket.U32_BE, name + UdpSocket.SOCKADDR_IN_ADDR_OFFSET) & IPV4_MASK);
             } else {
-                path.stage(listenerId, buf, rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET),
+                path.stage(listenerId, buf, rxAddresses[i],
+                        rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET),
                         rxNames.get(UdpSocket.U64_BE, name + UdpSocket.SOCKADDR_IN6_ADDR_OFFSET + Long.BYTES));
             }
         }
@@ -331,8 +335,8 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
                         + "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED");
             }
             rxBufs[i] = buf;
-            rxIovecs.set(ValueLayout.JAVA_LONG, (long) i * UdpSocket.IOVEC_SIZE,
-                    buf.memoryAddress() + TunQueue.RX_HEADROOM);
+            rxAddresses[i] = buf.memoryAddress();
+            rxIovecs.set(ValueLayout.JAVA_LONG, (long) i * UdpSocket.IOVEC_SIZE, rxAddresses[i] + TunQueue.RX_HEADROOM);
         }
     }
 

@@ -139,6 +139,28 @@ class PacketMemoryTest {
         heap.release();
     }
 
+    /**
+     * A socket reader's address for its slot's buffer stands in for asking the buffer: the same reads, the same
+     * bounds; 0 asks; and a heap buffer located in between (an array base) does not stay for the next direct one.
+     */
+    @Test
+    void shouldTakeTheAddressTheBuffersHolderGives() {
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64).setShort(2, 0x0800);
+        ByteBuf heap = Unpooled.buffer(8).writeZero(8).setShort(2, 0x6558);
+        PacketMemory memory = new PacketMemory();
+        GreFlyweight gre = new GreFlyweight();
+
+        assertEquals(0x0800, gre.wrap(memory.locate(direct, direct.memoryAddress()), 0, 64).protocolType());
+        assertEquals(direct.memoryAddress() + 2, memory.address(2, 10, GreFlyweight.BASE_LENGTH));
+        assertEquals(HeaderMemory.NONE, memory.address(0, direct.capacity() + 1, GreFlyweight.BASE_LENGTH),
+                "beyond capacity");
+        assertEquals(0x6558, gre.wrap(memory.locate(heap, HeaderMemory.NONE), 0, 8).protocolType(), "0: asked");
+        assertEquals(0x0800, gre.wrap(memory.locate(direct, direct.memoryAddress()), 0, 64).protocolType(),
+                "the heap buffer's array is not kept as the base");
+        direct.release();
+        heap.release();
+    }
+
     @Test
     void shouldCheckEachHeaderAgainstThePacketAndTheBuffer() {
         ByteBuf buf = Unpooled.directBuffer(16).writeZero(16);

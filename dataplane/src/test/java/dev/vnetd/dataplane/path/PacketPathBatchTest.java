@@ -5,6 +5,7 @@ import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -52,7 +53,14 @@ class PacketPathBatchTest {
                 long high = senderHigh(from);
                 long low = senderLow(from);
                 oneByOne.path.receive(from.listener().id(), datagram.copy(), high, low);
-                batched.path.stage(from.listener().id(), datagram, high, low);
+                if (random.nextBoolean()) {
+                    // as a socket reader stages its slots' direct buffers: with the address it gave the kernel
+                    ByteBuf direct = Unpooled.directBuffer(datagram.readableBytes()).writeBytes(datagram);
+                    datagram.release();
+                    batched.path.stage(from.listener().id(), direct, direct.memoryAddress(), high, low);
+                } else {
+                    batched.path.stage(from.listener().id(), datagram, 0L, high, low);
+                }
             }
             oneByOne.path.flush();
             batched.path.receiveBatch();
@@ -91,7 +99,7 @@ class PacketPathBatchTest {
         Tunnel siteA = net.tunnels[TestNetwork.SITE_A];
         for (int i = 0; i <= PacketPath.MAX_BATCH; i++) {
             net.path.stage(0, new PacketBuilder().gre(100).ip("192.168.10.5", "10.1.2.3", 64)
-                    .udp(1000 + i, 53, new byte[8]).build(UnpooledByteBufAllocator.DEFAULT), senderHigh(siteA),
+                    .udp(1000 + i, 53, new byte[8]).build(UnpooledByteBufAllocator.DEFAULT), 0L, senderHigh(siteA),
                     senderLow(siteA));
         }
         assertEquals(PacketPath.MAX_BATCH, net.counters.rxPackets(TestNetwork.SITE_A), "the first 64 ran");
