@@ -30,9 +30,10 @@ import java.util.concurrent.TimeUnit;
  * A socket read batch through a worker's path: {@value #BATCH} GRE-in-UDP datagrams of {@link BatchTraffic}'s
  * {@link #flows} flows (half ARR flow-table hits, half LPM lookups in a FIB of
  * {@value BatchTraffic#ROUTES_PER_VN} routes), written into {@value #BATCH} reused receive buffers with the socket
- * reader's headroom, run through the path as a batch (or one by one, {@link #entry}), then one flush, as
- * {@code SocketQueue.readBatch} does. The
- * transmit port holds what it is given until the flush and then releases it, as {@code sendmmsg} does. Scores are
+ * reader's headroom and staged with their addresses, run through the path as a batch (or one by one,
+ * {@link #entry}), then one flush, as {@code SocketQueue.readBatch} does. The transmit port spreads flows (it asks
+ * for every packet's flow hash, as the default listener's source ports do) and holds what it is given until the
+ * flush and then releases it, as {@code sendmmsg} does. Scores are
  * packets per second ({@code @OperationsPerInvocation}); {@link PacketPathBenchmark} is the one-packet, all-hot
  * case.
  */
@@ -99,6 +100,11 @@ public class PacketPathBatchBenchmark {
             public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash) {
                 sent[count++] = packet;
                 return true;
+            }
+
+            @Override
+            public boolean spreadsFlows() {
+                return true; // as the default GRE-in-UDP listener's 8 source ports: every packet's flow hash is read
             }
 
             @Override

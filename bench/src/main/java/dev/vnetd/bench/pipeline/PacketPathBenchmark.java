@@ -79,6 +79,11 @@ public class PacketPathBenchmark {
             }
 
             @Override
+            public boolean spreadsFlows() {
+                return true; // as the default GRE-in-UDP listener's 8 source ports: every packet's flow hash is read
+            }
+
+            @Override
             public void flush() {
             }
         };
