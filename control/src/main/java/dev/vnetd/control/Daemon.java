@@ -88,6 +88,13 @@ public final class Daemon implements AutoCloseable {
             flows.close();
             throw e;
         }
+        try {
+            dataplane.connectRemotes(state);
+        } catch (InterruptedException | RuntimeException e) {
+            dataplane.close();
+            flows.close();
+            throw e;
+        }
         FlowSweeper sweeper = new FlowSweeper(flows, virtualNetworkCapacity, holder);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AdminServer admin;

@@ -181,6 +181,12 @@ public final class Reloader {
         holder.publish(carryOver(built, previous, current, next));
         added.forEach(l -> sockets.startListener(l.id()));
         closeAll(removed);
+        try {
+            sockets.connectRemotes(holder.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.error("event=connect_remotes_interrupted file={}", path);
+        }
         current = next;
         applied.accept(next);
         lastSuccessMillis = System.currentTimeMillis();

@@ -430,6 +430,83 @@ class ReloaderTest {
         }
     }
 
+    private String connectedConfig(int admin, String connectedRemotes, String dc1) {
+        return """
+                node: {name: reload-test, workers: 1}
+                admin: {listen: 127.0.0.1:%d}
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:%d, source_ports: 2%s}
+                virtual_networks:
+                  - {name: v}
+                tunnels:
+                  - {name: site, type: gre-udp, listener: gre-udp, remote: 127.0.0.2, virtual_network: v, arr: true}
+                  - {name: dc1, type: gre-udp, listener: gre-udp, remote: %s:%d, virtual_network: v}
+                  - {name: dc2, type: gre-udp, listener: gre-udp, remote: 127.0.0.4:%5$d, virtual_network: v}
+                routes:
+                  - {prefix: 10.0.0.0/8, virtual_network: v, via: dc1}
+                """.formatted(admin, port, connectedRemotes, dc1, dcPort);
+    }
+
+    /** The local ports of those of {@code sockets} connected to {@code host}:dcPort. */
+    private List<Integer> portsConnectedTo(List<ListenerSocket> sockets, String host) {
+        InetSocketAddress remote = new InetSocketAddress(host, dcPort);
+        return sockets.stream().filter(s -> remote.equals(s.connectedTo())).map(s -> s.localAddress().getPort())
+                .toList();
+    }
+
+    /** The source port of the next datagram {@code dc} receives. */
+    private static int sourcePortOfNext(DatagramSocket dc) throws Exception {
+        DatagramPacket datagram = new DatagramPacket(new byte[2048], 2048);
+        dc.receive(datagram);
+        return datagram.getPort();
+    }
+
+    /**
+     * Sockets connected to the tunnels' remotes follow each reload: a readdressed tunnel's packets leave from
+     * sockets connected to its new remote, those of remotes no tunnel has any more are closed, connected_remotes
+     * changes in place (the listener keeps its sockets) and 0 closes them all.
+     */
+    @Test
+    void shouldConnectTheRemotesOfEachReloadedConfigurationAndCloseTheRest() throws Exception {
+        port = FreePort.udp("127.0.0.1");
+        dcPort = FreePort.udp("127.0.0.3");
+        int admin = FreePort.tcp();
+        Path file = dir.resolve("vnetd.yaml");
+        Files.writeString(file, connectedConfig(admin, "", "127.0.0.3"));
+        try (DatagramSocket site = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
+             DatagramSocket dc1 = new DatagramSocket(new InetSocketAddress("127.0.0.3", dcPort));
+             DatagramSocket dc9 = new DatagramSocket(new InetSocketAddress("127.0.0.9", dcPort));
+             Daemon daemon = Daemon.start(ConfigLoader.load(file))) {
+            dc1.setSoTimeout(2000);
+            dc9.setSoTimeout(2000);
+            List<ListenerSocket> listening = daemon.dataplane().sockets(0);
+            List<ListenerSocket> first = daemon.dataplane().connectedSockets(0);
+            assertEquals(6, first.size(), "three remotes (127.0.0.2, .3, .4), two source ports, one worker");
+            send(site, 1000);
+            assertTrue(portsConnectedTo(first, "127.0.0.3").contains(sourcePortOfNext(dc1)),
+                    "dc1's packets leave from a socket connected to it");
+
+            Files.writeString(file, connectedConfig(admin, ", connected_remotes: 2", "127.0.0.9"));
+            assertTrue(daemon.reload().success());
+            List<ListenerSocket> second = daemon.dataplane().connectedSockets(0);
+            assertEquals(4, second.size(), "the first two remotes by tunnel: site's and dc1's new one");
+            assertEquals(2, portsConnectedTo(second, "127.0.0.9").size());
+            assertEquals(4, first.stream().filter(s -> !s.isOpen()).count(), "those to .3 and .4 are closed");
+            send(site, 1001);
+            assertTrue(portsConnectedTo(second, "127.0.0.9").contains(sourcePortOfNext(dc9)),
+                    "the readdressed tunnel's packets leave from a socket connected to its new remote");
+
+            Files.writeString(file, connectedConfig(admin, ", connected_remotes: 0", "127.0.0.9"));
+            assertTrue(daemon.reload().success());
+            assertEquals(List.of(), daemon.dataplane().connectedSockets(0));
+            assertTrue(second.stream().noneMatch(ListenerSocket::isOpen));
+            send(site, 1002);
+            int from = sourcePortOfNext(dc9);
+            assertTrue(localPorts(daemon.dataplane().sockets(0)).contains(from), "sent from an unconnected socket");
+            assertEquals(listening, daemon.dataplane().sockets(0), "the listener kept its sockets throughout");
+        }
+    }
+
     @Test
     void shouldFailAndChangeNothingWhenAnAddedListenerCannotBind() throws Exception {
         port = FreePort.udp("127.0.0.1");

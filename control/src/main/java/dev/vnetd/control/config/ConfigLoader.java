@@ -73,6 +73,14 @@ public final class ConfigLoader {
     public static final int DEFAULT_SOURCE_PORTS = 8;
     /** Most source-port sockets per worker of one listener. */
     public static final int MAX_SOURCE_PORTS = 64;
+    /**
+     * Default remotes per GRE-in-UDP listener whose packets leave from sockets {@code connect}ed to them (the kernel
+     * keeps their route: no route lookup per datagram). Each costs source_ports sockets per worker: 64 remotes of the
+     * default 8 source ports are 512 sockets per worker, well inside the file limit systemd gives the service.
+     */
+    public static final int DEFAULT_CONNECTED_REMOTES = 64;
+    /** Most connected remotes of one listener. */
+    public static final int MAX_CONNECTED_REMOTES = 4096;
     /** Smallest IPv4 MTU every link must carry (RFC 791). */
     public static final int MIN_MTU_IPV4 = 576;
     /** Largest tunnel MTU: a jumbo frame; the receive buffers are sized for it. */
@@ -92,7 +100,8 @@ public final class ConfigLoader {
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "token_file");
     private static final Set<String> FLOW_TABLE_KEYS = Set.of("capacity", "persist", "timeouts");
     private static final Set<String> TIMEOUT_KEYS = Set.of("tcp_established", "tcp_transitory", "udp", "icmp");
-    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "type", "listen", "source_ports",
+            "connected_remotes");
     private static final Set<String> VN_KEYS = Set.of("name", "fallback");
     private static final Set<String> TUNNEL_KEYS = Set.of("name", "type", "listener", "remote", "key",
             "virtual_network", "mtu", "arr", "interface_address", "sa", "mss_clamp", "health_check",
@@ -312,8 +321,19 @@ public final class ConfigLoader {
             s.error("source_ports", "'source_ports' applies to gre-udp listeners only");
             sourcePorts = null;
         }
-        if (name != null && address != null && sourcePorts != null) {
-            listeners.add(new ListenerConfig(s.where(), name, type, address, sourcePorts.intValue()));
+        Long connectedRemotes = s.integer("connected_remotes", type == ListenerType.GRE_UDP && sourcePorts != null
+                && sourcePorts > 0 ? DEFAULT_CONNECTED_REMOTES : 0, 0, MAX_CONNECTED_REMOTES);
+        if (type != null && type != ListenerType.GRE_UDP && s.has("connected_remotes")) {
+            s.error("connected_remotes", "'connected_remotes' applies to gre-udp listeners only");
+            connectedRemotes = null;
+        } else if (sourcePorts != null && sourcePorts == 0 && connectedRemotes != null && connectedRemotes > 0) {
+            s.error("connected_remotes", "'connected_remotes' needs 'source_ports' of 1 or more: with 0, packets "
+                    + "leave from the listening socket, which cannot be connected to one remote");
+            connectedRemotes = null;
+        }
+        if (name != null && address != null && sourcePorts != null && connectedRemotes != null) {
+            listeners.add(new ListenerConfig(s.where(), name, type, address, sourcePorts.intValue(),
+                    connectedRemotes.intValue()));
         } else if (name != null) {
             invalid.add(name);
         }

@@ -152,7 +152,7 @@ final class MasqueConfigReader {
         if (type == ListenerType.MASQUE_CLIENT) {
             boolean v4 = remote.getAddress() instanceof Inet4Address;
             clientListener.add(new ListenerConfig(s.where(), listener, ListenerType.MASQUE_CLIENT,
-                    new InetSocketAddress(Addresses.parseLiteral(v4 ? "0.0.0.0" : "::"), 0), 0));
+                    new InetSocketAddress(Addresses.parseLiteral(v4 ? "0.0.0.0" : "::"), 0), 0, 0));
         }
         tunnels.put(name, settings);
         TunnelConfig config = new TunnelConfig(s.where(), name, type, listener, remote, -1, vn, mtu.intValue(), arr,

@@ -81,7 +81,7 @@ public final class ForwardingStateBuilder {
             boolean same = kept != null && kept.type() == l.type() && kept.address().equals(l.address())
                     && kept.sourcePorts() == l.sourcePorts();
             listeners.put(l.name(), new Listener(same ? kept.id() : listenerCount++, l.name(), l.type(), l.address(),
-                    l.sourcePorts()));
+                    l.sourcePorts(), l.connectedRemotes()));
         }
         int vnCount = previous == null ? 0 : previous.virtualNetworks().length;
         Map<String, Integer> vnIds = new HashMap<>();

@@ -60,7 +60,7 @@ class CliTest {
         List<String> lines = r.err().lines().toList();
         assertEquals(List.of(
                 file + ":1:17: 'workers' must be between 0 and 1024, not -1",
-                file + ":3:54: unknown key 'colour' in a listener (allowed: listen, name, source_ports, type)",
+                file + ":3:54: unknown key 'colour' in a listener (allowed: connected_remotes, listen, name, source_ports, type)",
                 file + ":7:87: 'mtu' must be between 576 and 9000, not 100",
                 file + ":9:62: 'weight' must be between 1 and 256, not 0",
                 file + ":10:5: route 10.0.0.0/8 names unknown virtual network 'nowhere'",

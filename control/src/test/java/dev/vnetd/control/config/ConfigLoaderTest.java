@@ -282,6 +282,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldConnectSixtyFourRemotesByDefaultOnGreInUdpListenersWithSourcePorts() throws Exception {
+        VnetdConfig defaults = load(VALID);
+        VnetdConfig set = load(VALID.replace("listen: 127.0.0.1:4754}", "listen: 127.0.0.1:4754, connected_remotes: 3}"));
+        VnetdConfig off = load(VALID.replace("listen: 127.0.0.1:4754}", "listen: 127.0.0.1:4754, source_ports: 0}"));
+
+        assertEquals(ConfigLoader.DEFAULT_CONNECTED_REMOTES, defaults.listeners().get(0).connectedRemotes());
+        assertEquals(0, defaults.listeners().get(1).connectedRemotes(), "plain GRE: raw sockets, nothing to connect");
+        assertEquals(3, set.listeners().get(0).connectedRemotes());
+        assertEquals(0, off.listeners().get(0).connectedRemotes(), "source_ports 0: sent from the listening socket");
+    }
+
+    @Test
+    void shouldRefuseConnectedRemotesWithoutSourcePortsOnOtherListenersAndOutOfRange() throws Exception {
+        List<String> noPorts = errors(VALID.replace("listen: 127.0.0.1:4754}",
+                "listen: 127.0.0.1:4754, source_ports: 0, connected_remotes: 2}"));
+        List<String> raw = errors(VALID.replace("listen: 0.0.0.0}", "listen: 0.0.0.0, connected_remotes: 2}"));
+        List<String> tooMany = errors(VALID.replace("listen: 127.0.0.1:4754}",
+                "listen: 127.0.0.1:4754, connected_remotes: 5000}"));
+
+        assertEquals(List.of("3:96: 'connected_remotes' needs 'source_ports' of 1 or more: with 0, packets leave "
+                + "from the listening socket, which cannot be connected to one remote"), noPorts);
+        assertEquals(List.of("4:64: 'connected_remotes' applies to gre-udp listeners only"), raw);
+        assertEquals(List.of("3:79: 'connected_remotes' must be between 0 and 4096, not 5000"), tooMany);
+    }
+
+    @Test
     void shouldReportPathsThatCannotBePathsAndBadGlobs() throws Exception {
         List<String> errors = errors(VALID + "include: [\"a\\0b\", \"ysq[mi.u\"]\n"
                 + "flow_table: {persist: \"f\\0\"}\n");

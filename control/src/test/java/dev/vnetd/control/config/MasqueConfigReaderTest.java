@@ -118,7 +118,7 @@ class MasqueConfigReaderTest {
                 """);
         assertEquals(List.of(
                 "2:67: 'uri_template': a URI template needs {target} and {ipproto} once each: /vpn",
-                "4:51: unknown key 'tls' in a listener (allowed: listen, name, source_ports, type)",
+                "4:51: unknown key 'tls' in a listener (allowed: connected_remotes, listen, name, source_ports, type)",
                 "8:66: 'token_file' file " + dir.resolve("loose.token") + " is accessible to group or others; chmod 600"
                         + " it",
                 "9:41: 'assign' 10.0.0.1/8 has host bits set (did you mean 10.0.0.0/8?)",

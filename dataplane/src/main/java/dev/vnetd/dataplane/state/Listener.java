@@ -12,18 +12,27 @@ import java.net.InetSocketAddress;
  * @param sourcePorts GRE-in-UDP only: sockets per worker, on ports from 49152-65535, that sent packets leave from,
  *                    chosen by flow hash so that the UDP source port carries flow entropy (RFC 8086 section 3.2);
  *                    0 sends from the listening port itself
+ * @param connectedRemotes GRE-in-UDP with source ports only: how many of its tunnels' remotes (the first, by tunnel
+ *                    id) get sending sockets of their own on every worker, {@code connect}ed to them (as many as
+ *                    {@code sourcePorts}, on source ports of their own): no route lookup per datagram; 0 for none
  * @param tun         TUN attachments ({@link ListenerType#TUN}): the device; null for sockets, whose address is null
  *                    here instead
  */
 public record Listener(int id, String name, ListenerType type, InetSocketAddress address, int sourcePorts,
-                       TunSettings tun) {
-    /** A socket listener. */
+                       int connectedRemotes, TunSettings tun) {
+    /** A socket listener that connects no remote. */
     public Listener(int id, String name, ListenerType type, InetSocketAddress address, int sourcePorts) {
-        this(id, name, type, address, sourcePorts, null);
+        this(id, name, type, address, sourcePorts, 0, null);
+    }
+
+    /** A socket listener. */
+    public Listener(int id, String name, ListenerType type, InetSocketAddress address, int sourcePorts,
+                    int connectedRemotes) {
+        this(id, name, type, address, sourcePorts, connectedRemotes, null);
     }
 
     /** The listener of a TUN attachment: no socket, one queue of the device per worker. */
     public static Listener tun(int id, String name, TunSettings tun) {
-        return new Listener(id, name, ListenerType.TUN, null, 0, tun);
+        return new Listener(id, name, ListenerType.TUN, null, 0, 0, tun);
     }
 }

@@ -4,8 +4,11 @@ import dev.vnetd.dataplane.path.HealthProbes;
 import dev.vnetd.dataplane.path.PacketPath;
 import dev.vnetd.dataplane.path.TxPort;
 import dev.vnetd.dataplane.path.WorkerCounters;
+import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
 import dev.vnetd.dataplane.state.Listener;
+import dev.vnetd.dataplane.state.ListenerType;
+import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.transport.masque.MasqueSessions;
 import dev.vnetd.flowtable.FlowTable;
 import io.netty.bootstrap.Bootstrap;
@@ -27,8 +30,12 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -46,6 +53,9 @@ import java.util.concurrent.TimeUnit;
  * GRE or ESP, no /dev/net/tun or CAP_NET_ADMIN for a TUN attachment) is reported in {@link #listenerErrors()};
  * the other listeners run. A reload adds a socket listener with {@link #openListener} then {@link #startListener},
  * and removes one with {@link #closeListener}; unchanged listeners keep their sockets.
+ *
+ * <p>A GRE-in-UDP listener with source ports also gets, on every worker, sending sockets {@code connect}ed to its
+ * tunnels' remotes, up to its {@code connectedRemotes}: {@link #connectRemotes}, after every published state.
  */
 public final class Dataplane implements AutoCloseable {
     /**
@@ -82,6 +92,13 @@ public final class Dataplane implements AutoCloseable {
     private final EventLoop[] loops;
     private final MasqueSessions masqueSessions;
     private final SocketDrops socketDrops = new SocketDrops();
+    /** Each worker's source-port sockets of a listener, by listener id (listeners that have them: epoll, io_uring). */
+    private final Map<Integer, SourcePorts[]> sourcePorts = new ConcurrentHashMap<>();
+    /**
+     * The remotes with connected sockets, by listener id, and each worker's sockets connected to each; changed by
+     * {@link #connectRemotes} and {@link #closeListener} under this object's lock.
+     */
+    private final Map<Integer, Map<InetSocketAddress, SocketQueue[][]>> connected = new HashMap<>();
 
     private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listenerCapacity,
                       HealthProbes probes, int maxTunnels) {
@@ -160,6 +177,7 @@ public final class Dataplane implements AutoCloseable {
             try {
                 Sockets opening = openSockets(loop, listener, worker, workers, counters[worker]);
                 ports[listener.id()] = opening.port();
+                keepSourcePorts(listener.id(), worker, opening.port());
                 opened.add(opening);
                 sockets.computeIfAbsent(listener.id(), id -> new CopyOnWriteArrayList<>()).addAll(opening.sockets());
             } catch (IOException | RuntimeException e) {
@@ -278,11 +296,13 @@ public final class Dataplane implements AutoCloseable {
                 PacketPath path = paths[worker];
                 starts.add(() -> opening.start(path));
                 installPort(worker, listener.id(), opening.port());
+                keepSourcePorts(listener.id(), worker, opening.port());
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             for (int worker = 0; worker < loops.length; worker++) {
                 installPort(worker, listener.id(), null);
             }
+            sourcePorts.remove(listener.id());
             opened.forEach(Dataplane::closeSocket);
             throw e;
         }
@@ -309,6 +329,8 @@ public final class Dataplane implements AutoCloseable {
         for (int worker = 0; worker < loops.length; worker++) {
             installPort(worker, listenerId, null);
         }
+        sourcePorts.remove(listenerId);
+        closeConnected(listenerId);
         pendingStarts.remove(listenerId);
         List<ListenerSocket> closing = sockets.remove(listenerId);
         if (closing != null) {
@@ -316,6 +338,182 @@ public final class Dataplane implements AutoCloseable {
         }
         listenerErrors[listenerId] = null;
         LOG.info("event=listener_closed listener_id={} sockets={}", listenerId, closing == null ? 0 : closing.size());
+    }
+
+    /** Remembers worker {@code worker}'s send port of a listener when it is source-port sockets. */
+    private void keepSourcePorts(int listenerId, int worker, TxPort port) {
+        if (port instanceof SourcePorts ports) {
+            sourcePorts.computeIfAbsent(listenerId, id -> new SourcePorts[loops.length])[worker] = ports;
+        }
+    }
+
+    /**
+     * Brings every GRE-in-UDP listener's connected sockets in line with {@code state}, the state just published:
+     * for each listener with source-port sockets, the remotes of its live tunnels, distinct, in tunnel-id order, up
+     * to its {@code connectedRemotes}, get on every worker as many sockets as it has source ports, each bound to a
+     * port of its own from the dynamic range and {@code connect}ed to the remote; each worker then sends the
+     * packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's thread), and the
+     * sockets of remotes no tunnel has any more are closed after that. A remote whose sockets cannot be opened
+     * (no route to it, no free port) is logged and keeps the unconnected sockets: nothing fails. Control thread,
+     * after each publication (at start and after every reload); one call at a time.
+     */
+    public synchronized void connectRemotes(ForwardingState state) throws InterruptedException {
+        for (Listener listener : state.listeners()) {
+            SourcePorts[] ports = sourcePorts.get(listener.id());
+            if (ports == null || state.retiredListener(listener.id())) {
+                continue;
+            }
+            Map<InetSocketAddress, SocketQueue[][]> current = connected.computeIfAbsent(listener.id(),
+                    id -> new LinkedHashMap<>());
+            Set<InetSocketAddress> wanted = remotesToConnect(state, listener);
+            List<SocketQueue[][]> added = new ArrayList<>();
+            for (InetSocketAddress remote : wanted) {
+                if (!current.containsKey(remote)) {
+                    SocketQueue[][] opened = openConnected(listener, remote, ports);
+                    if (opened != null) {
+                        current.put(remote, opened);
+                        added.add(opened);
+                    }
+                }
+            }
+            List<SocketQueue[][]> removed = new ArrayList<>();
+            current.entrySet().removeIf(e -> !wanted.contains(e.getKey()) && removed.add(e.getValue()));
+            for (int worker = 0; worker < loops.length; worker++) {
+                if (ports[worker] != null) {
+                    for (SocketQueue[][] sockets : added) {
+                        for (SocketQueue socket : sockets[worker]) {
+                            socket.start(paths[worker]);
+                        }
+                    }
+                    installConnections(worker, ports[worker], connectionsOf(state, listener, current, worker));
+                }
+            }
+            removed.forEach(Dataplane::closeSockets);
+            if (!added.isEmpty() || !removed.isEmpty()) {
+                LOG.info("event=remotes_connected listener={} remotes={} added={} removed={} sockets_per_worker={}",
+                        listener.name(), current.size(), added.size(), removed.size(),
+                        current.size() * socketsPerRemote(ports));
+            }
+        }
+    }
+
+    /** Sockets per connected remote on a worker: as many as its unconnected source-port sockets. */
+    private static int socketsPerRemote(SourcePorts[] ports) {
+        for (SourcePorts p : ports) {
+            if (p != null) {
+                return p.size();
+            }
+        }
+        return 0;
+    }
+
+    /** The remotes of {@code listener}'s live tunnels, distinct, in tunnel-id order, at most its connectedRemotes. */
+    private static Set<InetSocketAddress> remotesToConnect(ForwardingState state, Listener listener) {
+        Set<InetSocketAddress> remotes = new LinkedHashSet<>();
+        if (listener.type() != ListenerType.GRE_UDP) {
+            return remotes;
+        }
+        for (Tunnel t : state.tunnels()) {
+            if (remotes.size() == listener.connectedRemotes()) {
+                break;
+            }
+            if (t.listener().id() == listener.id() && t.remote() != null && !state.retiredTunnel(t.id())) {
+                remotes.add(t.remote());
+            }
+        }
+        return remotes;
+    }
+
+    /**
+     * Opens, on every worker, {@code ports}' number of sockets connected to {@code remote}, each on a random port of
+     * the dynamic range; returns them by worker, or null (logged, what was opened closed) when one fails.
+     */
+    private SocketQueue[][] openConnected(Listener listener, InetSocketAddress remote, SourcePorts[] ports)
+            throws InterruptedException {
+        SocketQueue[][] opened = new SocketQueue[loops.length][];
+        try {
+            for (int worker = 0; worker < loops.length; worker++) {
+                if (ports[worker] == null) {
+                    continue; // the listener did not open on this worker
+                }
+                int w = worker;
+                opened[worker] = new SocketQueue[ports[worker].size()];
+                for (int i = 0; i < opened[worker].length; i++) {
+                    opened[worker][i] = openSourcePort(listener, address -> {
+                        SocketQueue queue = SocketQueue.openConnected(listener.name(), listener.id(), address, remote,
+                                (IoEventLoop) loops[w], transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM,
+                                SOCKET_BUFFER, counters[w]);
+                        socketDrops.add(listener.id(), queue.fileDescriptor());
+                        return queue;
+                    });
+                }
+            }
+            return opened;
+        } catch (IOException | RuntimeException e) {
+            closeSockets(opened);
+            LOG.warn("event=connect_failed listener={} remote={} error=\"{}\" action=unconnected_sockets",
+                    listener.name(), remote, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Worker {@code worker}'s connected sockets by tunnel id: each live tunnel of {@code listener} whose remote has. */
+    private static SourcePorts.Connection[] connectionsOf(ForwardingState state, Listener listener,
+                                                          Map<InetSocketAddress, SocketQueue[][]> current,
+                                                          int worker) {
+        SourcePorts.Connection[] byTunnel = new SourcePorts.Connection[state.tunnels().length];
+        for (Tunnel t : state.tunnels()) {
+            SocketQueue[][] sockets = t.listener().id() == listener.id() && t.remote() != null
+                    && !state.retiredTunnel(t.id()) ? current.get(t.remote()) : null;
+            if (sockets != null) {
+                byTunnel[t.id()] = new SourcePorts.Connection(t.remote(), sockets[worker]);
+            }
+        }
+        return byTunnel;
+    }
+
+    private void installConnections(int worker, SourcePorts ports, SourcePorts.Connection[] byTunnel)
+            throws InterruptedException {
+        var done = loops[worker].submit(() -> ports.connect(byTunnel)).await();
+        if (!done.isSuccess()) {
+            throw new IllegalStateException("worker " + worker + " did not take the connected sockets", done.cause());
+        }
+    }
+
+    /** Closes the connected sockets of listener {@code listenerId} (its send ports already removed). */
+    private synchronized void closeConnected(int listenerId) {
+        Map<InetSocketAddress, SocketQueue[][]> closing = connected.remove(listenerId);
+        if (closing != null) {
+            closing.values().forEach(Dataplane::closeSockets);
+        }
+    }
+
+    private static void closeSockets(SocketQueue[][] byWorker) {
+        for (SocketQueue[] sockets : byWorker) {
+            if (sockets != null) {
+                for (SocketQueue socket : sockets) {
+                    if (socket != null) {
+                        socket.closeQueue();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The sockets connected to a remote that listener {@code listenerId} has, each worker's in turn (for tests and
+     * diagnostics). Any thread.
+     */
+    public synchronized List<ListenerSocket> connectedSockets(int listenerId) {
+        List<ListenerSocket> all = new ArrayList<>();
+        for (SocketQueue[][] byWorker : connected.getOrDefault(listenerId, Map.of()).values()) {
+            for (SocketQueue[] sockets : byWorker) {
+                if (sockets != null) {
+                    all.addAll(List.of(sockets));
+                }
+            }
+        }
+        return all;
     }
 
     /** Installs (or removes, with null) worker {@code worker}'s send port for a listener, on the worker's thread. */
@@ -527,6 +725,10 @@ public final class Dataplane implements AutoCloseable {
         }
         for (List<ListenerSocket> listener : sockets.values()) {
             listener.forEach(Dataplane::closeSocket);
+        }
+        synchronized (this) {
+            connected.values().forEach(remotes -> remotes.values().forEach(Dataplane::closeSockets));
+            connected.clear();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -80,6 +80,8 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     private final int errorShare;
     private final int errorShares;
     private final InetSocketAddress localAddress;
+    /** The one remote this socket is {@code connect}ed to, which its datagrams go to without a name; else null. */
+    private final InetSocketAddress connectedTo;
     private final ByteBufAllocator alloc;
     private final int bufferSize;
     private final MemorySegment errnoState;
@@ -119,6 +121,7 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
         this.description = opening.description();
         this.errorShare = opening.errorShare();
         this.errorShares = opening.errorShares();
+        this.connectedTo = opening.connectedTo();
         this.localAddress = localAddress;
         this.alloc = alloc;
         this.bufferSize = TunQueue.RX_HEADROOM + maxDatagram;
@@ -170,8 +173,33 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
                             int socketBuffer, WorkerCounters counters) throws IOException, InterruptedException {
         checkTransport(transport);
         int fd = UdpSocket.open(address, reusePort, socketBuffer);
-        return register(new Opening(listenerName, listenerId, "UDP socket " + address, 0, 1, fd), loop, transport,
-                alloc, maxDatagram, counters);
+        return register(new Opening(listenerName, listenerId, "UDP socket " + address, 0, 1, fd, null), loop,
+                transport, alloc, maxDatagram, counters);
+    }
+
+    /**
+     * Opens a UDP socket bound to {@code address} and {@code connect}ed to {@code remote}, for listener
+     * {@code listenerId} on the worker of {@code loop}, and registers it there as {@link #open} does: a sending
+     * socket for the packets of the tunnels whose remote that is, which names no destination per datagram (the
+     * kernel keeps the route; see {@link UdpSocket#connect}). It is given only packets to {@code remote}.
+     *
+     * @throws IOException when the socket cannot be opened, bound ("bind ADDRESS: reason"), connected ("connect
+     *                     REMOTE: reason") or registered
+     */
+    static SocketQueue openConnected(String listenerName, int listenerId, InetSocketAddress address,
+                                     InetSocketAddress remote, IoEventLoop loop, TransportKind transport,
+                                     ByteBufAllocator alloc, int maxDatagram, int socketBuffer,
+                                     WorkerCounters counters) throws IOException, InterruptedException {
+        checkTransport(transport);
+        int fd = UdpSocket.open(address, false, socketBuffer);
+        try {
+            UdpSocket.connect(fd, remote);
+        } catch (IOException | RuntimeException e) {
+            TunDevice.close(fd);
+            throw e;
+        }
+        return register(new Opening(listenerName, listenerId, "UDP socket " + address + " connected to " + remote,
+                0, 1, fd, remote), loop, transport, alloc, maxDatagram, counters);
     }
 
     /**
@@ -188,12 +216,15 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
         checkTransport(transport);
         int fd = RawIpSocket.open(address, protocol, worker, workers, socketBuffer);
         return register(new Opening(listenerName, listenerId, "raw socket for IP protocol " + protocol + " on "
-                + address.getHostAddress(), worker, workers, fd), loop, transport, alloc, maxDatagram, counters);
+                + address.getHostAddress(), worker, workers, fd, null), loop, transport, alloc, maxDatagram, counters);
     }
 
-    /** An opened socket not yet a queue: whose, what, its share of the ICMP errors it reads, its descriptor. */
+    /**
+     * An opened socket not yet a queue: whose, what, its share of the ICMP errors it reads, its descriptor, the
+     * remote it is connected to (or null).
+     */
     private record Opening(String listenerName, int listenerId, String description, int errorShare, int errorShares,
-                           int fd) {
+                           int fd, InetSocketAddress connectedTo) {
     }
 
     private static void checkTransport(TransportKind transport) throws IOException {
@@ -231,6 +262,16 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
     @Override
     public boolean isOpen() {
         return !isClosed();
+    }
+
+    @Override
+    public InetSocketAddress connectedTo() {
+        return connectedTo;
+    }
+
+    /** Whether packets wait for the next {@link #flush()}. */
+    boolean queued() {
+        return txCount > 0;
     }
 
     @Override
@@ -348,7 +389,8 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
 
     /**
      * Queues {@code packet} to {@code remote} for the next {@link #flush()}, which counts it as tx of
-     * {@code tunnelId} or as a drop; false (and counted as {@code tx_failed}) only when the socket is closed.
+     * {@code tunnelId} or as a drop; false (and counted as {@code tx_failed}) only when the socket is closed. A
+     * {@linkplain #connectedTo connected} socket must be given packets to its remote only: it names none.
      */
     @Override
     public boolean send(ByteBuf packet, InetSocketAddress remote, int flowHash, int tunnelId) {
@@ -371,8 +413,9 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
         long iov = (long) i * UdpSocket.IOVEC_SIZE;
         txIovecs.set(ValueLayout.JAVA_LONG, iov, out.memoryAddress() + out.readerIndex());
         txIovecs.set(ValueLayout.JAVA_LONG, iov + UdpSocket.IOV_LEN_OFFSET, out.readableBytes());
+        // a connected socket's datagram names no destination (length 0: the kernel takes no address)
         txMsgs.set(ValueLayout.JAVA_INT, (long) i * UdpSocket.MMSGHDR_SIZE + UdpSocket.MSG_NAMELEN_OFFSET,
-                destination((long) i * UdpSocket.SOCKADDR_SIZE, remote));
+                connectedTo != null ? 0 : destination((long) i * UdpSocket.SOCKADDR_SIZE, remote));
         return true;
     }
 

@@ -118,6 +118,9 @@ final class UdpSocket {
     private static final MethodHandle BIND = downcall("bind",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                     ValueLayout.JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle CONNECT = downcall("connect",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle GETSOCKNAME = downcall("getsockname",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                     ValueLayout.ADDRESS), CAPTURE_ERRNO);
@@ -185,6 +188,28 @@ final class UdpSocket {
             throw e;
         } catch (Throwable t) {
             throw new IOException("UDP socket " + address + ": " + t, t);
+        }
+    }
+
+    /**
+     * Connects UDP socket {@code fd} to {@code remote}: the kernel then keeps the route to it, and a datagram sent
+     * without a destination goes there without the per-datagram route lookup an unconnected send pays. Datagrams
+     * from elsewhere are no longer delivered to the socket.
+     *
+     * @throws IOException "connect REMOTE: reason" (no route to it, say)
+     */
+    static void connect(int fd, InetSocketAddress remote) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURED);
+            MemorySegment sockaddr = arena.allocate(SOCKADDR_SIZE, 8);
+            int length = writeSockaddr(sockaddr, 0, remote);
+            if ((int) CONNECT.invokeExact(state, fd, sockaddr, length) < 0) {
+                throw new IOException("connect " + remote + ": " + TunDevice.strerror(errno(state)));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("connect " + remote + ": " + t, t);
         }
     }
 

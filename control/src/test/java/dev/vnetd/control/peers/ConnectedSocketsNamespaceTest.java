@@ -1,0 +1,117 @@
+package dev.vnetd.control.peers;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A slow peer beside an alive one, as in {@link SocketFaultsNamespaceTest}'s slow phase (a veth whose token bucket
+ * holds vnetd's packets until the sending socket's buffer is full), but with the listener's default
+ * {@code connected_remotes}: each data centre's packets leave from sockets connected to it, so the slow peer's full
+ * send buffer refuses only its own packets and the alive peer beside it receives every one, where with shared
+ * sockets it received a third. vnetd runs as a process in its own namespace; fault_peer.py sends and sinks.
+ */
+class ConnectedSocketsNamespaceTest {
+    private static final int SLOW_ROUNDS = 30;
+    private static final int SLOW_PER_ROUND = 400;
+    private static final int ALIVE_PER_SLOW_ROUND = 10;
+    private static final int AFTER_ROUNDS = 10;
+    private static final int AFTER_PER_ROUND = 50;
+
+    @TempDir
+    static Path dir;
+
+    static Namespaces ns;
+    static VnetdProcess vnetd;
+    static Map<String, Map<String, String>> results;
+
+    @BeforeAll
+    static void runPeer() throws Exception {
+        Prerequisites.root();
+        ns = Namespaces.pair("vt-conn", List.of("198.18.6.1/24"), List.of("198.18.6.2/24"));
+        List<String> tc = new ArrayList<>(Namespaces.exec(ns.left));
+        tc.addAll(List.of("tc", "qdisc", "add", "dev", ns.leftLink, "root", "tbf", "rate", "20mbit", "burst", "64kb",
+                "limit", "256mb"));
+        Process shaper = new ProcessBuilder(tc).redirectErrorStream(true).start();
+        assertEquals(0, shaper.waitFor(), new String(shaper.getInputStream().readAllBytes()));
+        Path config = dir.resolve("vnetd.yaml");
+        Files.writeString(config, """
+                node: {name: connected, workers: 1, transport: epoll}
+                admin: {listen: 127.0.0.1:9400}
+                listeners:
+                  - {name: gre-udp, type: gre-udp, listen: 198.18.6.1:4754, source_ports: 1}
+                virtual_networks:
+                  - {name: production}
+                tunnels:
+                  - {name: site, type: gre-udp, listener: gre-udp, remote: 127.0.0.2:4754, virtual_network: production}
+                  - {name: dc-alive, type: gre-udp, listener: gre-udp, remote: 127.0.0.4:4754, virtual_network: production}
+                  - {name: dc-slow, type: gre-udp, listener: gre-udp, remote: 198.18.6.2:4754, virtual_network: production}
+                routes:
+                  - {prefix: 10.1.0.0/16, virtual_network: production, via: dc-alive}
+                  - {prefix: 10.4.0.0/16, virtual_network: production, via: dc-slow}
+                """);
+        vnetd = VnetdProcess.start(Namespaces.exec(ns.left), config, dir.resolve("vnetd.log"));
+        String spec = """
+                {"vnetd": "198.18.6.1", "port": 4754, "admin": 9400, "site": "127.0.0.2", "alive": "127.0.0.4",
+                 "peer_port": 4754, "phases": [
+                  {"name": "slow", "rounds": %d, "pause": 0.02, "settle": 6.0,
+                   "send": [["10.4.0.1", %d, 1400], ["10.1.0.1", %d, 100]]},
+                  {"name": "after", "rounds": %d, "pause": 0.02, "send": [["10.1.0.1", %d, 100]]}
+                 ]}""".formatted(SLOW_ROUNDS, SLOW_PER_ROUND, ALIVE_PER_SLOW_ROUND, AFTER_ROUNDS, AFTER_PER_ROUND);
+        List<String> command = new ArrayList<>(Namespaces.exec(ns.left));
+        command.addAll(List.of(Prerequisites.PYTHON, PeerScript.extract("fault_peer.py", dir).toString(), spec));
+        results = PeerScript.run(command, 120).stream().collect(Collectors.toMap(m -> m.get("case"), m -> m));
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (vnetd != null) {
+            vnetd.close();
+        }
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
+    private static long metric(String name) {
+        return Long.parseLong(results.get("metrics").getOrDefault(name, "0"));
+    }
+
+    private static long field(String phase, String name) {
+        return Long.parseLong(results.get(phase).getOrDefault(name, "0"));
+    }
+
+    @Test
+    void shouldRefuseOnlyTheSlowPeersPacketsWhileItsConnectedSocketsBufferIsFull() throws Exception {
+        long slowSent = field("slow", "sent_10.4.0.1");
+        long aliveSent = field("slow", "sent_10.1.0.1");
+        assertEquals((long) SLOW_ROUNDS * SLOW_PER_ROUND, slowSent);
+        assertEquals((long) SLOW_ROUNDS * ALIVE_PER_SLOW_ROUND, aliveSent);
+        long refused = metric("vnetd_drops_total.tx_buffer_full");
+        assertTrue(refused > 0, "the slow peer's full send buffer refused packets: " + results);
+        long rx = metric("vnetd_rx_packets_total.site");
+        assertEquals(slowSent + aliveSent + AFTER_ROUNDS * AFTER_PER_ROUND, rx + metric("kernel_udp_rcvbuf_errors"),
+                "vnetd read every packet the site sent, or the kernel dropped it at vnetd's full receive buffer");
+        assertTrue(field("slow", "received") + metric("kernel_udp_rcvbuf_errors") >= aliveSent,
+                "the alive peer received every packet sent to it while the slow peer's buffer was full (but those "
+                        + "the kernel dropped before anyone read them, counted): " + field("slow", "received")
+                        + " of " + aliveSent + "; " + results);
+        assertEquals(metric("vnetd_tx_packets_total.dc-alive"), field("slow", "received") + field("after", "received"),
+                "none of the alive peer's packets was refused: every one vnetd sent arrived");
+        assertEquals(rx, metric("vnetd_tx_packets_total.dc-alive") + metric("vnetd_tx_packets_total.dc-slow")
+                + refused, "every packet read was sent or refused, and only the slow peer's were refused");
+        assertEquals(AFTER_ROUNDS * AFTER_PER_ROUND, field("after", "received"));
+        assertTrue(vnetd.log().contains("event=remotes_connected listener=gre-udp remotes=3"), vnetd.log());
+    }
+}
