@@ -88,7 +88,9 @@ public final class Reloader {
      *                               follow it)
      * @param tunnelCapacity         tunnel ids the dataplane has room for ({@link #capacity})
      * @param virtualNetworkCapacity virtual network ids the flow sweeper has room for
-     * @param sockets                the dataplane that opens added listeners and closes removed ones
+     * @param sockets                the dataplane that opens added listeners and closes removed ones, and
+     *                               connects the tunnels' remotes; null for a reloader of the state alone (tests
+     *                               of files that change no listener)
      */
     Reloader(VnetdConfig current, ForwardingStateHolder holder, MeterRegistry registry,
              Consumer<VnetdConfig> applied, int tunnelCapacity, int virtualNetworkCapacity, Dataplane sockets) {
@@ -182,7 +184,9 @@ public final class Reloader {
         added.forEach(l -> sockets.startListener(l.id()));
         closeAll(removed);
         try {
-            sockets.connectRemotes(holder.get());
+            if (sockets != null) {
+                sockets.connectRemotes(holder.get());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.error("event=connect_remotes_interrupted file={}", path);
