@@ -482,6 +482,7 @@ class ReloaderTest {
             List<ListenerSocket> listening = daemon.dataplane().sockets(0);
             List<ListenerSocket> first = daemon.dataplane().connectedSockets(0);
             assertEquals(6, first.size(), "three remotes (127.0.0.2, .3, .4), two source ports, one worker");
+            assertTrue(daemon.scrape().contains("vnetd_listener_connected_remotes{listener=\"gre-udp\"} 3.0"));
             send(site, 1000);
             assertTrue(portsConnectedTo(first, "127.0.0.3").contains(sourcePortOfNext(dc1)),
                     "dc1's packets leave from a socket connected to it");
@@ -491,6 +492,7 @@ class ReloaderTest {
             List<ListenerSocket> second = daemon.dataplane().connectedSockets(0);
             assertEquals(4, second.size(), "the first two remotes by tunnel: site's and dc1's new one");
             assertEquals(2, portsConnectedTo(second, "127.0.0.9").size());
+            assertTrue(daemon.scrape().contains("vnetd_listener_connected_remotes{listener=\"gre-udp\"} 2.0"));
             assertEquals(4, first.stream().filter(s -> !s.isOpen()).count(), "those to .3 and .4 are closed");
             send(site, 1001);
             assertTrue(portsConnectedTo(second, "127.0.0.9").contains(sourcePortOfNext(dc9)),
@@ -499,6 +501,7 @@ class ReloaderTest {
             Files.writeString(file, connectedConfig(admin, ", connected_remotes: 0", "127.0.0.9"));
             assertTrue(daemon.reload().success());
             assertEquals(List.of(), daemon.dataplane().connectedSockets(0));
+            assertTrue(daemon.scrape().contains("vnetd_listener_connected_remotes{listener=\"gre-udp\"} 0.0"));
             assertTrue(second.stream().noneMatch(ListenerSocket::isOpen));
             send(site, 1002);
             int from = sourcePortOfNext(dc9);

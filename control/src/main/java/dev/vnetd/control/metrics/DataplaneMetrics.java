@@ -35,6 +35,7 @@ import java.util.function.ToLongFunction;
  *   the tunnel's remote (UDP and raw-socket listeners on epoll and io_uring): a vanished or unreachable peer</li>
  *   <li>{@code vnetd_listener_up{listener,type}}: 1 when every worker has its socket</li>
  *   <li>{@code vnetd_socket_receive_drops_total{listener}}: datagrams the kernel dropped at its receive buffers</li>
+ *   <li>{@code vnetd_listener_connected_remotes{listener}}: remotes it sends to from sockets connected to them</li>
  *   <li>{@code vnetd_routes{virtual_network,family}}, {@code vnetd_workers}, {@code vnetd_build_info{version,node,transport}}</li>
  *   <li>JVM metrics (memory, GC, threads, class loading, CPU, uptime)</li>
  * </ul>
@@ -97,6 +98,10 @@ public final class DataplaneMetrics {
                     .description("datagrams the kernel dropped at the listener's full receive buffers, before vnetd")
                     .tags("listener", l.name())
                     .register(registry);
+            Gauge.builder("vnetd.listener.connected.remotes", dataplane, d -> d.connectedRemotes(id))
+                    .description("tunnel remotes the listener sends to from sockets connected to them")
+                    .tags("listener", l.name())
+                    .register(registry);
         }
         for (Tunnel t : holder.get().liveTunnels()) {
             int id = t.id();
@@ -141,6 +146,8 @@ public final class DataplaneMetrics {
             if (state.retiredListener(l.id())) {
                 registry.find("vnetd.listener.up").tag("listener", l.name()).meters().forEach(registry::remove);
                 registry.find("vnetd.socket.receive.drops").tag("listener", l.name()).meters()
+                        .forEach(registry::remove);
+                registry.find("vnetd.listener.connected.remotes").tag("listener", l.name()).meters()
                         .forEach(registry::remove);
             }
         }

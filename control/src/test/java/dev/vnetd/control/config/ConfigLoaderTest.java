@@ -284,7 +284,8 @@ class ConfigLoaderTest {
     @Test
     void shouldConnectSixtyFourRemotesByDefaultOnGreInUdpListenersWithSourcePorts() throws Exception {
         VnetdConfig defaults = load(VALID);
-        VnetdConfig set = load(VALID.replace("listen: 127.0.0.1:4754}", "listen: 127.0.0.1:4754, connected_remotes: 3}"));
+        VnetdConfig set = load(VALID.replace("listen: 127.0.0.1:4754}",
+                "listen: 127.0.0.1:4754, connected_remotes: 3}"));
         VnetdConfig off = load(VALID.replace("listen: 127.0.0.1:4754}", "listen: 127.0.0.1:4754, source_ports: 0}"));
 
         assertEquals(ConfigLoader.DEFAULT_CONNECTED_REMOTES, defaults.listeners().get(0).connectedRemotes());

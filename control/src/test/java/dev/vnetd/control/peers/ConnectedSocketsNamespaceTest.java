@@ -7,10 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,17 +31,13 @@ class ConnectedSocketsNamespaceTest {
 
     static Namespaces ns;
     static VnetdProcess vnetd;
-    static Map<String, Map<String, String>> results;
+    static FaultPeer.Report results;
 
     @BeforeAll
     static void runPeer() throws Exception {
         Prerequisites.root();
         ns = Namespaces.pair("vt-conn", List.of("198.18.6.1/24"), List.of("198.18.6.2/24"));
-        List<String> tc = new ArrayList<>(Namespaces.exec(ns.left));
-        tc.addAll(List.of("tc", "qdisc", "add", "dev", ns.leftLink, "root", "tbf", "rate", "20mbit", "burst", "64kb",
-                "limit", "256mb"));
-        Process shaper = new ProcessBuilder(tc).redirectErrorStream(true).start();
-        assertEquals(0, shaper.waitFor(), new String(shaper.getInputStream().readAllBytes()));
+        FaultPeer.throttleLeftLink(ns);
         Path config = dir.resolve("vnetd.yaml");
         Files.writeString(config, """
                 node: {name: connected, workers: 1, transport: epoll}
@@ -69,49 +62,39 @@ class ConnectedSocketsNamespaceTest {
                    "send": [["10.4.0.1", %d, 1400], ["10.1.0.1", %d, 100]]},
                   {"name": "after", "rounds": %d, "pause": 0.02, "send": [["10.1.0.1", %d, 100]]}
                  ]}""".formatted(SLOW_ROUNDS, SLOW_PER_ROUND, ALIVE_PER_SLOW_ROUND, AFTER_ROUNDS, AFTER_PER_ROUND);
-        List<String> command = new ArrayList<>(Namespaces.exec(ns.left));
-        command.addAll(List.of(Prerequisites.PYTHON, PeerScript.extract("fault_peer.py", dir).toString(), spec));
-        results = PeerScript.run(command, 120).stream().collect(Collectors.toMap(m -> m.get("case"), m -> m));
+        results = FaultPeer.run(ns, dir, spec);
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-        }
-        if (ns != null) {
-            ns.close();
-        }
-    }
-
-    private static long metric(String name) {
-        return Long.parseLong(results.get("metrics").getOrDefault(name, "0"));
-    }
-
-    private static long field(String phase, String name) {
-        return Long.parseLong(results.get(phase).getOrDefault(name, "0"));
+        VnetdProcess.stop(vnetd, ns);
     }
 
     @Test
     void shouldRefuseOnlyTheSlowPeersPacketsWhileItsConnectedSocketsBufferIsFull() throws Exception {
-        long slowSent = field("slow", "sent_10.4.0.1");
-        long aliveSent = field("slow", "sent_10.1.0.1");
+        long slowSent = results.field("slow", "sent_10.4.0.1");
+        long aliveSent = results.field("slow", "sent_10.1.0.1");
+        long aliveReceived = results.field("slow", "received");
+        long afterReceived = results.field("after", "received");
+        long kernelDrops = results.metric("kernel_udp_rcvbuf_errors");
+        long refused = results.metric("vnetd_drops_total.tx_buffer_full");
+        long rx = results.metric("vnetd_rx_packets_total.site");
+        long txAlive = results.metric("vnetd_tx_packets_total.dc-alive");
+        long txSlow = results.metric("vnetd_tx_packets_total.dc-slow");
         assertEquals((long) SLOW_ROUNDS * SLOW_PER_ROUND, slowSent);
         assertEquals((long) SLOW_ROUNDS * ALIVE_PER_SLOW_ROUND, aliveSent);
-        long refused = metric("vnetd_drops_total.tx_buffer_full");
         assertTrue(refused > 0, "the slow peer's full send buffer refused packets: " + results);
-        long rx = metric("vnetd_rx_packets_total.site");
-        assertEquals(slowSent + aliveSent + AFTER_ROUNDS * AFTER_PER_ROUND, rx + metric("kernel_udp_rcvbuf_errors"),
+        assertEquals(slowSent + aliveSent + AFTER_ROUNDS * AFTER_PER_ROUND, rx + kernelDrops,
                 "vnetd read every packet the site sent, or the kernel dropped it at vnetd's full receive buffer");
-        assertTrue(field("slow", "received") + metric("kernel_udp_rcvbuf_errors") >= aliveSent,
+        assertTrue(aliveReceived + kernelDrops >= aliveSent,
                 "the alive peer received every packet sent to it while the slow peer's buffer was full (but those "
-                        + "the kernel dropped before anyone read them, counted): " + field("slow", "received")
-                        + " of " + aliveSent + "; " + results);
-        assertEquals(metric("vnetd_tx_packets_total.dc-alive"), field("slow", "received") + field("after", "received"),
+                        + "the kernel dropped before anyone read them, counted): " + aliveReceived + " of "
+                        + aliveSent + "; " + results);
+        assertEquals(txAlive, aliveReceived + afterReceived,
                 "none of the alive peer's packets was refused: every one vnetd sent arrived");
-        assertEquals(rx, metric("vnetd_tx_packets_total.dc-alive") + metric("vnetd_tx_packets_total.dc-slow")
-                + refused, "every packet read was sent or refused, and only the slow peer's were refused");
-        assertEquals(AFTER_ROUNDS * AFTER_PER_ROUND, field("after", "received"));
+        assertEquals(rx, txAlive + txSlow + refused,
+                "every packet read was sent or refused, and only the slow peer's were refused");
+        assertEquals(AFTER_ROUNDS * AFTER_PER_ROUND, afterReceived);
         assertTrue(vnetd.log().contains("event=remotes_connected listener=gre-udp remotes=3"), vnetd.log());
     }
 }

@@ -7,10 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,18 +34,14 @@ class SocketFaultsNamespaceTest {
 
     static Namespaces ns;
     static VnetdProcess vnetd;
-    static Map<String, Map<String, String>> results;
+    static FaultPeer.Report results;
 
     @BeforeAll
     static void runPeer() throws Exception {
         Prerequisites.root();
         ns = Namespaces.pair("vt-robust", List.of("198.18.7.1/24"), List.of("198.18.7.2/24"));
         Namespaces.ip("-n", ns.left, "route", "add", "unreachable", "198.18.9.0/24");
-        List<String> tc = new ArrayList<>(Namespaces.exec(ns.left));
-        tc.addAll(List.of("tc", "qdisc", "add", "dev", ns.leftLink, "root", "tbf", "rate", "20mbit", "burst", "64kb",
-                "limit", "256mb"));
-        Process shaper = new ProcessBuilder(tc).redirectErrorStream(true).start();
-        assertEquals(0, shaper.waitFor(), new String(shaper.getInputStream().readAllBytes()));
+        FaultPeer.throttleLeftLink(ns);
         Path config = dir.resolve("vnetd.yaml");
         Files.writeString(config, """
                 node: {name: faults, workers: 1, transport: epoll}
@@ -80,27 +73,20 @@ class SocketFaultsNamespaceTest {
                   {"name": "after", "rounds": %d, "pause": 0.02, "send": [["10.1.0.1", %d, 100]]}
                  ]}""".formatted(FAULT_ROUNDS, PER_ROUND, SLOW_ROUNDS, SLOW_PER_ROUND, ALIVE_PER_SLOW_ROUND,
                 AFTER_ROUNDS, AFTER_PER_ROUND);
-        List<String> command = new ArrayList<>(Namespaces.exec(ns.left));
-        command.addAll(List.of(Prerequisites.PYTHON, PeerScript.extract("fault_peer.py", dir).toString(), spec));
-        results = PeerScript.run(command, 120).stream().collect(Collectors.toMap(m -> m.get("case"), m -> m));
+        results = FaultPeer.run(ns, dir, spec);
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
-        if (vnetd != null) {
-            vnetd.close();
-        }
-        if (ns != null) {
-            ns.close();
-        }
+        VnetdProcess.stop(vnetd, ns);
     }
 
     private static long metric(String name) {
-        return Long.parseLong(results.get("metrics").getOrDefault(name, "0"));
+        return results.metric(name);
     }
 
     private static long field(String phase, String name) {
-        return Long.parseLong(results.get(phase).getOrDefault(name, "0"));
+        return results.field(phase, name);
     }
 
     @Test

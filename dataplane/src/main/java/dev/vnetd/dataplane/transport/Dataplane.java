@@ -99,6 +99,8 @@ public final class Dataplane implements AutoCloseable {
      * {@link #connectRemotes} and {@link #closeListener} under this object's lock.
      */
     private final Map<Integer, Map<InetSocketAddress, SocketQueue[][]>> connected = new HashMap<>();
+    /** How many remotes each listener has connected sockets for, by listener id: for metrics, without the lock. */
+    private final Map<Integer, Integer> connectedCounts = new ConcurrentHashMap<>();
 
     private Dataplane(TransportKind transport, MultiThreadIoEventLoopGroup group, int workers, int listenerCapacity,
                       HealthProbes probes, int maxTunnels) {
@@ -389,6 +391,7 @@ public final class Dataplane implements AutoCloseable {
                 }
             }
             removed.forEach(Dataplane::closeSockets);
+            connectedCounts.put(listener.id(), current.size());
             if (!added.isEmpty() || !removed.isEmpty()) {
                 LOG.info("event=remotes_connected listener={} remotes={} added={} removed={} sockets_per_worker={}",
                         listener.name(), current.size(), added.size(), removed.size(),
@@ -457,7 +460,7 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
-    /** Worker {@code worker}'s connected sockets by tunnel id: each live tunnel of {@code listener} whose remote has. */
+    /** Worker {@code worker}'s connected sockets by tunnel id, for each live tunnel of {@code listener} with any. */
     private static SourcePorts.Connection[] connectionsOf(ForwardingState state, Listener listener,
                                                           Map<InetSocketAddress, SocketQueue[][]> current,
                                                           int worker) {
@@ -482,6 +485,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** Closes the connected sockets of listener {@code listenerId} (its send ports already removed). */
     private synchronized void closeConnected(int listenerId) {
+        connectedCounts.remove(listenerId);
         Map<InetSocketAddress, SocketQueue[][]> closing = connected.remove(listenerId);
         if (closing != null) {
             closing.values().forEach(Dataplane::closeSockets);
@@ -498,6 +502,11 @@ public final class Dataplane implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** How many remotes listener {@code listenerId} sends to from connected sockets; any thread, no lock. */
+    public int connectedRemotes(int listenerId) {
+        return connectedCounts.getOrDefault(listenerId, 0);
     }
 
     /**

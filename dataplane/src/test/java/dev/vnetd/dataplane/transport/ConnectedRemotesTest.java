@@ -54,7 +54,8 @@ class ConnectedRemotesTest {
              Dataplane dataplane = Dataplane.start(holder, WORKERS, kind, 16, net.flows)) {
             dataplane.connectRemotes(holder.get());
             List<ListenerSocket> connected = dataplane.connectedSockets(0);
-            assertEquals(WORKERS * SOURCE_PORTS * REMOTES, connected.size(), "source_ports sockets per remote per worker");
+            assertEquals(WORKERS * SOURCE_PORTS * REMOTES, connected.size(),
+                    "source_ports sockets per remote per worker");
             Set<Integer> toDc = localPorts(connected, DC_PROD);
             assertEquals(WORKERS * SOURCE_PORTS, toDc.size());
             Set<Integer> unconnected = unconnectedSourcePorts(dataplane);
