@@ -76,6 +76,44 @@ class SocketQueueTest {
     }
 
     /**
+     * A socket connected to one peer sends without naming it (IPv4 and IPv6): the datagrams arrive from the socket's
+     * own port and count as the tunnel's tx.
+     */
+    @ParameterizedTest
+    @CsvSource({"EPOLL, 127.0.0.1", "IO_URING, 127.0.0.1", "EPOLL, ::1", "IO_URING, ::1"})
+    void shouldSendToItsOnePeerFromAConnectedSocket(TransportKind kind, String host) throws Exception {
+        InetAddress local = InetAddress.ofLiteral(host);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, kind.ioHandlerFactory());
+        WorkerCounters counters = new WorkerCounters(4);
+        try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
+            IoEventLoop loop = (IoEventLoop) group.next();
+            InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
+            SocketQueue queue = SocketQueue.openConnected("test", 0, new InetSocketAddress(local, 0), to, loop, kind,
+                    PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
+            assertEquals(to, queue.connectedTo());
+            loop.submit(() -> {
+                for (int i = 0; i < 2; i++) {
+                    queue.send(PooledByteBufAllocator.DEFAULT.directBuffer().writeInt(i).writeZero(96), to, 7, TUNNEL);
+                }
+                queue.flush();
+            }).sync();
+
+            peer.socket().setSoTimeout(2000);
+            for (int i = 0; i < 2; i++) {
+                java.net.DatagramPacket datagram = new java.net.DatagramPacket(new byte[256], 256);
+                peer.socket().receive(datagram);
+                assertEquals(queue.localAddress().getPort(), datagram.getPort(), "from the connected socket");
+                assertEquals(i, ByteBuffer.wrap(datagram.getData()).getInt(0));
+            }
+            assertEquals(2, counters.txPackets(TUNNEL));
+            assertEquals(List.of(), Arrays.stream(DropReason.values()).filter(r -> counters.drops(r) > 0).toList());
+            queue.closeQueue();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * IPv6 destinations in turn, more distinct ones than the destination cache holds: each packet reaches its own
      * peer. The peers are IPv4 sockets reached as IPv4-mapped IPv6 addresses from a dual-stack socket, so every
      * destination has different address bytes on loopback (an address served from the wrong cache entry would
