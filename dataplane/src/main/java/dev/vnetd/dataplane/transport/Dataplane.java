@@ -25,7 +25,11 @@ import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -356,7 +360,8 @@ public final class Dataplane implements AutoCloseable {
      * port of its own from the dynamic range and {@code connect}ed to the remote; each worker then sends the
      * packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's thread), and the
      * sockets of remotes no tunnel has any more are closed after that. A remote whose sockets cannot be opened
-     * (no route to it, no free port) is logged and keeps the unconnected sockets: nothing fails. Control thread,
+     * (no route to it, no free port), or would leave more than half the process's file limit open
+     * ({@code event=connect_skipped}), is logged and keeps the unconnected sockets: nothing fails. Control thread,
      * after each publication (at start and after every reload); one call at a time.
      */
     public synchronized void connectRemotes(ForwardingState state) throws InterruptedException {
@@ -369,8 +374,13 @@ public final class Dataplane implements AutoCloseable {
                     id -> new LinkedHashMap<>());
             Set<InetSocketAddress> wanted = remotesToConnect(state, listener);
             List<SocketQueue[][]> added = new ArrayList<>();
+            int skipped = 0;
             for (InetSocketAddress remote : wanted) {
                 if (!current.containsKey(remote)) {
+                    if (!fileRoomFor(socketsPerRemote(ports) * loops.length)) {
+                        skipped++;
+                        continue;
+                    }
                     SocketQueue[][] opened = openConnected(listener, remote, ports);
                     if (opened != null) {
                         current.put(remote, opened);
@@ -392,12 +402,36 @@ public final class Dataplane implements AutoCloseable {
             }
             removed.forEach(Dataplane::closeSockets);
             connectedCounts.put(listener.id(), current.size());
+            if (skipped > 0) {
+                LOG.warn("event=connect_skipped listener={} remotes={} reason=file_limit open_files={} max_files={} "
+                        + "action=unconnected_sockets", listener.name(), skipped, openFiles(), maxFiles());
+            }
             if (!added.isEmpty() || !removed.isEmpty()) {
                 LOG.info("event=remotes_connected listener={} remotes={} added={} removed={} sockets_per_worker={}",
                         listener.name(), current.size(), added.size(), removed.size(),
                         current.size() * socketsPerRemote(ports));
             }
         }
+    }
+
+    /**
+     * Whether {@code sockets} more connected sockets leave the process at most half its file limit open: the other
+     * half stays for what must open later (listeners a reload adds, admin connections, the flow table's file).
+     * Where the limit cannot be read, yes.
+     */
+    private static boolean fileRoomFor(int sockets) {
+        long max = maxFiles();
+        return max <= 0 || openFiles() + sockets <= max / 2;
+    }
+
+    private static long maxFiles() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+    }
+
+    private static long openFiles() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof UnixOperatingSystemMXBean unix ? unix.getOpenFileDescriptorCount() : -1;
     }
 
     /** Sockets per connected remote on a worker: as many as its unconnected source-port sockets. */
