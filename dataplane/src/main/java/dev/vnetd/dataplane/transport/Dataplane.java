@@ -358,8 +358,9 @@ public final class Dataplane implements AutoCloseable {
      * for each listener with source-port sockets, the remotes of its live tunnels, distinct, in tunnel-id order, up
      * to its {@code connectedRemotes}, get on every worker as many sockets as it has source ports, each bound to a
      * port of its own from the dynamic range and {@code connect}ed to the remote; each worker then sends the
-     * packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's thread), and the
-     * sockets of remotes no tunnel has any more are closed after that. A remote whose sockets cannot be opened
+     * packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's thread). The
+     * sockets of remotes no tunnel has any more go first: the workers' tables lose them, then they close, so their
+     * files and ports are free for the remotes added. A remote whose sockets cannot be opened
      * (no route to it, no free port), or would leave more than half the process's file limit open
      * ({@code event=connect_skipped}), is logged and keeps the unconnected sockets: nothing fails. Control thread,
      * after each publication (at start and after every reload); one call at a time.
@@ -373,6 +374,13 @@ public final class Dataplane implements AutoCloseable {
             Map<InetSocketAddress, SocketQueue[][]> current = connected.computeIfAbsent(listener.id(),
                     id -> new LinkedHashMap<>());
             Set<InetSocketAddress> wanted = remotesToConnect(state, listener);
+            List<SocketQueue[][]> removed = new ArrayList<>();
+            current.entrySet().removeIf(e -> !wanted.contains(e.getKey()) && removed.add(e.getValue()));
+            if (!removed.isEmpty()) {
+                // the workers stop using them first, then they close: their files and ports are free for the new
+                installConnections(ports, connectionsOf(state, listener, current));
+                removed.forEach(Dataplane::closeSockets);
+            }
             List<SocketQueue[][]> added = new ArrayList<>();
             int skipped = 0;
             for (InetSocketAddress remote : wanted) {
@@ -388,19 +396,18 @@ public final class Dataplane implements AutoCloseable {
                     }
                 }
             }
-            List<SocketQueue[][]> removed = new ArrayList<>();
-            current.entrySet().removeIf(e -> !wanted.contains(e.getKey()) && removed.add(e.getValue()));
-            for (int worker = 0; worker < loops.length; worker++) {
-                if (ports[worker] != null) {
+            if (!added.isEmpty() || removed.isEmpty()) {
+                for (int worker = 0; worker < loops.length; worker++) {
                     for (SocketQueue[][] sockets : added) {
-                        for (SocketQueue socket : sockets[worker]) {
-                            socket.start(paths[worker]);
+                        if (sockets[worker] != null) {
+                            for (SocketQueue socket : sockets[worker]) {
+                                socket.start(paths[worker]);
+                            }
                         }
                     }
-                    installConnections(worker, ports[worker], connectionsOf(state, listener, current, worker));
                 }
+                installConnections(ports, connectionsOf(state, listener, current));
             }
-            removed.forEach(Dataplane::closeSockets);
             connectedCounts.put(listener.id(), current.size());
             if (skipped > 0) {
                 LOG.warn("event=connect_skipped listener={} remotes={} reason=file_limit open_files={} max_files={} "
@@ -494,26 +501,39 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
-    /** Worker {@code worker}'s connected sockets by tunnel id, for each live tunnel of {@code listener} with any. */
-    private static SourcePorts.Connection[] connectionsOf(ForwardingState state, Listener listener,
-                                                          Map<InetSocketAddress, SocketQueue[][]> current,
-                                                          int worker) {
-        SourcePorts.Connection[] byTunnel = new SourcePorts.Connection[state.tunnels().length];
+    /**
+     * Each worker's connected sockets by tunnel id (by worker, then tunnel id), for each live tunnel of
+     * {@code listener} whose remote has them.
+     */
+    private SourcePorts.Connection[][] connectionsOf(ForwardingState state, Listener listener,
+                                                     Map<InetSocketAddress, SocketQueue[][]> current) {
+        SourcePorts.Connection[][] byWorker = new SourcePorts.Connection[loops.length][state.tunnels().length];
         for (Tunnel t : state.tunnels()) {
             SocketQueue[][] sockets = t.listener().id() == listener.id() && t.remote() != null
                     && !state.retiredTunnel(t.id()) ? current.get(t.remote()) : null;
-            if (sockets != null) {
-                byTunnel[t.id()] = new SourcePorts.Connection(t.remote(), sockets[worker]);
+            for (int worker = 0; sockets != null && worker < loops.length; worker++) {
+                if (sockets[worker] != null) {
+                    byWorker[worker][t.id()] = new SourcePorts.Connection(t.remote(), sockets[worker]);
+                }
             }
         }
-        return byTunnel;
+        return byWorker;
     }
 
-    private void installConnections(int worker, SourcePorts ports, SourcePorts.Connection[] byTunnel)
+    /** Installs each worker's table on its thread, and waits until every worker took it. */
+    private void installConnections(SourcePorts[] ports, SourcePorts.Connection[][] byWorker)
             throws InterruptedException {
-        var done = loops[worker].submit(() -> ports.connect(byTunnel)).await();
-        if (!done.isSuccess()) {
-            throw new IllegalStateException("worker " + worker + " did not take the connected sockets", done.cause());
+        for (int worker = 0; worker < loops.length; worker++) {
+            if (ports[worker] == null) {
+                continue;
+            }
+            SourcePorts port = ports[worker];
+            SourcePorts.Connection[] table = byWorker[worker];
+            var done = loops[worker].submit(() -> port.connect(table)).await();
+            if (!done.isSuccess()) {
+                throw new IllegalStateException("worker " + worker + " did not take the connected sockets",
+                        done.cause());
+            }
         }
     }
 
