@@ -239,11 +239,12 @@ public final class Dataplane implements AutoCloseable {
             if (transport == TransportKind.NIO) {
                 return openNioSockets(loop, listener, opened);
             }
-            SocketQueue main = openUdp(loop, listener, listener.address(), true, counters);
+            SocketQueue main = openUdp(loop, listener, listener.address(), true, null, counters);
             opened.add(main);
             SocketQueue[] sources = new SocketQueue[listener.sourcePorts()];
             for (int i = 0; i < sources.length; i++) {
-                sources[i] = openSourcePort(listener, address -> openUdp(loop, listener, address, false, counters));
+                sources[i] = openSourcePort(listener,
+                        address -> openUdp(loop, listener, address, false, null, counters));
                 opened.add(sources[i]);
             }
             return new Sockets(opened, sources.length == 0 ? main : new SourcePorts(sources), null);
@@ -268,10 +269,18 @@ public final class Dataplane implements AutoCloseable {
                 handler);
     }
 
+    /**
+     * Opens one of a listener's UDP sockets on the worker of {@code loop}, {@code connect}ed to {@code connectTo}
+     * unless that is null, and counts its kernel drops toward the listener.
+     */
     private SocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
-                                WorkerCounters counters) throws IOException, InterruptedException {
-        SocketQueue queue = SocketQueue.open(listener.name(), listener.id(), address, reusePort,
-                (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
+                                InetSocketAddress connectTo, WorkerCounters counters)
+            throws IOException, InterruptedException {
+        SocketQueue queue = connectTo == null
+                ? SocketQueue.open(listener.name(), listener.id(), address, reusePort, (IoEventLoop) loop,
+                        transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters)
+                : SocketQueue.openConnected(listener.name(), listener.id(), address, connectTo, (IoEventLoop) loop,
+                        transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
         socketDrops.add(listener.id(), queue.fileDescriptor());
         return queue;
     }
@@ -461,11 +470,16 @@ public final class Dataplane implements AutoCloseable {
             if (remotes.size() == listener.connectedRemotes()) {
                 break;
             }
-            if (t.listener().id() == listener.id() && t.remote() != null && !state.retiredTunnel(t.id())) {
+            if (connectable(state, listener, t)) {
                 remotes.add(t.remote());
             }
         }
         return remotes;
+    }
+
+    /** Whether {@code t} is a live tunnel of {@code listener} with a remote: one that connected sockets may serve. */
+    private static boolean connectable(ForwardingState state, Listener listener, Tunnel t) {
+        return t.listener().id() == listener.id() && t.remote() != null && !state.retiredTunnel(t.id());
     }
 
     /**
@@ -480,16 +494,12 @@ public final class Dataplane implements AutoCloseable {
                 if (ports[worker] == null) {
                     continue; // the listener did not open on this worker
                 }
-                int w = worker;
+                EventLoop loop = loops[worker];
+                WorkerCounters workerCounters = counters[worker];
                 opened[worker] = new SocketQueue[ports[worker].size()];
                 for (int i = 0; i < opened[worker].length; i++) {
-                    opened[worker][i] = openSourcePort(listener, address -> {
-                        SocketQueue queue = SocketQueue.openConnected(listener.name(), listener.id(), address, remote,
-                                (IoEventLoop) loops[w], transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM,
-                                SOCKET_BUFFER, counters[w]);
-                        socketDrops.add(listener.id(), queue.fileDescriptor());
-                        return queue;
-                    });
+                    opened[worker][i] = openSourcePort(listener,
+                            address -> openUdp(loop, listener, address, false, remote, workerCounters));
                 }
             }
             return opened;
@@ -509,8 +519,7 @@ public final class Dataplane implements AutoCloseable {
                                                      Map<InetSocketAddress, SocketQueue[][]> current) {
         SourcePorts.Connection[][] byWorker = new SourcePorts.Connection[loops.length][state.tunnels().length];
         for (Tunnel t : state.tunnels()) {
-            SocketQueue[][] sockets = t.listener().id() == listener.id() && t.remote() != null
-                    && !state.retiredTunnel(t.id()) ? current.get(t.remote()) : null;
+            SocketQueue[][] sockets = connectable(state, listener, t) ? current.get(t.remote()) : null;
             for (int worker = 0; sockets != null && worker < loops.length; worker++) {
                 if (sockets[worker] != null) {
                     byWorker[worker][t.id()] = new SourcePorts.Connection(t.remote(), sockets[worker]);
