@@ -23,6 +23,10 @@
 # distinct source ports, so SO_REUSEPORT spreads them over vnetd's workers (one blaster would reach one worker).
 # FORWARD_TRANSPORTS lists the transports measured (the first is the one the ratio lines use);
 # FORWARD_JFR=1 records a JFR profile of the first vnetd configuration into $RESULTS/forward.jfr;
+# FORWARD_CONNECTED_REMOTES sets the listener's connected_remotes (unset: the listener's default), and
+# FORWARD_IDLE_REMOTES adds that many tunnels of the carrier that send and receive nothing (remotes 127.0.1.1, ...),
+# to measure what other remotes' connected sockets cost: on ESP-in-UDP they share the listening port, whose lookup
+# then scores every socket bound to it for a datagram from a remote no socket is connected to.
 # FORWARD_JVM_OPTS adds JVM options to vnetd (e.g. -Dio.netty.leakDetection.level=disabled) and FORWARD_VNETD_JAR
 # runs another build of vnetd (an experiment built elsewhere) with the same load, for A/B comparisons.
 # vnetd runs on the collector its launchers give it, ParallelGC (docs/operations.md "JVM and garbage collector");
@@ -49,6 +53,8 @@ if [[ $FORWARD_JVM_OPTS =~ -XX:\+Use[A-Za-z0-9]+GC ]]; then
     FORWARD_GC=${BASH_REMATCH[0]}
 fi
 FORWARD_VNETD_JAR=${FORWARD_VNETD_JAR:-$ROOT/control/target/vnetd.jar}
+FORWARD_CONNECTED_REMOTES=${FORWARD_CONNECTED_REMOTES:-}
+FORWARD_IDLE_REMOTES=${FORWARD_IDLE_REMOTES:-0}
 # Ports away from the defaults (4754, 9400) so a demo or another engineer's vnetd on this machine does not collide.
 FORWARD_LISTEN_PORT=${FORWARD_LISTEN_PORT:-24754}
 FORWARD_SINK_PORT=${FORWARD_SINK_PORT:-24755}
@@ -207,10 +213,12 @@ virtual_networks:
 routes:
   - {prefix: 10.0.0.0/8, virtual_network: bench, via: dc, priority: 100}
 EOF
+    local connected=""
+    [ -z "$FORWARD_CONNECTED_REMOTES" ] || connected=", connected_remotes: $FORWARD_CONNECTED_REMOTES"
     if [ "$CARRIER" = esp-udp ]; then
         cat >> "$config" <<EOF
 listeners:
-  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT}
+  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT$connected}
 tunnels:
   - name: site-a
     type: esp-udp
@@ -234,14 +242,25 @@ tunnels:
       inbound: {spi: 0x2002, key_file: $FWD_DIR/unused.key}
       outbound: {spi: $DC_SPI, key_file: $FWD_DIR/dc.key}
 EOF
+        for ((i = 1; i <= FORWARD_IDLE_REMOTES; i++)); do
+            printf '  - {name: idle-%d, type: esp-udp, listener: esp-udp, remote: 127.0.1.%d, virtual_network: bench,\n' \
+                "$i" "$i"
+            printf '     sa: {transform: aes-gcm-128, inbound: {spi: %d, key_file: %s},\n' $((0x30000 + i)) \
+                "$FWD_DIR/unused.key"
+            printf '          outbound: {spi: %d, key_file: %s}}}\n' $((0x40000 + i)) "$FWD_DIR/unused.key"
+        done >> "$config"
     else
         cat >> "$config" <<EOF
 listeners:
-  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT, source_ports: 1}
+  - {name: gre-udp, type: gre-udp, listen: 127.0.0.1:$FORWARD_LISTEN_PORT, source_ports: 1$connected}
 tunnels:
   - {name: site-a, type: gre-udp, listener: gre-udp, remote: 127.0.0.1, virtual_network: bench, arr: true}
   - {name: dc, type: gre-udp, listener: gre-udp, remote: 127.0.0.3:$FORWARD_SINK_PORT, virtual_network: bench}
 EOF
+        for ((i = 1; i <= FORWARD_IDLE_REMOTES; i++)); do
+            printf '  - {name: idle-%d, type: gre-udp, listener: gre-udp, remote: 127.0.1.%d, virtual_network: bench}\n' \
+                "$i" "$i"
+        done >> "$config"
     fi
     if [ "$jfr" = 1 ]; then
         flags+=("-XX:StartFlightRecording=filename=$RESULTS/forward.jfr,settings=profile,dumponexit=true")

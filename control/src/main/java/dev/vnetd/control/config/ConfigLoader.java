@@ -74,9 +74,10 @@ public final class ConfigLoader {
     /** Most source-port sockets per worker of one listener. */
     public static final int MAX_SOURCE_PORTS = 64;
     /**
-     * Default remotes per GRE-in-UDP listener whose packets leave from sockets {@code connect}ed to them (the kernel
-     * keeps their route: no route lookup per datagram). Each costs source_ports sockets per worker: 64 remotes of the
-     * default 8 source ports are 512 sockets per worker, well inside the file limit systemd gives the service.
+     * Default remotes per GRE-in-UDP listener (with source ports) and per ESP-in-UDP listener whose packets leave
+     * from sockets {@code connect}ed to them (the kernel keeps their route: no route lookup per datagram). Each costs
+     * source_ports sockets per worker (ESP-in-UDP: one, on the listening port): 64 remotes of the default 8 source
+     * ports are 512 sockets per worker, well inside the file limit systemd gives the service.
      */
     public static final int DEFAULT_CONNECTED_REMOTES = 64;
     /** Most connected remotes of one listener. */
@@ -321,12 +322,15 @@ public final class ConfigLoader {
             s.error("source_ports", "'source_ports' applies to gre-udp listeners only");
             sourcePorts = null;
         }
-        Long connectedRemotes = s.integer("connected_remotes", type == ListenerType.GRE_UDP && sourcePorts != null
-                && sourcePorts > 0 ? DEFAULT_CONNECTED_REMOTES : 0, 0, MAX_CONNECTED_REMOTES);
-        if (type != null && type != ListenerType.GRE_UDP && s.has("connected_remotes")) {
-            s.error("connected_remotes", "'connected_remotes' applies to gre-udp listeners only");
+        boolean connects = type == ListenerType.GRE_UDP || type == ListenerType.ESP_UDP;
+        Long connectedRemotes = s.integer("connected_remotes", type == ListenerType.ESP_UDP
+                || type == ListenerType.GRE_UDP && sourcePorts != null && sourcePorts > 0
+                ? DEFAULT_CONNECTED_REMOTES : 0, 0, MAX_CONNECTED_REMOTES);
+        if (type != null && !connects && s.has("connected_remotes")) {
+            s.error("connected_remotes", "'connected_remotes' applies to gre-udp and esp-udp listeners only");
             connectedRemotes = null;
-        } else if (sourcePorts != null && sourcePorts == 0 && connectedRemotes != null && connectedRemotes > 0) {
+        } else if (type == ListenerType.GRE_UDP && sourcePorts != null && sourcePorts == 0
+                && connectedRemotes != null && connectedRemotes > 0) {
             s.error("connected_remotes", "'connected_remotes' needs 'source_ports' of 1 or more: with 0, packets "
                     + "leave from the listening socket, which cannot be connected to one remote");
             connectedRemotes = null;

@@ -77,7 +77,8 @@ public record VnetdConfig(String source, Node node, Admin admin, FlowTable flowT
      * @param type        carrier
      * @param address     bind address (port 0 for raw IP listeners)
      * @param sourcePorts GRE-in-UDP: source-port sockets per worker for flow entropy; 0 sends from the listen port
-     * @param connectedRemotes GRE-in-UDP with source ports: tunnels' remotes given sending sockets connected to them
+     * @param connectedRemotes GRE-in-UDP with source ports, ESP-in-UDP: tunnels' remotes given sending sockets
+     *                    connected to them
      */
     public record ListenerConfig(Where where, String name, ListenerType type, InetSocketAddress address,
                                  int sourcePorts, int connectedRemotes) {

@@ -282,15 +282,22 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void shouldConnectSixtyFourRemotesByDefaultOnGreInUdpListenersWithSourcePorts() throws Exception {
-        VnetdConfig defaults = load(VALID);
-        VnetdConfig set = load(VALID.replace("listen: 127.0.0.1:4754}",
-                "listen: 127.0.0.1:4754, connected_remotes: 3}"));
+    void shouldConnectSixtyFourRemotesByDefaultOnGreInUdpListenersWithSourcePortsAndEspInUdpListeners()
+            throws Exception {
+        String withEsp = VALID.replace("  - {name: gre, type: gre, listen: 0.0.0.0}",
+                "  - {name: gre, type: gre, listen: 0.0.0.0}\n  - {name: esp-udp, type: esp-udp, listen: 127.0.0.1}");
+        VnetdConfig defaults = load(withEsp);
+        VnetdConfig set = load(withEsp.replace("listen: 127.0.0.1:4754}",
+                "listen: 127.0.0.1:4754, connected_remotes: 3}").replace("listen: 127.0.0.1}",
+                "listen: 127.0.0.1, connected_remotes: 0}"));
         VnetdConfig off = load(VALID.replace("listen: 127.0.0.1:4754}", "listen: 127.0.0.1:4754, source_ports: 0}"));
 
         assertEquals(ConfigLoader.DEFAULT_CONNECTED_REMOTES, defaults.listeners().get(0).connectedRemotes());
         assertEquals(0, defaults.listeners().get(1).connectedRemotes(), "plain GRE: raw sockets, nothing to connect");
+        assertEquals(ConfigLoader.DEFAULT_CONNECTED_REMOTES, defaults.listeners().get(2).connectedRemotes(),
+                "ESP-in-UDP: connected on its listening port");
         assertEquals(3, set.listeners().get(0).connectedRemotes());
+        assertEquals(0, set.listeners().get(2).connectedRemotes());
         assertEquals(0, off.listeners().get(0).connectedRemotes(), "source_ports 0: sent from the listening socket");
     }
 
@@ -304,7 +311,7 @@ class ConfigLoaderTest {
 
         assertEquals(List.of("3:96: 'connected_remotes' needs 'source_ports' of 1 or more: with 0, packets leave "
                 + "from the listening socket, which cannot be connected to one remote"), noPorts);
-        assertEquals(List.of("4:64: 'connected_remotes' applies to gre-udp listeners only"), raw);
+        assertEquals(List.of("4:64: 'connected_remotes' applies to gre-udp and esp-udp listeners only"), raw);
         assertEquals(List.of("3:79: 'connected_remotes' must be between 0 and 4096, not 5000"), tooMany);
     }
 

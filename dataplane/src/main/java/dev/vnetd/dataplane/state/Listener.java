@@ -12,9 +12,11 @@ import java.net.InetSocketAddress;
  * @param sourcePorts GRE-in-UDP only: sockets per worker, on ports from 49152-65535, that sent packets leave from,
  *                    chosen by flow hash so that the UDP source port carries flow entropy (RFC 8086 section 3.2);
  *                    0 sends from the listening port itself
- * @param connectedRemotes GRE-in-UDP with source ports only: how many of its tunnels' remotes (the first, by tunnel
- *                    id) get sending sockets of their own on every worker, {@code connect}ed to them (as many as
- *                    {@code sourcePorts}, on source ports of their own): no route lookup per datagram; 0 for none
+ * @param connectedRemotes GRE-in-UDP with source ports, and ESP-in-UDP: how many of its tunnels' remotes (the
+ *                    first, by tunnel id) get sending sockets of their own on every worker, {@code connect}ed to them
+ *                    (GRE-in-UDP: as many as {@code sourcePorts}, on source ports of their own; ESP-in-UDP: one, on
+ *                    the listening port, which also reads the remote's datagrams on one worker): no route lookup per
+ *                    datagram; 0 for none
  * @param tun         TUN attachments ({@link ListenerType#TUN}): the device; null for sockets, whose address is null
  *                    here instead
  */

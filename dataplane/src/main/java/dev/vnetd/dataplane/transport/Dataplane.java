@@ -58,8 +58,9 @@ import java.util.concurrent.TimeUnit;
  * the other listeners run. A reload adds a socket listener with {@link #openListener} then {@link #startListener},
  * and removes one with {@link #closeListener}; unchanged listeners keep their sockets.
  *
- * <p>A GRE-in-UDP listener with source ports also gets, on every worker, sending sockets {@code connect}ed to its
- * tunnels' remotes, up to its {@code connectedRemotes}: {@link #connectRemotes}, after every published state.
+ * <p>A GRE-in-UDP listener with source ports, and an ESP-in-UDP listener, also get, on every worker, sending sockets
+ * {@code connect}ed to their tunnels' remotes, up to their {@code connectedRemotes}: {@link #connectRemotes}, after
+ * every published state.
  */
 public final class Dataplane implements AutoCloseable {
     /**
@@ -247,7 +248,11 @@ public final class Dataplane implements AutoCloseable {
                         address -> openUdp(loop, listener, address, false, null, counters));
                 opened.add(sources[i]);
             }
-            return new Sockets(opened, sources.length == 0 ? main : new SourcePorts(sources), null);
+            // ESP-in-UDP sends from the listening port (NAT-T peers expect it): its port is that one socket, as
+            // source ports so that connectRemotes can add sockets connected to each remote on the same port
+            TxPort port = sources.length > 0 ? new SourcePorts(sources)
+                    : listener.type() == ListenerType.ESP_UDP ? new SourcePorts(main) : main;
+            return new Sockets(opened, port, null);
         } catch (IOException | InterruptedException | RuntimeException e) {
             opened.forEach(Dataplane::closeSocket);
             throw e;
@@ -279,8 +284,9 @@ public final class Dataplane implements AutoCloseable {
         SocketQueue queue = connectTo == null
                 ? SocketQueue.open(listener.name(), listener.id(), address, reusePort, (IoEventLoop) loop,
                         transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters)
-                : SocketQueue.openConnected(listener.name(), listener.id(), address, connectTo, (IoEventLoop) loop,
-                        transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
+                : SocketQueue.openConnected(listener.name(), listener.id(), address, reusePort, connectTo,
+                        (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER,
+                        counters);
         socketDrops.add(listener.id(), queue.fileDescriptor());
         return queue;
     }
@@ -363,13 +369,14 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * Brings every GRE-in-UDP listener's connected sockets in line with {@code state}, the state just published:
-     * for each listener with source-port sockets, the remotes of its live tunnels, distinct, in tunnel-id order, up
-     * to its {@code connectedRemotes}, get on every worker as many sockets as it has source ports, each bound to a
-     * port of its own from the dynamic range and {@code connect}ed to the remote; each worker then sends the
-     * packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's thread). The
-     * sockets of remotes no tunnel has any more go first: the workers' tables lose them, then they close, so their
-     * files and ports are free for the remotes added. A remote whose sockets cannot be opened
+     * Brings every GRE-in-UDP and ESP-in-UDP listener's connected sockets in line with {@code state}, the state just
+     * published: for each listener with source-port sockets (ESP-in-UDP: its listening socket), the remotes of its
+     * live tunnels, distinct, in tunnel-id order, up to its {@code connectedRemotes}, get on every worker as many
+     * sockets as it has source ports, each bound to a port of its own from the dynamic range (ESP-in-UDP: one, on
+     * the listening address and port, {@link #openConnected}) and {@code connect}ed to the remote; each worker then
+     * sends the packets of those tunnels through them ({@link SourcePorts#connect}, installed on the worker's
+     * thread). The sockets of remotes no tunnel has any more go first: the workers' tables lose them, then they
+     * close, so their files and ports are free for the remotes added. A remote whose sockets cannot be opened
      * (no route to it, no free port), or would leave more than half the process's file limit open
      * ({@code event=connect_skipped}), is logged and keeps the unconnected sockets: nothing fails. Control thread,
      * after each publication (at start and after every reload); one call at a time.
@@ -392,13 +399,15 @@ public final class Dataplane implements AutoCloseable {
             }
             List<SocketQueue[][]> added = new ArrayList<>();
             int skipped = 0;
+            int position = 0;
             for (InetSocketAddress remote : wanted) {
+                int receiver = position++ % loops.length;
                 if (!current.containsKey(remote)) {
                     if (!fileRoomFor(socketsPerRemote(ports) * loops.length)) {
                         skipped++;
                         continue;
                     }
-                    SocketQueue[][] opened = openConnected(listener, remote, ports);
+                    SocketQueue[][] opened = openConnected(listener, remote, ports, receiver);
                     if (opened != null) {
                         current.put(remote, opened);
                         added.add(opened);
@@ -463,7 +472,7 @@ public final class Dataplane implements AutoCloseable {
     /** The remotes of {@code listener}'s live tunnels, distinct, in tunnel-id order, at most its connectedRemotes. */
     private static Set<InetSocketAddress> remotesToConnect(ForwardingState state, Listener listener) {
         Set<InetSocketAddress> remotes = new LinkedHashSet<>();
-        if (listener.type() != ListenerType.GRE_UDP) {
+        if (listener.type() != ListenerType.GRE_UDP && listener.type() != ListenerType.ESP_UDP) {
             return remotes;
         }
         for (Tunnel t : state.tunnels()) {
@@ -483,14 +492,20 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * Opens, on every worker, {@code ports}' number of sockets connected to {@code remote}, each on a random port of
-     * the dynamic range; returns them by worker, or null (logged, what was opened closed) when one fails.
+     * Opens, on every worker, {@code ports}' number of sockets connected to {@code remote}; returns them by worker,
+     * or null (logged, what was opened closed) when one fails. GRE-in-UDP's are each on a random port of the dynamic
+     * range. ESP-in-UDP's, one per worker, are on the listening address and port (SO_REUSEPORT), since NAT-T peers
+     * expect their packets from it: there the kernel also gives the remote's own datagrams to one of them, the one
+     * connected last (Linux 6.x, measured), so the workers connect in turn and worker {@code receiver} last: it reads
+     * that remote's stream, and the remotes' streams spread over the workers in the order of their tunnels.
      */
-    private SocketQueue[][] openConnected(Listener listener, InetSocketAddress remote, SourcePorts[] ports)
-            throws InterruptedException {
+    private SocketQueue[][] openConnected(Listener listener, InetSocketAddress remote, SourcePorts[] ports,
+                                          int receiver) throws InterruptedException {
         SocketQueue[][] opened = new SocketQueue[loops.length][];
+        boolean onListeningPort = listener.type() == ListenerType.ESP_UDP;
         try {
-            for (int worker = 0; worker < loops.length; worker++) {
+            for (int turn = 1; turn <= loops.length; turn++) {
+                int worker = (receiver + turn) % loops.length;
                 if (ports[worker] == null) {
                     continue; // the listener did not open on this worker
                 }
@@ -498,8 +513,10 @@ public final class Dataplane implements AutoCloseable {
                 WorkerCounters workerCounters = counters[worker];
                 opened[worker] = new SocketQueue[ports[worker].size()];
                 for (int i = 0; i < opened[worker].length; i++) {
-                    opened[worker][i] = openSourcePort(listener,
-                            address -> openUdp(loop, listener, address, false, remote, workerCounters));
+                    opened[worker][i] = onListeningPort
+                            ? openUdp(loop, listener, listener.address(), true, remote, workerCounters)
+                            : openSourcePort(listener,
+                                    address -> openUdp(loop, listener, address, false, remote, workerCounters));
                 }
             }
             return opened;

@@ -181,17 +181,20 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
      * Opens a UDP socket bound to {@code address} and {@code connect}ed to {@code remote}, for listener
      * {@code listenerId} on the worker of {@code loop}, and registers it there as {@link #open} does: a sending
      * socket for the packets of the tunnels whose remote that is, which names no destination per datagram (the
-     * kernel keeps the route; see {@link UdpSocket#connect}). It is given only packets to {@code remote}.
+     * kernel keeps the route; see {@link UdpSocket#connect}). It is given only packets to {@code remote}. With
+     * {@code reusePort} it may share a listening address (SO_REUSEPORT): it then also reads that remote's datagrams
+     * to the address, which the kernel gives a connected socket before the listening ones.
      *
      * @throws IOException when the socket cannot be opened, bound ("bind ADDRESS: reason"), connected ("connect
      *                     REMOTE: reason") or registered
      */
     static SocketQueue openConnected(String listenerName, int listenerId, InetSocketAddress address,
-                                     InetSocketAddress remote, IoEventLoop loop, TransportKind transport,
-                                     ByteBufAllocator alloc, int maxDatagram, int socketBuffer,
-                                     WorkerCounters counters) throws IOException, InterruptedException {
+                                     boolean reusePort, InetSocketAddress remote, IoEventLoop loop,
+                                     TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
+                                     int socketBuffer, WorkerCounters counters)
+            throws IOException, InterruptedException {
         checkTransport(transport);
-        int fd = UdpSocket.open(address, false, socketBuffer);
+        int fd = UdpSocket.open(address, reusePort, socketBuffer);
         try {
             UdpSocket.connect(fd, remote);
         } catch (IOException | RuntimeException e) {

@@ -16,6 +16,9 @@ import java.net.InetSocketAddress;
  * packets go where is decided by the packet's tunnel id and checked against the connection's remote, so a table
  * installed for an older forwarding state never sends a packet to another remote than the one it is addressed to:
  * a mismatch takes the unconnected sockets.
+ *
+ * <p>An ESP-in-UDP listener's port is one of these too, of one socket, its listening socket: NAT-T peers expect
+ * packets from the listening port, so its connected sockets are on that port as well (one per remote per worker).
  */
 final class SourcePorts implements TxPort {
     /** Connected sockets with packets queued that one flush sends; a fuller list flushes early. */

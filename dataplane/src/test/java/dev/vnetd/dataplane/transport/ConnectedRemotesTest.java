@@ -1,5 +1,15 @@
 package dev.vnetd.dataplane.transport;
 
+import dev.vnetd.crypto.esp.EspLifetime;
+import dev.vnetd.crypto.esp.EspTransform;
+import dev.vnetd.crypto.esp.InboundSa;
+import dev.vnetd.crypto.esp.KeyMaterial;
+import dev.vnetd.crypto.esp.OutboundSa;
+import dev.vnetd.crypto.esp.RekeyListener;
+import dev.vnetd.dataplane.fib.Ipv4Lpm;
+import dev.vnetd.dataplane.fib.Ipv6Lpm;
+import dev.vnetd.dataplane.nexthop.NextHopGroup;
+import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.PacketBuilder;
 import dev.vnetd.dataplane.path.DropReason;
 import dev.vnetd.dataplane.path.TestNetwork;
@@ -9,6 +19,9 @@ import dev.vnetd.dataplane.state.Listener;
 import dev.vnetd.dataplane.state.ListenerType;
 import dev.vnetd.dataplane.state.Tunnel;
 import dev.vnetd.dataplane.state.TunnelIndex;
+import dev.vnetd.dataplane.state.TunnelSas;
+import dev.vnetd.dataplane.state.Route;
+import dev.vnetd.dataplane.state.VirtualNetwork;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -156,6 +169,107 @@ class ConnectedRemotesTest {
             }
             assertEquals(List.of(), drops(dataplane), "nothing dropped: the socket's pending errors cost no packet");
         }
+    }
+
+    /**
+     * ESP-in-UDP: NAT-T peers expect packets from the listening port, so each remote's connected sockets (one per
+     * worker) are on that port; the kernel then also gives the remote's own datagrams to one of them, the one
+     * connected last, which {@code connectRemotes} makes the remote's worker by turns (remote k: worker k mod 2).
+     * Each of the four remotes sends datagrams that are dropped under a reason of their own, so the workers' drop
+     * counts say which worker read which remote; a packet routed into an ESP tunnel leaves from the listening port.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TransportKind.class, names = {"EPOLL", "IO_URING"})
+    void shouldConnectEspRemotesOnTheListeningPortEachReadByItsOwnWorker(TransportKind kind) throws Exception {
+        int port = 47566 + kind.ordinal();
+        int peerPort = 47570 + kind.ordinal();
+        int grePort = 47574 + kind.ordinal();
+        String[] remotes = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
+        DropReason[] reasons = {DropReason.ESP_NAT_KEEPALIVE, DropReason.ESP_TRUNCATED, DropReason.ESP_IKE_MESSAGE,
+            DropReason.ESP_UNKNOWN_SPI};
+        byte[][] datagrams = {{(byte) 0xFF}, {1, 2}, new byte[12], {0x0B, (byte) 0xAD, (byte) 0xBE, (byte) 0xEF,
+            0, 0, 0, 1, 0, 0, 0, 0}};
+        TestNetwork net = new TestNetwork();
+        ForwardingStateHolder holder = new ForwardingStateHolder(espState(port, grePort, peerPort, remotes));
+        DatagramChannel[] peers = new DatagramChannel[remotes.length];
+        try (DatagramChannel site = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.6", 0));
+             Dataplane dataplane = Dataplane.start(holder, WORKERS, kind, 16, net.flows)) {
+            for (int k = 0; k < remotes.length; k++) {
+                peers[k] = DatagramChannel.open().bind(new InetSocketAddress(remotes[k], peerPort));
+            }
+            dataplane.connectRemotes(holder.get());
+            List<ListenerSocket> connected = dataplane.connectedSockets(0);
+            assertEquals(WORKERS * remotes.length, connected.size(), "one socket per remote per worker");
+            assertEquals(Set.of(port), connected.stream().map(c -> c.localAddress().getPort())
+                    .collect(Collectors.toSet()), "all on the listening port");
+
+            InetSocketAddress listening = new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), port);
+            int each = 20;
+            for (int i = 0; i < each; i++) {
+                for (int k = 0; k < remotes.length; k++) {
+                    peers[k].send(ByteBuffer.wrap(datagrams[k]), listening);
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (Arrays.stream(reasons).mapToLong(r -> dropped(dataplane, r)).sum() < (long) each * remotes.length
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            for (int k = 0; k < remotes.length; k++) {
+                int worker = k % WORKERS;
+                assertEquals(each, dataplane.counters()[worker].drops(reasons[k]),
+                        remotes[k] + "'s datagrams all read by worker " + worker + "; drops: " + drops(dataplane));
+            }
+
+            ByteBuf packet = new PacketBuilder().gre(Tunnel.NO_KEY).ip("192.168.10.5", "10.1.2.3", 64)
+                    .udp(4000, 2000, new byte[100]).build(UnpooledByteBufAllocator.DEFAULT);
+            site.send(packet.nioBuffer(), new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), grePort));
+            packet.release();
+            InetSocketAddress from = receiveFrom(peers[0], dataplane);
+            assertEquals(listening, from, "ESP leaves from the listening address and port");
+        } finally {
+            for (DatagramChannel peer : peers) {
+                if (peer != null) {
+                    peer.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Listener 0 ESP-in-UDP on {@code port} (connects 64 remotes), listener 1 GRE-in-UDP on {@code grePort} without
+     * source ports; ESP tunnels 0.. to each of {@code remotes} at {@code peerPort} (AES-GCM-128), GRE tunnel "site"
+     * from 127.0.0.6 (the last id); 10.0.0.0/8 goes to ESP tunnel 0.
+     */
+    private static ForwardingState espState(int port, int grePort, int peerPort, String[] remotes) {
+        Listener esp = new Listener(0, "esp-udp", ListenerType.ESP_UDP,
+                new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), port), 0, 64);
+        Listener gre = new Listener(1, "gre-udp", ListenerType.GRE_UDP,
+                new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), grePort), 0);
+        Tunnel[] tunnels = new Tunnel[remotes.length + 1];
+        for (int k = 0; k < remotes.length; k++) {
+            byte[] key = new byte[20];
+            Arrays.fill(key, (byte) (k + 1));
+            KeyMaterial material = KeyMaterial.of(EspTransform.AES_GCM_128, key);
+            TunnelSas sas = new TunnelSas(
+                    new InboundSa(0x1000 + k, material, true, 64, EspLifetime.UNLIMITED, RekeyListener.NONE),
+                    new OutboundSa(0x2000 + k, material, true, EspLifetime.UNLIMITED, RekeyListener.NONE));
+            tunnels[k] = new Tunnel(k, "esp-" + k, esp, new InetSocketAddress(InetAddress.ofLiteral(remotes[k]),
+                    peerPort), Tunnel.NO_KEY, 0, 1400, false, 0, 0, 0, sas);
+        }
+        int site = remotes.length;
+        tunnels[site] = new Tunnel(site, "site", gre, new InetSocketAddress(InetAddress.ofLiteral("127.0.0.6"),
+                4754), Tunnel.NO_KEY, 0, 1400, false, 0, 0, 0);
+        VirtualNetwork vn = new VirtualNetwork(0, "corp", VirtualNetwork.NO_FALLBACK, new Ipv4Lpm(), new Ipv6Lpm(),
+                new Route[] {new Route("10.0.0.0/8", false, new NextHopGroup(new int[] {0}, new int[] {100},
+                        new int[] {1}))}, false);
+        vn.ipv4().add(Tunnel.ipv4ToInt(InetAddress.ofLiteral("10.0.0.0")), 8, 0);
+        return new ForwardingState(new Listener[] {esp, gre}, tunnels, new VirtualNetwork[] {vn},
+                new TunnelIndex(tunnels), new TunnelHealth(tunnels.length));
+    }
+
+    private static long dropped(Dataplane dataplane, DropReason reason) {
+        return Arrays.stream(dataplane.counters()).mapToLong(c -> c.drops(reason)).sum();
     }
 
     /**

@@ -88,8 +88,8 @@ class SocketQueueTest {
         try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
             IoEventLoop loop = (IoEventLoop) group.next();
             InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
-            SocketQueue queue = SocketQueue.openConnected("test", 0, new InetSocketAddress(local, 0), to, loop, kind,
-                    PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
+            SocketQueue queue = SocketQueue.openConnected("test", 0, new InetSocketAddress(local, 0), false, to, loop,
+                    kind, PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
             assertEquals(to, queue.connectedTo());
             loop.submit(() -> {
                 for (int i = 0; i < 2; i++) {
