@@ -22,7 +22,8 @@ ROUNDS=$1
 read -r -a BENCH <<< "$2"
 A=$3
 B=$4
-FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
+-Dio.netty.leakDetection.level=disabled"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 

@@ -27,7 +27,7 @@
 # FORWARD_IDLE_REMOTES adds that many tunnels of the carrier that send and receive nothing (remotes 127.0.1.1, ...),
 # to measure what other remotes' connected sockets cost: on ESP-in-UDP they share the listening port, whose lookup
 # then scores every socket bound to it for a datagram from a remote no socket is connected to.
-# FORWARD_JVM_OPTS adds JVM options to vnetd (e.g. -Dio.netty.leakDetection.level=disabled) and FORWARD_VNETD_JAR
+# FORWARD_JVM_OPTS adds JVM options to vnetd (e.g. -Dio.netty.leakDetection.level=simple) and FORWARD_VNETD_JAR
 # runs another build of vnetd (an experiment built elsewhere) with the same load, for A/B comparisons.
 # vnetd runs on the collector its launchers give it, ParallelGC (docs/operations.md "JVM and garbage collector");
 # FORWARD_GC=g1 (or serial, z, default: the JVM's own choice) measures another one, and the result lines end with
