@@ -227,6 +227,19 @@ class ConnectedRemotesTest {
             packet.release();
             InetSocketAddress from = receiveFrom(peers[0], dataplane);
             assertEquals(listening, from, "ESP leaves from the listening address and port");
+
+            // the first tunnel readdressed: its sockets on the listening port close, new ones take the same port
+            InetSocketAddress old = new InetSocketAddress(InetAddress.ofLiteral(remotes[0]), peerPort);
+            InetSocketAddress moved = new InetSocketAddress(InetAddress.ofLiteral("127.0.0.9"), peerPort);
+            holder.publish(withTunnelRemote(holder.get(), 0, moved));
+            dataplane.connectRemotes(holder.get());
+            List<ListenerSocket> after = dataplane.connectedSockets(0);
+            assertEquals(WORKERS * remotes.length, after.size());
+            assertEquals(Set.of(), localPorts(after, old), "nothing connected to the old address");
+            assertEquals(Set.of(port), localPorts(after, moved), "the moved remote's sockets on the listening port");
+            assertEquals(WORKERS, connected.stream().filter(c -> old.equals(c.connectedTo()))
+                    .filter(c -> !c.isOpen()).count(), "the old address's sockets are closed");
+            assertEquals(List.of(), drops(dataplane).stream().filter(d -> !d.startsWith("esp_")).toList());
         } finally {
             for (DatagramChannel peer : peers) {
                 if (peer != null) {
@@ -295,7 +308,7 @@ class ConnectedRemotesTest {
         Tunnel[] tunnels = s.tunnels().clone();
         Tunnel t = tunnels[id];
         tunnels[id] = new Tunnel(t.id(), t.name(), t.listener(), remote, t.key(), t.virtualNetwork(), t.mtu(),
-                t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low());
+                t.arr(), t.icmpSourceV4(), t.icmpSourceV6High(), t.icmpSourceV6Low(), t.sas());
         return new ForwardingState(s.listeners(), tunnels, s.virtualNetworks(), new TunnelIndex(tunnels), s.health());
     }
 
