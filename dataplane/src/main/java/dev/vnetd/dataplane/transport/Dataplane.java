@@ -496,8 +496,8 @@ public final class Dataplane implements AutoCloseable {
      * or null (logged, what was opened closed) when one fails. GRE-in-UDP's are each on a random port of the dynamic
      * range. ESP-in-UDP's, one per worker, are on the listening address and port (SO_REUSEPORT), since NAT-T peers
      * expect their packets from it: there the kernel also gives the remote's own datagrams to one of them, the one
-     * connected last (Linux 6.x, measured), so the workers connect in turn and worker {@code receiver} last: it reads
-     * that remote's stream, and the remotes' streams spread over the workers in the order of their tunnels.
+     * connected last (measured on Linux 6.18), so the workers connect in turn and worker {@code receiver} last: it
+     * reads that remote's stream, and the remotes' streams spread over the workers in the order of their tunnels.
      */
     private SocketQueue[][] openConnected(Listener listener, InetSocketAddress remote, SourcePorts[] ports,
                                           int receiver) throws InterruptedException {
