@@ -281,12 +281,8 @@ public final class Dataplane implements AutoCloseable {
     private SocketQueue openUdp(EventLoop loop, Listener listener, InetSocketAddress address, boolean reusePort,
                                 InetSocketAddress connectTo, WorkerCounters counters)
             throws IOException, InterruptedException {
-        SocketQueue queue = connectTo == null
-                ? SocketQueue.open(listener.name(), listener.id(), address, reusePort, (IoEventLoop) loop,
-                        transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters)
-                : SocketQueue.openConnected(listener.name(), listener.id(), address, reusePort, connectTo,
-                        (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER,
-                        counters);
+        SocketQueue queue = SocketQueue.open(listener.name(), listener.id(), address, reusePort, connectTo,
+                (IoEventLoop) loop, transport, PooledByteBufAllocator.DEFAULT, MAX_DATAGRAM, SOCKET_BUFFER, counters);
         socketDrops.add(listener.id(), queue.fileDescriptor());
         return queue;
     }

@@ -166,43 +166,33 @@ final class SocketQueue extends PolledDescriptor implements TxPort, ListenerSock
      * datagrams are read once {@link #start} gives it the worker's path. Its sends count in {@code counters}, the
      * worker's.
      *
-     * @throws IOException when the socket cannot be opened or bound ("bind ADDRESS: reason"), or registered
-     */
-    static SocketQueue open(String listenerName, int listenerId, InetSocketAddress address, boolean reusePort,
-                            IoEventLoop loop, TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
-                            int socketBuffer, WorkerCounters counters) throws IOException, InterruptedException {
-        checkTransport(transport);
-        int fd = UdpSocket.open(address, reusePort, socketBuffer);
-        return register(new Opening(listenerName, listenerId, "UDP socket " + address, 0, 1, fd, null), loop,
-                transport, alloc, maxDatagram, counters);
-    }
-
-    /**
-     * Opens a UDP socket bound to {@code address} and {@code connect}ed to {@code remote}, for listener
-     * {@code listenerId} on the worker of {@code loop}, and registers it there as {@link #open} does: a sending
-     * socket for the packets of the tunnels whose remote that is, which names no destination per datagram (the
-     * kernel keeps the route; see {@link UdpSocket#connect}). It is given only packets to {@code remote}. With
-     * {@code reusePort} it may share a listening address (SO_REUSEPORT): it then also reads that remote's datagrams
-     * to the address, which the kernel gives a connected socket before the listening ones.
+     * <p>With a {@code remote} the socket is also {@code connect}ed to it: a sending socket for the packets of the
+     * tunnels whose remote that is, which names no destination per datagram (the kernel keeps the route; see
+     * {@link UdpSocket#connect}). It is then given only packets to {@code remote}. Sharing a listening address
+     * (SO_REUSEPORT), it also reads that remote's datagrams to the address, which the kernel gives a connected socket
+     * before the listening ones.
      *
+     * @param remote the remote to connect to, or null for an unconnected socket
      * @throws IOException when the socket cannot be opened, bound ("bind ADDRESS: reason"), connected ("connect
      *                     REMOTE: reason") or registered
      */
-    static SocketQueue openConnected(String listenerName, int listenerId, InetSocketAddress address,
-                                     boolean reusePort, InetSocketAddress remote, IoEventLoop loop,
-                                     TransportKind transport, ByteBufAllocator alloc, int maxDatagram,
-                                     int socketBuffer, WorkerCounters counters)
+    static SocketQueue open(String listenerName, int listenerId, InetSocketAddress address, boolean reusePort,
+                            InetSocketAddress remote, IoEventLoop loop, TransportKind transport,
+                            ByteBufAllocator alloc, int maxDatagram, int socketBuffer, WorkerCounters counters)
             throws IOException, InterruptedException {
         checkTransport(transport);
         int fd = UdpSocket.open(address, reusePort, socketBuffer);
-        try {
-            UdpSocket.connect(fd, remote);
-        } catch (IOException | RuntimeException e) {
-            TunDevice.close(fd);
-            throw e;
+        if (remote != null) {
+            try {
+                UdpSocket.connect(fd, remote);
+            } catch (IOException | RuntimeException e) {
+                TunDevice.close(fd);
+                throw e;
+            }
         }
-        return register(new Opening(listenerName, listenerId, "UDP socket " + address + " connected to " + remote,
-                0, 1, fd, remote), loop, transport, alloc, maxDatagram, counters);
+        String description = "UDP socket " + address + (remote == null ? "" : " connected to " + remote);
+        return register(new Opening(listenerName, listenerId, description, 0, 1, fd, remote), loop, transport, alloc,
+                maxDatagram, counters);
     }
 
     /**

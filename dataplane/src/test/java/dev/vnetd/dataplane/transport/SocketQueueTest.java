@@ -42,7 +42,7 @@ class SocketQueueTest {
         WorkerCounters counters = new WorkerCounters(4);
         try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
             IoEventLoop loop = (IoEventLoop) group.next();
-            SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, loop, kind,
+            SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, null, loop, kind,
                     PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
             InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
             InetSocketAddress refused = new InetSocketAddress(local, 0); // port 0: the kernel refuses (EINVAL)
@@ -88,8 +88,8 @@ class SocketQueueTest {
         try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress(local, 0))) {
             IoEventLoop loop = (IoEventLoop) group.next();
             InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
-            SocketQueue queue = SocketQueue.openConnected("test", 0, new InetSocketAddress(local, 0), false, to, loop,
-                    kind, PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
+            SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(local, 0), false, to, loop, kind,
+                    PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 64 * 1024, counters);
             assertEquals(to, queue.connectedTo());
             loop.submit(() -> {
                 for (int i = 0; i < 2; i++) {
@@ -141,7 +141,7 @@ class SocketQueueTest {
             }
             IoEventLoop loop = (IoEventLoop) group.next();
             SocketQueue queue = SocketQueue.open("test", 0, new InetSocketAddress(InetAddress.ofLiteral("::"), 0),
-                    false, loop, kind, PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 1024 * 1024,
+                    false, null, loop, kind, PooledByteBufAllocator.DEFAULT, Dataplane.MAX_DATAGRAM, 1024 * 1024,
                     new WorkerCounters(4));
             int rounds = 3;
             loop.submit(() -> {
