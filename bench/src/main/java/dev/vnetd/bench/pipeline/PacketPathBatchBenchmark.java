@@ -11,6 +11,7 @@ import dev.vnetd.flowtable.FlowTable;
 import dev.vnetd.flowtable.FlowTimeouts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import org.agrona.UnsafeApi;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -45,6 +46,7 @@ public class PacketPathBatchBenchmark {
     static final int BATCH = 64;
     /** Bytes before each datagram in a receive buffer, as the socket reader leaves. */
     private static final int HEADROOM = 64;
+    private static final long BYTE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
 
     /** Inner packet family. */
     @Param({"ipv4", "ipv6"})
@@ -159,7 +161,7 @@ public class PacketPathBatchBenchmark {
             long sender = senders[flow];
             flow = flow + 1 == datagrams.length ? 0 : flow + 1;
             ByteBuf buf = receiveBuffers[i];
-            buf.setBytes(HEADROOM, datagram);
+            UnsafeApi.copyMemory(datagram, BYTE_ARRAY_BASE, null, addresses[i] + HEADROOM, datagram.length);
             buf.retain().setIndex(HEADROOM, HEADROOM + datagram.length);
             if (staged) {
                 path.stage(0, buf, addresses[i], 0L, sender);

@@ -176,7 +176,8 @@ public final class GreFlyweight {
         return buf.getUnsignedInt(offset + keyOffset(flags) + ((flags & FLAG_KEY) != 0 ? 4 : 0));
     }
 
-    private static int keyOffset(int flags) {
+    /** Offset of the key from the header's start in a header with these flags ({@link #FLAG_KEY} says it is there). */
+    public static int keyOffset(int flags) {
         return BASE_LENGTH + ((flags & FLAG_CHECKSUM) != 0 ? 4 : 0);
     }
 }

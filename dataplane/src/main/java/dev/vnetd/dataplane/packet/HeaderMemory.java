@@ -86,6 +86,10 @@ final class HeaderMemory {
         UnsafeApi.putIntUnaligned(base, address, value, true);
     }
 
+    static void s64(Object base, long address, long value) {
+        UnsafeApi.putLongUnaligned(base, address, value, true);
+    }
+
     /**
      * Whether the {@code length} bytes from {@code address} (a multiple of 4: an IPv4 header, options included) have
      * a valid Internet checksum: their ones' complement sum of 16-bit words is all ones. Read as native-order longs

@@ -42,6 +42,18 @@ public final class InternetChecksum {
         return finish(sum(buf, offset, length));
     }
 
+    /**
+     * Whether a 20-byte header (IPv4 without options) given as its three big-endian words, bytes 0-7, 8-15 and
+     * 16-19, has a valid checksum: the ones' complement sum of its 16-bit words is all ones. Added as 32-bit halves
+     * and tested without folding, as {@code HeaderMemory.checksumValid} explains: a positive sum folds to 0xFFFF
+     * exactly when it is a multiple of 0xFFFF.
+     */
+    public static boolean valid(long first, long second, int third) {
+        long sum = (first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL)
+                + (third & 0xFFFF_FFFFL);
+        return sum != 0 && sum % 0xFFFF == 0;
+    }
+
     /** Incrementally updates {@code checksum} for one 16-bit word changing from {@code oldWord} to {@code newWord}. */
     public static int update(int checksum, int oldWord, int newWord) {
         int sum = (~checksum & 0xFFFF) + (~oldWord & 0xFFFF) + (newWord & 0xFFFF);

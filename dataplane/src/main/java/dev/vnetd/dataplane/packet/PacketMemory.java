@@ -78,4 +78,41 @@ public final class PacketMemory {
         return start != HeaderMemory.NONE && HeaderMemory.inside(offset, end, headerLength, capacity)
                 ? start + offset : HeaderMemory.NONE;
     }
+
+    /**
+     * The 4 bytes at {@code offset} as a big-endian int, for a packet that ends at {@code end}: one load from memory
+     * when they lie inside the packet and the buffer ({@link #address}), else Netty's checked {@code getInt} (which
+     * throws outside the buffer). A parser reads a header's fields out of a few such words instead of one access per
+     * field.
+     */
+    public int s32(int offset, int end) {
+        long at = address(offset, end, Integer.BYTES);
+        return at != HeaderMemory.NONE ? HeaderMemory.s32(base, at) : buf.getInt(offset);
+    }
+
+    /** The 8 bytes at {@code offset} as a big-endian long, as {@link #s32} reads 4. */
+    public long s64(int offset, int end) {
+        long at = address(offset, end, Long.BYTES);
+        return at != HeaderMemory.NONE ? HeaderMemory.s64(base, at) : buf.getLong(offset);
+    }
+
+    /** Writes {@code value} big-endian into the 4 bytes at {@code offset}, as {@link #s32(int, int)} reads them. */
+    public void s32(int offset, int end, int value) {
+        long at = address(offset, end, Integer.BYTES);
+        if (at != HeaderMemory.NONE) {
+            HeaderMemory.s32(base, at, value);
+        } else {
+            buf.setInt(offset, value);
+        }
+    }
+
+    /** Writes {@code value} big-endian into the 8 bytes at {@code offset}, as {@link #s64(int, int)} reads them. */
+    public void s64(int offset, int end, long value) {
+        long at = address(offset, end, Long.BYTES);
+        if (at != HeaderMemory.NONE) {
+            HeaderMemory.s64(base, at, value);
+        } else {
+            buf.setLong(offset, value);
+        }
+    }
 }

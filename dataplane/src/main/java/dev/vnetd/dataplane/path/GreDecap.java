@@ -12,7 +12,6 @@ import io.netty.buffer.ByteBuf;
  * reordering is the inner transport's business.
  */
 public final class GreDecap {
-    private final GreFlyweight gre = new GreFlyweight();
     private final PacketMemory memory = new PacketMemory();
     private long key;
     private int protocolType;
@@ -31,8 +30,8 @@ public final class GreDecap {
         if (end - offset < GreFlyweight.BASE_LENGTH) {
             return drop(DropReason.GRE_TRUNCATED);
         }
-        gre.wrap(packet, offset, end);
-        int flags = gre.flags();
+        int first = packet.s32(offset, end); // flags and version, protocol type: one word
+        int flags = first >>> 16;
         if ((flags & GreFlyweight.VERSION_MASK) != 0) {
             return drop(DropReason.GRE_BAD_VERSION);
         }
@@ -47,11 +46,12 @@ public final class GreDecap {
                 && InternetChecksum.compute(packet.buf(), offset, end - offset) != 0) {
             return drop(DropReason.GRE_BAD_CHECKSUM);
         }
-        protocolType = gre.protocolType();
+        protocolType = first & 0xFFFF;
         if (protocolType != GreFlyweight.ETHERTYPE_IPV4 && protocolType != GreFlyweight.ETHERTYPE_IPV6) {
             return drop(DropReason.GRE_UNSUPPORTED_PROTOCOL);
         }
-        key = (flags & GreFlyweight.FLAG_KEY) != 0 ? gre.key() & 0xFFFF_FFFFL : Tunnel.NO_KEY;
+        key = (flags & GreFlyweight.FLAG_KEY) != 0
+                ? packet.s32(offset + GreFlyweight.keyOffset(flags), end) & 0xFFFF_FFFFL : Tunnel.NO_KEY;
         return offset + headerLength;
     }
 

@@ -12,7 +12,6 @@ import io.netty.buffer.ByteBufAllocator;
  * did not have); otherwise into a fresh pooled buffer.
  */
 public final class GreEncap {
-    private final GreFlyweight gre = new GreFlyweight();
     private final PacketMemory memory = new PacketMemory();
 
     /** Length of the GRE header a tunnel sends. */
@@ -47,11 +46,13 @@ public final class GreEncap {
             start = 0;
             packet = memory.locate(out);
         }
-        gre.wrap(packet, start, start + headerLength)
-                .flags(tunnel.hasKey() ? GreFlyweight.FLAG_KEY : 0)
-                .protocolType(ipv6 ? GreFlyweight.ETHERTYPE_IPV6 : GreFlyweight.ETHERTYPE_IPV4);
+        int protocolType = ipv6 ? GreFlyweight.ETHERTYPE_IPV6 : GreFlyweight.ETHERTYPE_IPV4;
         if (tunnel.hasKey()) {
-            gre.key((int) tunnel.key());
+            // flags and version, protocol type, key: one word
+            long first = (long) (GreFlyweight.FLAG_KEY << 16 | protocolType) << 32 | tunnel.key() & 0xFFFF_FFFFL;
+            packet.s64(start, start + headerLength, first);
+        } else {
+            packet.s32(start, start + headerLength, protocolType); // flags and version 0
         }
         out.setIndex(start, start + headerLength + innerLength);
         return out;

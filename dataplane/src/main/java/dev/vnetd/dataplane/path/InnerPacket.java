@@ -29,7 +29,6 @@ public final class InnerPacket {
     private static final int FRAGMENT_HEADER_LENGTH = 8;
 
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final L4Flyweight l4 = new L4Flyweight();
     private final PacketMemory memory = new PacketMemory();
 
@@ -78,28 +77,35 @@ public final class InnerPacket {
         if (available < Ipv4Flyweight.MIN_HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv4.wrap(packet, offset, end);
-        if (ipv4.version() != 4) {
+        // the fixed header in three loads, its fields taken out of them
+        long first = packet.s64(offset, end); // version and IHL, TOS, total length, identification, flags and offset
+        long second = packet.s64(offset + 8, end); // TTL, protocol, checksum, source
+        int third = packet.s32(offset + 16, end); // destination
+        int versionAndIhl = (int) (first >>> 56);
+        if (versionAndIhl >>> 4 != 4) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
-        int headerLength = ipv4.headerLength();
-        int totalLength = ipv4.totalLength();
+        int headerLength = (versionAndIhl & 0x0F) * 4;
+        int totalLength = (int) (first >>> 32) & 0xFFFF;
         if (headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH || totalLength < headerLength || totalLength > available) {
             return drop(DropReason.INNER_BAD_LENGTH);
         }
-        if (!ipv4.checksumValid()) {
+        boolean checksumValid = headerLength == Ipv4Flyweight.MIN_HEADER_LENGTH
+                ? InternetChecksum.valid(first, second, third)
+                : ipv4.wrap(packet, offset, end).checksumValid(); // options: their words too
+        if (!checksumValid) {
             return drop(DropReason.INNER_BAD_CHECKSUM);
         }
         length = totalLength;
-        ttl = ipv4.ttl();
-        protocol = ipv4.protocol();
-        source4 = ipv4.source();
-        destination4 = ipv4.destination();
-        int fragment = ipv4.flagsAndFragmentOffset();
+        ttl = (int) (second >>> 56);
+        protocol = (int) (second >>> 48) & 0xFF;
+        source4 = (int) second;
+        destination4 = third;
+        int fragment = (int) first & 0xFFFF;
         dontFragment = (fragment & Ipv4Flyweight.FLAG_DF) != 0;
         nonFirstFragment = (fragment & Ipv4Flyweight.FRAGMENT_OFFSET_MASK) != 0;
-        int first = destination4 >>> 24;
-        if (first == 0 || first == 127 || first >= 224) {
+        int firstOctet = destination4 >>> 24;
+        if (firstOctet == 0 || firstOctet == 127 || firstOctet >= 224) {
             return drop(DropReason.INNER_BAD_DESTINATION);
         }
         if (!nonFirstFragment) {
@@ -113,20 +119,22 @@ public final class InnerPacket {
         if (available < Ipv6Flyweight.HEADER_LENGTH) {
             return drop(DropReason.INNER_TRUNCATED);
         }
-        ipv6.wrap(packet, offset, end);
-        if (ipv6.version() != 6) {
+        // the header in five loads: version, class and flow label, payload length, next header, hop limit; then
+        // the two addresses
+        long first = packet.s64(offset, end);
+        if ((int) (first >>> 60) != 6) {
             return drop(DropReason.INNER_BAD_VERSION);
         }
-        int payloadLength = ipv6.payloadLength();
+        int payloadLength = (int) (first >>> 16) & 0xFFFF;
         if (Ipv6Flyweight.HEADER_LENGTH + payloadLength > available) {
             return drop(DropReason.INNER_BAD_LENGTH);
         }
         length = Ipv6Flyweight.HEADER_LENGTH + payloadLength;
-        ttl = ipv6.hopLimit();
-        sourceHigh = ipv6.sourceHigh();
-        sourceLow = ipv6.sourceLow();
-        destinationHigh = ipv6.destinationHigh();
-        destinationLow = ipv6.destinationLow();
+        ttl = (int) first & 0xFF;
+        sourceHigh = packet.s64(offset + Ipv6Flyweight.SOURCE_OFFSET, end);
+        sourceLow = packet.s64(offset + Ipv6Flyweight.SOURCE_OFFSET + 8, end);
+        destinationHigh = packet.s64(offset + Ipv6Flyweight.DESTINATION_OFFSET, end);
+        destinationLow = packet.s64(offset + Ipv6Flyweight.DESTINATION_OFFSET + 8, end);
         dontFragment = true;
         nonFirstFragment = false;
         boolean multicast = (destinationHigh >>> 56) == 0xFF;
@@ -134,7 +142,8 @@ public final class InnerPacket {
         if (multicast || unspecifiedOrLoopback) {
             return drop(DropReason.INNER_BAD_DESTINATION);
         }
-        return walkExtensionHeaders(packet, ipv6.nextHeader(), offset + Ipv6Flyweight.HEADER_LENGTH, offset + length);
+        return walkExtensionHeaders(packet, (int) (first >>> 8) & 0xFF, offset + Ipv6Flyweight.HEADER_LENGTH,
+                offset + length);
     }
 
     /**
@@ -183,14 +192,15 @@ public final class InnerPacket {
         if (available < 1) {
             return;
         }
-        l4.wrap(packet, at, at + available);
+        int end = at + available;
         if (protocol == icmpProtocol) {
             // the type alone decides whether this is an error vnetd must never answer, however short the rest
-            icmpType = l4.icmpType();
+            long word = available >= L4Flyweight.MIN_LENGTH ? packet.s64(at, end) : 0L; // type, code, checksum, id
+            icmpType = available >= L4Flyweight.MIN_LENGTH ? (int) (word >>> 56) : l4.wrap(packet, at, end).icmpType();
             boolean echo = icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
                     || icmpType == ICMPV6_ECHO_REQUEST || icmpType == ICMPV6_ECHO_REPLY;
             if (echo && available >= L4Flyweight.MIN_LENGTH) {
-                sourcePort = l4.icmpIdentifier();
+                sourcePort = (int) (word >>> 16) & 0xFFFF;
             }
             return;
         }
@@ -198,10 +208,11 @@ public final class InnerPacket {
             return;
         }
         if (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP) {
-            sourcePort = l4.sourcePort();
-            destinationPort = l4.destinationPort();
+            int ports = packet.s32(at, end);
+            sourcePort = ports >>> 16;
+            destinationPort = ports & 0xFFFF;
             if (protocol == Ipv4Flyweight.PROTO_TCP && available >= L4Flyweight.TCP_FLAGS_OFFSET + 1) {
-                tcpFlags = l4.tcpFlags();
+                tcpFlags = l4.wrap(packet, at, end).tcpFlags();
             }
         }
     }
@@ -260,6 +271,26 @@ public final class InnerPacket {
         }
         int updated = InternetChecksum.update(checksum, old, port);
         buf.setShort(checksumAt, protocol == Ipv4Flyweight.PROTO_UDP && updated == 0 ? 0xFFFF : updated);
+    }
+
+    /**
+     * Decrements the TTL in the parsed packet's memory ({@code memory}, located for the buffer it was parsed from):
+     * IPv4's with its header checksum updated incrementally (RFC 1624, equation 3), the TTL / protocol word and the
+     * checksum one 32-bit read and one write; IPv6's hop limit in the header's first word. The caller has checked that
+     * the TTL is above 1.
+     */
+    public void decrementTtl(PacketMemory memory) {
+        int end = offset + length;
+        if (isIpv6) {
+            long first = memory.s64(offset, end);
+            memory.s64(offset, end, first & ~0xFFL | (ttl - 1) & 0xFF);
+            return;
+        }
+        int at = offset + Ipv4Flyweight.TTL_OFFSET;
+        int word = memory.s32(at, end);
+        int ttlAndProtocol = word >>> 16;
+        int decremented = (ttlAndProtocol - 0x0100) & 0xFFFF;
+        memory.s32(at, end, decremented << 16 | InternetChecksum.update(word & 0xFFFF, ttlAndProtocol, decremented));
     }
 
     /** Hash of the 5-tuple, for ECMP. */

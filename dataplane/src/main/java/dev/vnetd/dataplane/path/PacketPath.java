@@ -6,7 +6,6 @@ import dev.vnetd.dataplane.fib.Ipv6Lpm;
 import dev.vnetd.dataplane.nexthop.NextHopGroup;
 import dev.vnetd.dataplane.nexthop.TunnelHealth;
 import dev.vnetd.dataplane.packet.Ipv4Flyweight;
-import dev.vnetd.dataplane.packet.Ipv6Flyweight;
 import dev.vnetd.dataplane.packet.PacketMemory;
 import dev.vnetd.dataplane.state.ForwardingState;
 import dev.vnetd.dataplane.state.ForwardingStateHolder;
@@ -71,7 +70,6 @@ public final class PacketPath {
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final GreEncap encap = new GreEncap();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final EspContext espContext = new EspContext();
     private final EspDecap espDecap = new EspDecap(espContext);
     private final EspEncap espEncap = new EspEncap(espContext);
@@ -620,11 +618,7 @@ public final class PacketPath {
             return;
         }
         mssClamp.apply(buf, packet, ingress, egress, counters);
-        if (packet.ipv6()) {
-            ipv6.wrap(located, packet.offset(), packet.offset() + packet.length()).hopLimit(packet.ttl() - 1);
-        } else {
-            ipv4.wrap(located, packet.offset(), packet.offset() + packet.length()).decrementTtl();
-        }
+        packet.decrementTtl(located);
         transmit(located, packet.offset(), packet.length(), packet.ipv6(), egress, packet, 0);
     }
 
