@@ -90,6 +90,8 @@ public final class PacketPath {
     private final PacketMemory[] stagedMemories = new PacketMemory[MAX_BATCH];
     /** Each datagram's ingress tunnel, or {@link TunnelIndex#NO_TUNNEL} when it is dropped before it has one. */
     private final int[] stagedTunnels = new int[MAX_BATCH];
+    /** Each datagram's ingress tunnel's virtual network (its id), when it has a tunnel. */
+    private final int[] stagedVirtualNetworks = new int[MAX_BATCH];
     /** Why each datagram is dropped before the flow lookup, or null when it goes on. */
     private final DropReason[] stagedDrops = new DropReason[MAX_BATCH];
     private final int[] stagedOuterBytes = new int[MAX_BATCH];
@@ -326,6 +328,7 @@ public final class PacketPath {
             return;
         }
         stagedTunnels[i] = tunnelId;
+        stagedVirtualNetworks[i] = state.tunnels()[tunnelId].virtualNetwork();
         InnerPacket inner = stagedPackets[i];
         stagedDrops[i] = inner.parse(located, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
     }
@@ -384,7 +387,7 @@ public final class PacketPath {
 
     /** The virtual network of staged datagram {@code i}'s ingress tunnel (one it has: decapsulated and found). */
     private VirtualNetwork stagedVirtualNetwork(ForwardingState state, int i) {
-        return state.virtualNetworks()[state.tunnels()[stagedTunnels[i]].virtualNetwork()];
+        return state.virtualNetworks()[stagedVirtualNetworks[i]];
     }
 
     /**
@@ -422,12 +425,14 @@ public final class PacketPath {
 
     /**
      * One batch route lookup: in the FIB of the first pending datagram's virtual network (and family), for every
-     * pending datagram of that FIB; returns how many datagrams of other FIBs remain pending, moved to the front.
+     * pending datagram of that virtual network and family; returns how many datagrams of other FIBs remain pending,
+     * moved to the front.
      */
     private int lookUpRouteHints(ForwardingState state, int pending) {
         InnerPacket first = stagedPackets[routePending[0]];
         boolean v6 = first.ipv6();
-        VirtualNetwork firstVn = stagedVirtualNetwork(state, routePending[0]);
+        int firstVnId = stagedVirtualNetworks[routePending[0]];
+        VirtualNetwork firstVn = state.virtualNetworks()[firstVnId];
         Ipv4Lpm table4 = firstVn.ipv4();
         Ipv6Lpm table6 = firstVn.ipv6();
         int matched = 0;
@@ -435,8 +440,7 @@ public final class PacketPath {
         for (int k = 0; k < pending; k++) {
             int i = routePending[k];
             InnerPacket inner = stagedPackets[i];
-            VirtualNetwork vn = stagedVirtualNetwork(state, i);
-            if (inner.ipv6() != v6 || (v6 ? vn.ipv6() != table6 : vn.ipv4() != table4)) {
+            if (inner.ipv6() != v6 || stagedVirtualNetworks[i] != firstVnId) {
                 routePending[rest++] = i;
                 continue;
             }
