@@ -91,6 +91,48 @@ class PacketMemoryTest {
         }
     }
 
+    /**
+     * A word read through the located memory gives what Netty's {@code getInt} / {@code getLong} at that offset give,
+     * or throws what they throw: from memory when the word lies inside the packet and the buffer, through the buffer
+     * otherwise.
+     */
+    @Property(tries = 300)
+    void shouldReadWordsAsNettysAccessorsDo(@ForAll @Size(min = 0, max = 40) byte[] bytes, @ForAll("kinds") int kind,
+                                            @ForAll @IntRange(min = 0, max = 40) int offsetSeed,
+                                            @ForAll @IntRange(min = 0, max = 40) int endSeed) {
+        ByteBuf buf = HeaderMemoryTest.buffer(kind, bytes);
+        try {
+            int offset = offsetSeed % (bytes.length + 1);
+            int end = offset + endSeed % (bytes.length - offset + 1);
+            PacketMemory memory = new PacketMemory().locate(buf);
+            assertSameReads(buf, memory, List.of(b -> b.getInt(offset)), List.of(m -> m.s32(offset, end)));
+            assertSameReads(buf, memory, List.of(b -> b.getLong(offset)), List.of(m -> m.s64(offset, end)));
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** A word written through the located memory leaves the bytes Netty's {@code setInt} / {@code setLong} leave. */
+    @Property(tries = 200)
+    void shouldWriteWordsAsNettysAccessorsDo(@ForAll @Size(min = 8, max = 40) byte[] bytes, @ForAll("kinds") int kind,
+                                             @ForAll @IntRange(min = 0, max = 40) int offsetSeed, @ForAll long value) {
+        ByteBuf buf = HeaderMemoryTest.buffer(kind, bytes);
+        ByteBuf reference = HeaderMemoryTest.buffer(kind, bytes);
+        try {
+            int offset = offsetSeed % (bytes.length - 7);
+            PacketMemory memory = new PacketMemory().locate(buf);
+            memory.s32(offset, offset + 4, (int) value);
+            reference.setInt(offset, (int) value);
+            assertArrayEquals(bytes(reference), bytes(buf));
+            memory.s64(offset, bytes.length, value);
+            reference.setLong(offset, value);
+            assertArrayEquals(bytes(reference), bytes(buf));
+        } finally {
+            buf.release();
+            reference.release();
+        }
+    }
+
     @Test
     void shouldDecrementTheTtlWithTheChecksumOfAFullRecompute() {
         for (int ttl = 1; ttl <= 255; ttl++) {
@@ -174,15 +216,22 @@ class PacketMemoryTest {
     }
 
     private static <T> void assertSameReads(T reference, T candidate, List<Function<T, Object>> fields) {
-        for (Function<T, Object> field : fields) {
+        assertSameReads(reference, candidate, fields, fields);
+    }
+
+    /** Each of {@code candidates}, applied to {@code candidate}, gives what the same position of {@code reads} does. */
+    private static <R, C> void assertSameReads(R reference, C candidate, List<Function<R, Object>> reads,
+                                               List<Function<C, Object>> candidates) {
+        for (int i = 0; i < reads.size(); i++) {
+            Function<C, Object> read = candidates.get(i);
             Object expected;
             try {
-                expected = field.apply(reference);
+                expected = reads.get(i).apply(reference);
             } catch (RuntimeException e) {
-                assertThrows(e.getClass(), () -> field.apply(candidate));
+                assertThrows(e.getClass(), () -> read.apply(candidate));
                 continue;
             }
-            assertEquals(expected, field.apply(candidate));
+            assertEquals(expected, read.apply(candidate));
         }
     }
 

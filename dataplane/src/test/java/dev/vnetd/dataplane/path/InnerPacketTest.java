@@ -1,9 +1,19 @@
 package dev.vnetd.dataplane.path;
 
 import dev.vnetd.dataplane.packet.InternetChecksum;
+import dev.vnetd.dataplane.packet.Ipv4Flyweight;
+import dev.vnetd.dataplane.packet.Ipv6Flyweight;
+import dev.vnetd.dataplane.packet.L4Flyweight;
 import dev.vnetd.dataplane.packet.PacketBuilder;
+import dev.vnetd.dataplane.packet.PacketMemory;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,6 +74,128 @@ class InnerPacketTest {
         assertEquals(40, parsed.transportOffset());
         assertEquals(40, parsed.transportLength(), "20-byte TCP header and 20 bytes of options");
         assertEquals(TcpSegments.SYN, parsed.tcpFlags());
+    }
+
+    /**
+     * The header words the parser reads (three for IPv4, five for IPv6, one or two for the transport) give the fields
+     * and the verdicts each header's flyweight gives, over random headers: options or none, checksum right or not,
+     * lengths in and out of range, ICMP, TCP and UDP, heap and direct buffers.
+     */
+    @Property(tries = 500)
+    void shouldReadTheIpv4HeaderAsItsFlyweightsDo(@ForAll @Size(min = 20, max = 90) byte[] bytes,
+                                                  @ForAll @IntRange(min = 4, max = 15) int ihl,
+                                                  @ForAll @IntRange(min = 0, max = 3) int protocolChoice,
+                                                  @ForAll boolean fullLength, @ForAll boolean goodChecksum,
+                                                  @ForAll boolean direct) {
+        bytes[0] = (byte) (0x40 | ihl);
+        if (fullLength) {
+            bytes[2] = (byte) (bytes.length >>> 8);
+            bytes[3] = (byte) bytes.length;
+        }
+        bytes[9] = (byte) new int[] {1, 6, 17, 47}[protocolChoice];
+        bytes[16] = (byte) (1 + (bytes[16] & 0x7F) % 126); // a destination the path would forward, mostly
+        ByteBuf buf = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes)
+                : Unpooled.wrappedBuffer(bytes);
+        if (goodChecksum && ihl * 4 <= bytes.length) {
+            buf.setShort(10, 0).setShort(10, InternetChecksum.compute(buf, 0, ihl * 4));
+        }
+        try {
+            Ipv4Flyweight ipv4 = new Ipv4Flyweight().wrap(buf, 0, bytes.length);
+            int headerLength = ipv4.headerLength();
+            boolean valid = headerLength >= 20 && ipv4.totalLength() >= headerLength
+                    && ipv4.totalLength() <= bytes.length && ipv4.checksumValid();
+            assertEquals(valid, packet.parse(buf, 0, bytes.length, false), "accepted");
+            if (!valid) {
+                return;
+            }
+            assertEquals(ipv4.totalLength(), packet.length());
+            assertEquals(ipv4.ttl(), packet.ttl());
+            assertEquals(ipv4.protocol(), packet.protocol());
+            assertEquals(ipv4.source(), packet.source4());
+            assertEquals(ipv4.destination(), packet.destination4());
+            assertEquals(ipv4.dontFragment(), packet.dontFragment());
+            if (!ipv4.isNonFirstFragment()) {
+                assertSameTransport(buf, headerLength, ipv4.totalLength(), ipv4.protocol(), Ipv4Flyweight.PROTO_ICMP);
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Property(tries = 300)
+    void shouldReadTheIpv6HeaderAsItsFlyweightDoes(@ForAll @Size(min = 40, max = 90) byte[] bytes,
+                                                   @ForAll @IntRange(min = 0, max = 2) int protocolChoice,
+                                                   @ForAll boolean fullLength, @ForAll boolean direct) {
+        bytes[0] = (byte) (0x60 | bytes[0] & 0x0F);
+        if (fullLength) {
+            bytes[4] = (byte) ((bytes.length - 40) >>> 8);
+            bytes[5] = (byte) (bytes.length - 40);
+        }
+        bytes[6] = (byte) new int[] {58, 6, 17}[protocolChoice];
+        bytes[24] = (byte) 0xFD; // a unicast destination
+        ByteBuf buf = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes)
+                : Unpooled.wrappedBuffer(bytes);
+        try {
+            Ipv6Flyweight ipv6 = new Ipv6Flyweight().wrap(buf, 0, bytes.length);
+            boolean valid = 40 + ipv6.payloadLength() <= bytes.length;
+            assertEquals(valid, packet.parse(buf, 0, bytes.length, true), "accepted");
+            if (!valid) {
+                return;
+            }
+            assertEquals(40 + ipv6.payloadLength(), packet.length());
+            assertEquals(ipv6.hopLimit(), packet.ttl());
+            assertEquals(ipv6.nextHeader(), packet.protocol());
+            assertEquals(ipv6.sourceHigh(), packet.sourceHigh());
+            assertEquals(ipv6.sourceLow(), packet.sourceLow());
+            assertEquals(ipv6.destinationHigh(), packet.destinationHigh());
+            assertEquals(ipv6.destinationLow(), packet.destinationLow());
+            assertSameTransport(buf, 40, 40 + ipv6.payloadLength(), ipv6.nextHeader(), Ipv4Flyweight.PROTO_ICMPV6);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** Decrementing in memory gives the TTL one less and a header that still verifies; IPv6's hop limit likewise. */
+    @Property(tries = 200)
+    void shouldDecrementTheTtlAsTheFlyweightsDo(@ForAll @IntRange(min = 2, max = 255) int ttl, @ForAll int source,
+                                                @ForAll boolean direct) {
+        ByteBuf v4 = build(new PacketBuilder().ip("10.0.0.1", "192.0.2.9", ttl).udp(1, 2, new byte[8]));
+        v4.setInt(12, source).setShort(10, 0).setShort(10, InternetChecksum.compute(v4, 0, 20));
+        ByteBuf v6 = build(new PacketBuilder().ip("fd00::1", "fd00::2", ttl).udp(1, 2, new byte[8]));
+        for (ByteBuf built : new ByteBuf[] {v4, v6}) {
+            ByteBuf buf = direct ? PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(built.duplicate())
+                    : built.copy();
+            ByteBuf reference = built.copy();
+            boolean ipv6 = built == v6;
+            assertTrue(packet.parse(buf, 0, buf.writerIndex(), ipv6));
+            packet.decrementTtl(new PacketMemory().locate(buf));
+            if (ipv6) {
+                new Ipv6Flyweight().wrap(reference, 0).hopLimit(ttl - 1);
+            } else {
+                new Ipv4Flyweight().wrap(reference, 0).decrementTtl();
+            }
+            assertEquals(reference, buf);
+            assertTrue(ipv6 || new Ipv4Flyweight().wrap(buf, 0, buf.writerIndex()).checksumValid());
+            buf.release();
+            reference.release();
+            built.release();
+        }
+    }
+
+    /** The ports, TCP flags and ICMP type and identifier the parse took, against the transport flyweight's reads. */
+    private void assertSameTransport(ByteBuf buf, int at, int end, int protocol, int icmpProtocol) {
+        int available = end - at;
+        int type = available >= 1 && protocol == icmpProtocol ? buf.getUnsignedByte(at) : -1;
+        assertEquals(type, packet.icmpType(), "ICMP type");
+        boolean echo = type == 8 || type == 0 && icmpProtocol == Ipv4Flyweight.PROTO_ICMP || type == 128 || type == 129;
+        L4Flyweight l4 = new L4Flyweight().wrap(buf, at, end);
+        boolean ports = available >= L4Flyweight.MIN_LENGTH
+                && (protocol == Ipv4Flyweight.PROTO_TCP || protocol == Ipv4Flyweight.PROTO_UDP);
+        int sourcePort = ports ? l4.sourcePort() : echo && available >= L4Flyweight.MIN_LENGTH ? l4.icmpIdentifier() : 0;
+        assertEquals(sourcePort, packet.sourcePort(), "source port or echo identifier");
+        assertEquals(ports ? l4.destinationPort() : 0, packet.destinationPort(), "destination port");
+        boolean flags = ports && protocol == Ipv4Flyweight.PROTO_TCP && available > L4Flyweight.TCP_FLAGS_OFFSET;
+        assertEquals(flags ? l4.tcpFlags() : 0, packet.tcpFlags(), "TCP flags");
     }
 
     private InnerPacket parse(PacketBuilder builder) {
