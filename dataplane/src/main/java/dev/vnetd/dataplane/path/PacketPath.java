@@ -283,9 +283,7 @@ public final class PacketPath {
             }
             return;
         }
-        for (int i = 0; i < count; i++) {
-            decapAndParse(state, listenerId, i);
-        }
+        decapAndParse(state, listenerId, count);
         lookUpHints(state, count);
         warmHints(state);
         for (int i = 0; i < count; i++) {
@@ -306,31 +304,36 @@ public final class PacketPath {
     }
 
     /**
-     * Batch steps 2-4 for staged datagram {@code i} of a GRE-in-UDP listener, without side effects: its ingress
-     * tunnel (or {@link TunnelIndex#NO_TUNNEL} and why) and its parsed inner packet (or why it is refused).
+     * Batch steps 2-4 for the {@code count} staged datagrams of a GRE-in-UDP listener, without side effects: each
+     * one's ingress tunnel (or {@link TunnelIndex#NO_TUNNEL} and why) and its parsed inner packet (or why it is
+     * refused). One loop in one method, so that what every datagram reads the same (the tunnel index, the tunnels)
+     * is read once for the batch.
      */
-    private void decapAndParse(ForwardingState state, int listenerId, int i) {
-        ByteBuf buf = stagedBufs[i];
-        int start = buf.readerIndex();
-        int end = buf.writerIndex();
-        stagedOuterBytes[i] = end - start;
-        stagedTunnels[i] = TunnelIndex.NO_TUNNEL;
-        PacketMemory located = stagedMemories[i].locate(buf, stagedAddresses[i]);
-        int innerStart = decap.decap(located, start, end);
-        if (innerStart < 0) {
-            stagedDrops[i] = decap.dropReason();
-            return;
+    private void decapAndParse(ForwardingState state, int listenerId, int count) {
+        TunnelIndex tunnelIndex = state.tunnelIndex();
+        Tunnel[] tunnels = state.tunnels();
+        for (int i = 0; i < count; i++) {
+            ByteBuf buf = stagedBufs[i];
+            int start = buf.readerIndex();
+            int end = buf.writerIndex();
+            stagedOuterBytes[i] = end - start;
+            stagedTunnels[i] = TunnelIndex.NO_TUNNEL;
+            PacketMemory located = stagedMemories[i].locate(buf, stagedAddresses[i]);
+            int innerStart = decap.decap(located, start, end);
+            if (innerStart < 0) {
+                stagedDrops[i] = decap.dropReason();
+                continue;
+            }
+            int tunnelId = tunnelIndex.findIpv6(listenerId, stagedSenderHighs[i], stagedSenderLows[i], decap.key());
+            if (tunnelId == TunnelIndex.NO_TUNNEL) {
+                stagedDrops[i] = DropReason.UNKNOWN_TUNNEL;
+                continue;
+            }
+            stagedTunnels[i] = tunnelId;
+            stagedVirtualNetworks[i] = tunnels[tunnelId].virtualNetwork();
+            InnerPacket inner = stagedPackets[i];
+            stagedDrops[i] = inner.parse(located, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
         }
-        int tunnelId = state.tunnelIndex().findIpv6(listenerId, stagedSenderHighs[i], stagedSenderLows[i],
-                decap.key());
-        if (tunnelId == TunnelIndex.NO_TUNNEL) {
-            stagedDrops[i] = DropReason.UNKNOWN_TUNNEL;
-            return;
-        }
-        stagedTunnels[i] = tunnelId;
-        stagedVirtualNetworks[i] = state.tunnels()[tunnelId].virtualNetwork();
-        InnerPacket inner = stagedPackets[i];
-        stagedDrops[i] = inner.parse(located, innerStart, end, decap.ipv6()) ? null : inner.dropReason();
     }
 
     /**
