@@ -46,6 +46,8 @@ public class PacketPathBatchBenchmark {
     static final int BATCH = 64;
     /** Bytes before each datagram in a receive buffer, as the socket reader leaves. */
     private static final int HEADROOM = 64;
+    /** Bytes of each receive buffer. */
+    private static final int RECEIVE_BUFFER = 2048;
     private static final long BYTE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
 
     /** Inner packet family. */
@@ -122,8 +124,14 @@ public class PacketPathBatchBenchmark {
         path = new PacketPath(new ForwardingStateHolder(state), new WorkerCounters(state.tunnels().length),
                 new TxPort[] {port}, PooledByteBufAllocator.DEFAULT, System::nanoTime, table, new WorkerClock());
         for (int i = 0; i < BATCH; i++) {
-            receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(2048);
+            receiveBuffers[i] = PooledByteBufAllocator.DEFAULT.directBuffer(RECEIVE_BUFFER);
             addresses[i] = receiveBuffers[i].memoryAddress();
+        }
+        for (byte[] datagram : datagrams) {
+            if (HEADROOM + datagram.length > RECEIVE_BUFFER) {
+                // the refill copies to the address unchecked: a datagram must fit its buffer
+                throw new IllegalStateException("a datagram of " + datagram.length + " bytes does not fit");
+            }
         }
         PacketPathBenchmark.ageAsInADaemon();
     }

@@ -16,6 +16,8 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,33 +80,47 @@ class InnerPacketTest {
 
     /**
      * The header words the parser reads (three for IPv4, five for IPv6, one or two for the transport) give the fields
-     * and the verdicts each header's flyweight gives, over random headers: options or none, checksum right or not,
-     * lengths in and out of range, ICMP, TCP and UDP, heap and direct buffers.
+     * and the verdicts each header's flyweight gives, over random headers: options or none (half without, the
+     * three-word checksum), checksum right or not, lengths in and out of range, first fragments mostly, ICMP (echo
+     * types often) / TCP / UDP / GRE payloads, heap and direct buffers, the packet at an offset with other bytes
+     * after its end.
      */
     @Property(tries = 500)
     void shouldReadTheIpv4HeaderAsItsFlyweightsDo(@ForAll @Size(min = 20, max = 90) byte[] bytes,
-                                                  @ForAll @IntRange(min = 4, max = 15) int ihl,
+                                                  @ForAll @IntRange(min = 0, max = 15) int ihlSeed,
                                                   @ForAll @IntRange(min = 0, max = 3) int protocolChoice,
+                                                  @ForAll @IntRange(min = 0, max = 3) int icmpChoice,
                                                   @ForAll boolean fullLength, @ForAll boolean goodChecksum,
+                                                  @ForAll boolean fragment, @ForAll @IntRange(min = 0, max = 7) int lead,
+                                                  @ForAll @IntRange(min = 0, max = 7) int tail,
                                                   @ForAll boolean direct) {
+        int ihl = ihlSeed < 6 ? 5 : ihlSeed;
         bytes[0] = (byte) (0x40 | ihl);
         if (fullLength) {
             bytes[2] = (byte) (bytes.length >>> 8);
             bytes[3] = (byte) bytes.length;
         }
-        bytes[9] = (byte) new int[] {1, 6, 17, 47}[protocolChoice];
+        if (!fragment) {
+            bytes[6] &= (byte) 0xE0; // the flags kept, fragment offset 0
+            bytes[7] = 0;
+        }
+        int protocol = new int[] {1, 6, 17, 47}[protocolChoice];
+        bytes[9] = (byte) protocol;
         bytes[16] = (byte) (1 + (bytes[16] & 0x7F) % 126); // a destination the path would forward, mostly
-        ByteBuf buf = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes)
-                : Unpooled.wrappedBuffer(bytes);
-        if (goodChecksum && ihl * 4 <= bytes.length) {
-            buf.setShort(10, 0).setShort(10, InternetChecksum.compute(buf, 0, ihl * 4));
+        int headerLength = ihl * 4;
+        if (protocol == 1 && headerLength < bytes.length && icmpChoice < 3) {
+            bytes[headerLength] = (byte) new int[] {8, 0, 3}[icmpChoice];
+        }
+        ByteBuf buf = placed(bytes, lead, tail, direct);
+        int end = lead + bytes.length;
+        if (goodChecksum && headerLength <= bytes.length) {
+            buf.setShort(lead + 10, 0).setShort(lead + 10, InternetChecksum.compute(buf, lead, headerLength));
         }
         try {
-            Ipv4Flyweight ipv4 = new Ipv4Flyweight().wrap(buf, 0, bytes.length);
-            int headerLength = ipv4.headerLength();
+            Ipv4Flyweight ipv4 = new Ipv4Flyweight().wrap(buf, lead, end);
             boolean valid = headerLength >= 20 && ipv4.totalLength() >= headerLength
                     && ipv4.totalLength() <= bytes.length && ipv4.checksumValid();
-            assertEquals(valid, packet.parse(buf, 0, bytes.length, false), "accepted");
+            assertEquals(valid, packet.parse(buf, lead, end, false), "accepted");
             if (!valid) {
                 return;
             }
@@ -114,8 +130,12 @@ class InnerPacketTest {
             assertEquals(ipv4.source(), packet.source4());
             assertEquals(ipv4.destination(), packet.destination4());
             assertEquals(ipv4.dontFragment(), packet.dontFragment());
-            if (!ipv4.isNonFirstFragment()) {
-                assertSameTransport(buf, headerLength, ipv4.totalLength(), ipv4.protocol(), Ipv4Flyweight.PROTO_ICMP);
+            if (ipv4.isNonFirstFragment()) {
+                assertEquals(0, packet.sourcePort() | packet.destinationPort() | packet.tcpFlags(), "no transport");
+                assertEquals(-1, packet.icmpType(), "no transport");
+            } else {
+                assertSameTransport(buf, lead + headerLength, lead + ipv4.totalLength(), protocol,
+                        Ipv4Flyweight.PROTO_ICMP);
             }
         } finally {
             buf.release();
@@ -125,20 +145,28 @@ class InnerPacketTest {
     @Property(tries = 300)
     void shouldReadTheIpv6HeaderAsItsFlyweightDoes(@ForAll @Size(min = 40, max = 90) byte[] bytes,
                                                    @ForAll @IntRange(min = 0, max = 2) int protocolChoice,
-                                                   @ForAll boolean fullLength, @ForAll boolean direct) {
+                                                   @ForAll @IntRange(min = 0, max = 3) int icmpChoice,
+                                                   @ForAll boolean fullLength,
+                                                   @ForAll @IntRange(min = 0, max = 7) int lead,
+                                                   @ForAll @IntRange(min = 0, max = 7) int tail,
+                                                   @ForAll boolean direct) {
         bytes[0] = (byte) (0x60 | bytes[0] & 0x0F);
         if (fullLength) {
             bytes[4] = (byte) ((bytes.length - 40) >>> 8);
             bytes[5] = (byte) (bytes.length - 40);
         }
-        bytes[6] = (byte) new int[] {58, 6, 17}[protocolChoice];
+        int protocol = new int[] {58, 6, 17}[protocolChoice];
+        bytes[6] = (byte) protocol;
         bytes[24] = (byte) 0xFD; // a unicast destination
-        ByteBuf buf = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes)
-                : Unpooled.wrappedBuffer(bytes);
+        if (protocol == 58 && bytes.length > 40 && icmpChoice < 3) {
+            bytes[40] = (byte) new int[] {128, 129, 1}[icmpChoice];
+        }
+        ByteBuf buf = placed(bytes, lead, tail, direct);
+        int end = lead + bytes.length;
         try {
-            Ipv6Flyweight ipv6 = new Ipv6Flyweight().wrap(buf, 0, bytes.length);
+            Ipv6Flyweight ipv6 = new Ipv6Flyweight().wrap(buf, lead, end);
             boolean valid = 40 + ipv6.payloadLength() <= bytes.length;
-            assertEquals(valid, packet.parse(buf, 0, bytes.length, true), "accepted");
+            assertEquals(valid, packet.parse(buf, lead, end, true), "accepted");
             if (!valid) {
                 return;
             }
@@ -149,10 +177,23 @@ class InnerPacketTest {
             assertEquals(ipv6.sourceLow(), packet.sourceLow());
             assertEquals(ipv6.destinationHigh(), packet.destinationHigh());
             assertEquals(ipv6.destinationLow(), packet.destinationLow());
-            assertSameTransport(buf, 40, 40 + ipv6.payloadLength(), ipv6.nextHeader(), Ipv4Flyweight.PROTO_ICMPV6);
+            assertSameTransport(buf, lead + 40, lead + 40 + ipv6.payloadLength(), protocol,
+                    Ipv4Flyweight.PROTO_ICMPV6);
         } finally {
             buf.release();
         }
+    }
+
+    /**
+     * {@code bytes} in a buffer after {@code lead} bytes and before {@code tail} more (0x5A: what a read past the
+     * packet's end would see), on the heap or in native memory.
+     */
+    private static ByteBuf placed(byte[] bytes, int lead, int tail, boolean direct) {
+        byte[] all = new byte[lead + bytes.length + tail];
+        Arrays.fill(all, (byte) 0x5A);
+        System.arraycopy(bytes, 0, all, lead, bytes.length);
+        return direct ? PooledByteBufAllocator.DEFAULT.directBuffer(all.length).writeBytes(all)
+                : Unpooled.wrappedBuffer(all);
     }
 
     /** Decrementing in memory gives the TTL one less and a header that still verifies; IPv6's hop limit likewise. */
