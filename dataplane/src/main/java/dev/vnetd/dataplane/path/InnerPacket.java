@@ -79,8 +79,8 @@ public final class InnerPacket {
         }
         // the fixed header in three loads, its fields taken out of them
         long first = packet.s64(offset, end); // version and IHL, TOS, total length, identification, flags and offset
-        long second = packet.s64(offset + 8, end); // TTL, protocol, checksum, source
-        int third = packet.s32(offset + 16, end); // destination
+        long second = packet.s64(offset + Ipv4Flyweight.TTL_OFFSET, end); // TTL, protocol, checksum, source
+        int third = packet.s32(offset + Ipv4Flyweight.DESTINATION_OFFSET, end); // destination
         int versionAndIhl = (int) (first >>> 56);
         if (versionAndIhl >>> 4 != 4) {
             return drop(DropReason.INNER_BAD_VERSION);
