@@ -14,6 +14,8 @@ import io.netty.buffer.ByteBuf;
  *  address(offset, end, headerLength):
  *                 0 <= offset, offset + headerLength <= end <= capacity  ⇒ start + offset
  *                 otherwise, or no start (a composite buffer)          ⇒ {@link HeaderMemory#NONE}: Netty's accessors
+ *  s32 / s64(offset, end):  the big-endian word at address(offset, end, 4 or 8), or Netty's getInt / getLong;
+ *                 the forwarding path reads its headers in such words (GRE 1-2, IPv4 3, IPv6 5, ports 1)
  * </pre>
  *
  * <p>Valid while the buffer is held by whoever located it: the packet path owns a packet's buffer from receive to
