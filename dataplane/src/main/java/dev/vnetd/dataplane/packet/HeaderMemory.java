@@ -99,17 +99,13 @@ final class HeaderMemory {
      * options (20 bytes, nearly every packet) is two longs and an int, with no loop.
      */
     static boolean checksumValid(Object base, long address, int length) {
-        long sum;
         if (length == 20) {
-            long first = UnsafeApi.getLong(base, address);
-            long second = UnsafeApi.getLong(base, address + 8);
-            sum = (first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL)
-                    + (UnsafeApi.getInt(base, address + 16) & 0xFFFF_FFFFL);
-        } else {
-            sum = 0;
-            for (int i = 0; i < length; i += 4) {
-                sum += UnsafeApi.getInt(base, address + i) & 0xFFFF_FFFFL;
-            }
+            return InternetChecksum.valid(UnsafeApi.getLong(base, address), UnsafeApi.getLong(base, address + 8),
+                    UnsafeApi.getInt(base, address + 16));
+        }
+        long sum = 0;
+        for (int i = 0; i < length; i += 4) {
+            sum += UnsafeApi.getInt(base, address + i) & 0xFFFF_FFFFL;
         }
         return sum != 0 && sum % 0xFFFF == 0;
     }

@@ -43,10 +43,10 @@ public final class InternetChecksum {
     }
 
     /**
-     * Whether a 20-byte header (IPv4 without options) given as its three big-endian words, bytes 0-7, 8-15 and
-     * 16-19, has a valid checksum: the ones' complement sum of its 16-bit words is all ones. Added as 32-bit halves
-     * and tested without folding, as {@code HeaderMemory.checksumValid} explains: a positive sum folds to 0xFFFF
-     * exactly when it is a multiple of 0xFFFF.
+     * Whether a 20-byte header (IPv4 without options) given as its three words, bytes 0-7, 8-15 and 16-19, all
+     * big-endian or all in native order, has a valid checksum: the ones' complement sum of its 16-bit words is all
+     * ones. Added as 32-bit halves and tested without folding, as {@code HeaderMemory.checksumValid} explains: a
+     * positive sum folds to 0xFFFF exactly when it is a multiple of 0xFFFF, in either byte order.
      */
     public static boolean valid(long first, long second, int third) {
         long sum = (first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL)

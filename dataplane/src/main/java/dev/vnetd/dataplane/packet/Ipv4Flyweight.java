@@ -217,17 +217,23 @@ public final class Ipv4Flyweight {
      */
     public void decrementTtl() {
         if (address != HeaderMemory.NONE) {
-            int word = HeaderMemory.s32(base, address + TTL_OFFSET);
-            int ttlAndProtocol = word >>> 16;
-            int decremented = (ttlAndProtocol - 0x0100) & 0xFFFF;
-            int checksum = InternetChecksum.update(word & 0xFFFF, ttlAndProtocol, decremented);
-            HeaderMemory.s32(base, address + TTL_OFFSET, decremented << 16 | checksum);
+            HeaderMemory.s32(base, address + TTL_OFFSET, ttlDecremented(HeaderMemory.s32(base, address + TTL_OFFSET)));
             return;
         }
         int word = buf.getUnsignedShort(offset + TTL_OFFSET);
         int newWord = word - 0x0100;
         buf.setShort(offset + TTL_OFFSET, newWord);
         checksum(InternetChecksum.update(checksum(), word, newWord));
+    }
+
+    /**
+     * The 32-bit word at {@link #TTL_OFFSET} (TTL, protocol, header checksum, big-endian) with the TTL one less and
+     * the checksum updated for it (RFC 1624, equation 3): what {@link #decrementTtl} writes back.
+     */
+    public static int ttlDecremented(int word) {
+        int ttlAndProtocol = word >>> 16;
+        int decremented = (ttlAndProtocol - 0x0100) & 0xFFFF;
+        return decremented << 16 | InternetChecksum.update(word & 0xFFFF, ttlAndProtocol, decremented);
     }
 
     /** Payload protocol. */

@@ -195,11 +195,15 @@ public final class InnerPacket {
         int end = at + available;
         if (protocol == icmpProtocol) {
             // the type alone decides whether this is an error vnetd must never answer, however short the rest
-            long word = available >= L4Flyweight.MIN_LENGTH ? packet.s64(at, end) : 0L; // type, code, checksum, id
-            icmpType = available >= L4Flyweight.MIN_LENGTH ? (int) (word >>> 56) : l4.wrap(packet, at, end).icmpType();
+            if (available < L4Flyweight.MIN_LENGTH) {
+                icmpType = l4.wrap(packet, at, end).icmpType(); // too short for an echo identifier
+                return;
+            }
+            long word = packet.s64(at, end); // type, code, checksum, identifier, sequence
+            icmpType = (int) (word >>> 56);
             boolean echo = icmpType == ICMP_ECHO_REQUEST || icmpType == ICMP_ECHO_REPLY && !isIpv6
                     || icmpType == ICMPV6_ECHO_REQUEST || icmpType == ICMPV6_ECHO_REPLY;
-            if (echo && available >= L4Flyweight.MIN_LENGTH) {
+            if (echo) {
                 sourcePort = (int) (word >>> 16) & 0xFFFF;
             }
             return;
@@ -287,10 +291,7 @@ public final class InnerPacket {
             return;
         }
         int at = offset + Ipv4Flyweight.TTL_OFFSET;
-        int word = memory.s32(at, end);
-        int ttlAndProtocol = word >>> 16;
-        int decremented = (ttlAndProtocol - 0x0100) & 0xFFFF;
-        memory.s32(at, end, decremented << 16 | InternetChecksum.update(word & 0xFFFF, ttlAndProtocol, decremented));
+        memory.s32(at, end, Ipv4Flyweight.ttlDecremented(memory.s32(at, end)));
     }
 
     /** Hash of the 5-tuple, for ECMP. */
